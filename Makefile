@@ -1,0 +1,133 @@
+# posthorn — see README.  `make` builds bin/; `make test` runs every test.
+#
+# One list of programs; each cmd/NAME.c becomes bin/posthorn-NAME and links
+# lib/ through one archive, so a program pulls in only the modules it calls.
+# Programs that speak TLS (they call lib/stream) also list themselves in
+# TLS_PROGRAMS and are the only ones linked with libtls: the per-message path
+# (queue, local, runq) must not pay libtls' start-up cost.
+
+PROGRAMS     = user local
+TLS_PROGRAMS =
+
+CC      ?= cc
+CLANG   ?= clang
+PREFIX  ?= /usr/local
+
+# The libowfat/tinycdb header clash (both ship cdb.h) is solved here and in
+# tools/deps only: tinycdb's header and static library are unpacked into
+# CDBDIR, whose include dir comes first and whose libcdb.a links before
+# libowfat.
+CDBDIR   = .deps/cdb
+CDB_INC  = -I$(CDBDIR)/include
+CDB_LIB  = $(CDBDIR)/lib/libcdb.a
+
+B       = build
+BINDIR  = bin
+
+WARN     = -Wall -Wextra -Wno-unused-parameter
+HARDEN   = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+OPTFLAGS = -O2
+CFLAGS   = -std=c11 $(OPTFLAGS) $(WARN) $(HARDEN) -D_GNU_SOURCE
+CPPFLAGS = $(CDB_INC) -Ilib
+LDFLAGS  = -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+LIBS     = $(CDB_LIB) -l:libowfat.a -lcrypt
+TLS_LIBS = -ltls -lssl -lcrypto
+
+LIB_SRC  = $(wildcard lib/*.c)
+LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
+TLS_OBJ  = $(filter $(B)/lib/stream.o,$(LIB_OBJ))
+CORE_OBJ = $(filter-out $(TLS_OBJ),$(LIB_OBJ))
+UNIT_SRC = $(wildcard tests/unit/*.c)
+UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%.t)
+FUZZ_SRC = $(wildcard tests/fuzz/*.c)
+FUZZERS  = $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+BINS     = $(PROGRAMS:%=$(BINDIR)/posthorn-%)
+
+PROVE    = prove
+
+.PHONY: all deps test unit asan fuzz fuzz-build bench run clean lint
+.SECONDARY:
+
+all: $(BINS) $(UNITS)
+
+deps $(CDB_LIB):
+	@tools/deps $(CDBDIR)
+
+$(B)/lib/%.o: lib/%.c $(CDB_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/cmd/%.o: cmd/%.c $(CDB_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/tests/%.o: tests/unit/%.c $(CDB_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/libposthorn.a: $(CORE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/libposthorn-tls.a: $(TLS_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BINDIR)/posthorn-%: $(B)/cmd/%.o $(B)/libposthorn.a $(B)/libposthorn-tls.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(if $(filter $*,$(TLS_PROGRAMS)),$(B)/libposthorn-tls.a) \
+		$(B)/libposthorn.a $(LIBS) $(if $(filter $*,$(TLS_PROGRAMS)),$(TLS_LIBS))
+
+# Unit tests link everything (TLS included): they are not on any hot path.
+$(B)/tests/%.t: $(B)/tests/%.o $(B)/libposthorn.a $(B)/libposthorn-tls.a
+	$(CC) $(LDFLAGS) -o $@ $< $(B)/libposthorn-tls.a $(B)/libposthorn.a $(LIBS) $(TLS_LIBS)
+
+# The test suite: the sanitizer build first, then the normal build, whose
+# prove summary is the last line.  POSTHORN_BIN tells the tests which build
+# to run.
+test: deps
+	$(MAKE) asan
+	$(MAKE) all
+	POSTHORN_BIN=$(CURDIR)/$(BINDIR) POSTHORN_BUILD=$(CURDIR)/$(B) $(PROVE) tests/*.t $(B)/tests/*.t
+
+unit: all
+	POSTHORN_BIN=$(CURDIR)/$(BINDIR) POSTHORN_BUILD=$(CURDIR)/$(B) $(PROVE) $(B)/tests/*.t
+
+# AddressSanitizer + UndefinedBehaviorSanitizer: the same programs and tests,
+# built in build-asan/.  Any report aborts the program, so a test fails.
+ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+asan: deps
+	$(MAKE) B=build-asan BINDIR=build-asan/bin HARDEN=-fPIE \
+		OPTFLAGS="$(ASAN_FLAGS)" LDFLAGS="-pie -fsanitize=address,undefined" all
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	POSTHORN_SANITIZER=1 POSTHORN_BIN=$(CURDIR)/build-asan/bin POSTHORN_BUILD=$(CURDIR)/build-asan \
+		$(PROVE) tests/*.t build-asan/tests/*.t
+
+# libFuzzer targets, one per parser of outside input.  `make fuzz` runs each
+# for FUZZ_SECONDS; tests/fuzz.t runs each for a few seconds in `make test`.
+FUZZ_SECONDS = 60
+FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(CPPFLAGS)
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h) $(CDB_LIB)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(filter-out lib/stream.c,$(LIB_SRC)) $(LIBS)
+
+fuzz-build: $(FUZZERS)
+
+fuzz: fuzz-build
+	@for f in $(FUZZERS); do \
+		n=$$(basename $$f); mkdir -p $(B)/fuzz/corpus-$$n; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(B)/fuzz/corpus-$$n tests/fuzz/seeds/$$n 2>&1 | tail -3 || exit 1; \
+	done
+
+bench: all
+	tools/bench
+
+run: all
+	tools/demo
+
+lint:
+	mandoc -Tlint -Wwarning man/*.[1-8]
+
+clean:
+	rm -rf $(B) build-asan $(BINDIR)
+
+-include $(LIB_OBJ:.o=.d) $(B)/cmd/*.d $(B)/tests/*.d

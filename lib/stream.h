@@ -1,0 +1,84 @@
+#ifndef STREAM_H
+#define STREAM_H
+/*
+ * A network session's byte stream on two fds (fd 0 / fd 1 under tcpserver or
+ * inetd), in the clear or, after stream_starttls_*, through libtls.  Every
+ * read waits at most the stream's timeout; every line is bounded.  Used by
+ * every network program (smtpd, remote, pop3d, imapd); programs on the
+ * per-message path never link it (it pulls in libtls).
+ *
+ * Reads are buffered in the stream; writes are buffered until stream_flush
+ * (or a read, which flushes first so a client is never left waiting for a
+ * reply we still hold).
+ */
+#include <stddef.h>
+#include <stralloc.h>
+
+#define STREAM_BUF 16384
+
+struct tls;
+
+enum stream_status {
+	STREAM_OK = 0,
+	STREAM_EOF = -1,       /* peer closed (a partial last line is dropped) */
+	STREAM_TIMEOUT = -2,   /* nothing arrived within the timeout */
+	STREAM_TOOLONG = -3,   /* a line longer than the bound: the rest of it was
+	                          read and discarded up to its LF, so the session
+	                          can answer and go on */
+	STREAM_ERROR = -4      /* I/O or TLS error; stream_error() says which */
+};
+
+struct stream {
+	int infd, outfd;
+	unsigned timeout;          /* seconds for each wait on the peer */
+	struct tls *tls;           /* null while in the clear */
+	struct tls *tls_owned;     /* what stream_close must free */
+	char in[STREAM_BUF];
+	size_t inpos, inlen;
+	char out[STREAM_BUF];
+	size_t outlen;
+	char err[256];             /* last error text */
+};
+
+void stream_init(struct stream *s, int infd, int outfd, unsigned timeout_seconds);
+
+/* Reads one line ending in LF into line (replacing its contents), the LF and
+ * a CR before it included, so callers can tell CRLF from bare LF.  Lines
+ * longer than max bytes give STREAM_TOOLONG.  Returns a stream_status. */
+int stream_getline(struct stream *s, stralloc *line, size_t max);
+
+/* Reads up to len bytes (at least 1 unless EOF/error).  Returns the count, or
+ * a negative stream_status. */
+long stream_read(struct stream *s, char *buf, size_t len);
+
+/* Bytes already buffered but not yet consumed. */
+size_t stream_pending(const struct stream *s);
+
+/* Drops buffered input; returns how many bytes were dropped.  STARTTLS calls
+ * this: anything a client pipelined before the handshake is discarded
+ * (RFC 3207 section 4.2, the CVE-2011-0411 class of attack). */
+size_t stream_discard(struct stream *s);
+
+/* Buffered writes; 0 or STREAM_ERROR/STREAM_TIMEOUT. */
+int stream_put(struct stream *s, const char *buf, size_t len);
+int stream_puts(struct stream *s, const char *str);
+int stream_flush(struct stream *s);
+
+/* Server side: discards pending input, then runs the TLS handshake with a
+ * connection context made by tls_accept_fds from the configured server ctx.
+ * Client side: tls_connect_fds with servername for SNI and verification.
+ * Both bounded by the timeout.  0 or STREAM_ERROR/STREAM_TIMEOUT. */
+int stream_starttls_server(struct stream *s, struct tls *server_ctx);
+int stream_starttls_client(struct stream *s, struct tls *client_ctx, const char *servername);
+
+/* "TLSv1.3", "TLS_AES_256_GCM_SHA384"; null in the clear. */
+const char *stream_tls_version(const struct stream *s);
+const char *stream_tls_cipher(const struct stream *s);
+
+/* The text of the last error. */
+const char *stream_error(const struct stream *s);
+
+/* Flushes, closes the TLS session (close_notify) and frees it; the fds stay
+ * open (they belong to the caller). */
+void stream_close(struct stream *s);
+#endif

@@ -1,0 +1,67 @@
+"""Minimal TAP producer for posthorn's Python tests, plus helpers to find
+the programs under test and to make throw-away instances."""
+import os
+import subprocess
+import sys
+import tempfile
+
+_n = 0
+_failed = 0
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("POSTHORN_BIN", os.path.join(ROOT, "bin"))
+SANITIZER = bool(os.environ.get("POSTHORN_SANITIZER"))
+
+
+def ok(cond, name, diag=None):
+    global _n, _failed
+    _n += 1
+    print("%sok %d - %s" % ("" if cond else "not ", _n, name))
+    if not cond:
+        _failed += 1
+        if diag is not None:
+            for line in str(diag).splitlines() or [""]:
+                print("#   " + line)
+    sys.stdout.flush()
+    return cond
+
+
+def is_(got, want, name):
+    return ok(got == want, name, "got:  %r\nwant: %r" % (got, want))
+
+
+def note(msg):
+    for line in str(msg).splitlines():
+        print("# " + line)
+    sys.stdout.flush()
+
+
+def done():
+    print("1..%d" % _n)
+    sys.stdout.flush()
+    sys.exit(1 if _failed else 0)
+
+
+def prog(name):
+    """Path of bin/posthorn-NAME in the build under test."""
+    return os.path.join(BIN, "posthorn-" + name)
+
+
+def run(args, input=None, env=None, timeout=60):
+    """Runs a program; returns (exit code, stdout, stderr) as text."""
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    p = subprocess.run(args, input=input, capture_output=True, env=e, timeout=timeout)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def tempdir():
+    """A temp dir that other users (the mail owner when tests run as root)
+    can traverse; removed when the test exits."""
+    import atexit
+    import shutil
+    d = tempfile.mkdtemp(prefix="posthorn-test-")
+    os.chmod(d, 0o755)
+    atexit.register(shutil.rmtree, d, True)
+    return d
