@@ -15,7 +15,10 @@
  * - '%' and '!' are refused inside a quoted local part as well, unless
  *   ADDR_ALLOW_RELAYCHARS: the unquoted text is what a later hop sees.
  * - Address literals (RFC 5321 4.1.3): IPv4 and IPv6 only, both checked
- *   against the RFC's grammar; the general form [tag:text] is refused.  The
+ *   against the RFC's grammar; the general form [tag:text] is refused.
+ *   A leading zero in an IPv4 number ([010.0.0.1]) is refused although Snum
+ *   allows it: inet_aton(3) and others read it as octal, so two hops could
+ *   disagree on the address.  The
  *   tag is stored as "IPv6:" and hex digits lower-cased, so a literal has one
  *   spelling.
  * - A source route (a path starting with '@' and holding ':') gets
@@ -146,6 +149,7 @@ static size_t ipv4_len(const char *s, size_t len)
 			digits++;
 		}
 		if (!digits || v > 255) return 0;
+		if (digits > 1 && s[i - digits] == '0') return 0;
 	}
 	return i;
 }
