@@ -10,6 +10,10 @@
  * Reads are buffered in the stream; writes are buffered until stream_flush
  * (or a read, which flushes first so a client is never left waiting for a
  * reply we still hold).
+ *
+ * A write to a peer that has gone never raises SIGPIPE here (sockets use
+ * MSG_NOSIGNAL; pipe and TLS writes run with SIGPIPE blocked), so callers need
+ * not ignore it.  After a STARTTLS both fds stay non-blocking.
  */
 #include <stddef.h>
 #include <stralloc.h>
