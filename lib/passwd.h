@@ -8,7 +8,9 @@
  */
 #include <stddef.h>
 
-#define PASSWD_MAX 1024
+/* libxcrypt takes at most CRYPT_MAX_PASSPHRASE_SIZE (512) bytes with the
+ * NUL; anything longer it refuses. */
+#define PASSWD_MAX 511
 
 /* Hashes password (NUL-terminated) into out (cap bytes, NUL-terminated).
  * Returns 0, or -1 with errno (EINVAL for an empty or too long password). */

@@ -52,6 +52,10 @@ int userdb_resolve(const char *cdbpath, const struct addr *a, char delim, struct
 int userdb_load(const char *cdbpath, struct userrec **records, unsigned long *n);
 void userdb_free(struct userrec *records);
 
+/* Why the last call returned USERDB_CORRUPT, one line of English ("record
+ * alice@example.org: unknown field"); valid until the next userdb call. */
+const char *userdb_corrupt_reason(void);
+
 /* Writes records as a new users.cdb: temp file, cdb_make, fsync, rename,
  * fsync dir (durable_*).  Duplicate keys are an error (EEXIST). 0 or -1. */
 int userdb_write(const char *cdbpath, const struct userrec *records, unsigned long n);
