@@ -1,0 +1,1127 @@
+/*
+ * posthorn-user: the only writer of users.cdb (see posthorn-user(8) and the
+ * record format in posthorn-users(5)).
+ *
+ * Every change is lock, load, apply, write, unlock: the lock (flock on
+ * users.cdb.lock) serialises concurrent runs so none loses another's
+ * update, and the write goes to a temp file that is fsync'ed and renamed
+ * over users.cdb, so readers (smtpd, local, imapd) see the old list or the
+ * new one.  All checks happen before the write: bad input changes nothing.
+ * Human input (the password prompt) is taken before the lock, so a person
+ * typing slowly never blocks the mail system's other writers.
+ *
+ * Exit codes: 0 done, 1 bad input / no such entry / already there, 64 usage,
+ * 111 system trouble (I/O, a corrupt users.cdb, missing configuration).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+#include <buffer.h>
+#include <errmsg.h>
+#include <fmt.h>
+#include <stralloc.h>
+#include "addr.h"
+#include "conf.h"
+#include "exitcode.h"
+#include "maildir.h"
+#include "passwd.h"
+#include "privs.h"
+#include "userdb.h"
+#include "userrec.h"
+
+#define EXIT_BAD 1
+#define MAILROOT_DEFAULT "/var/mail/posthorn"
+#define IMPORT_BYTES_MAX (64UL << 20)    /* an import file */
+#define IMPORT_RECORDS_MAX 100000UL      /* records per import */
+#define IMPORT_ERRORS_SHOWN 20
+
+#define fail(code, ...) do { buffer_flush(buffer_1); die(code, "fatal: ", __VA_ARGS__); } while (0)
+#define failsys(code, ...) do { buffer_flush(buffer_1); diesys(code, "fatal: ", __VA_ARGS__); } while (0)
+
+static const char usage_text[] =
+	"usage: posthorn-user [-C DIR] COMMAND ...\n"
+	"  add ADDRESS [--password-stdin | --no-password] [--quota BYTES] [--maildir PATH]\n"
+	"  del ADDRESS\n"
+	"  passwd ADDRESS [--password-stdin]\n"
+	"  quota ADDRESS BYTES\n"
+	"  list [DOMAIN]\n"
+	"  show ADDRESS|DOMAIN\n"
+	"  alias add ADDRESS TARGET...\n"
+	"  alias del ADDRESS\n"
+	"  catchall DOMAIN TARGET | catchall DOMAIN --none\n"
+	"  domain add DOMAIN | domain del DOMAIN | domain list\n"
+	"  export\n"
+	"  import [FILE|-]\n";
+
+static void usage(void)
+{
+	buffer_flush(buffer_1);
+	buffer_puts(buffer_2, usage_text);
+	buffer_flush(buffer_2);
+	exit(EXIT_USAGE);
+}
+
+static void nomem(void) { fail(EXIT_TEMP, "out of memory"); }
+
+/* An argument safe to quote in a one-line message: control bytes become
+ * '?' and the text is cut at 300 bytes. */
+static const char *shown(const char *s)
+{
+	static char buf[4][304];
+	static unsigned which;
+	char *b = buf[which++ % 4];
+	size_t i;
+
+	for (i = 0; s[i] && i < 300; i++)
+		b[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	if (s[i]) { b[i++] = '.'; b[i++] = '.'; b[i++] = '.'; }
+	b[i] = 0;
+	return b;
+}
+
+static void out(const char *s)
+{
+	if (buffer_puts(buffer_1, s) < 0) failsys(EXIT_TEMP, "unable to write to standard output");
+}
+
+static void out_done(void)
+{
+	if (buffer_flush(buffer_1) < 0) failsys(EXIT_TEMP, "unable to write to standard output");
+}
+
+static const char *kind_name(enum userrec_kind k)
+{
+	return k == USERREC_USER ? "user" : k == USERREC_ALIAS ? "alias" : "domain";
+}
+
+/* ---- the user list in memory ---- */
+
+static stralloc cdbpath;
+static struct userrec *recs;
+static unsigned long nrecs, caprecs;
+static int lockfd = -1;
+
+static void db_load(void)
+{
+	int r = userdb_load(cdbpath.s, &recs, &nrecs);
+
+	if (r == USERDB_CORRUPT)
+		fail(EXIT_TEMP, "users.cdb is corrupt: ", userdb_corrupt_reason(),
+		     " (posthorn-user import rebuilds it from an export)");
+	if (r != 0) failsys(EXIT_TEMP, "unable to read ", cdbpath.s);
+	caprecs = nrecs;
+}
+
+/* Lock, then load: what we change is the newest list. */
+static void db_begin(void)
+{
+	lockfd = userdb_lock(cdbpath.s);
+	if (lockfd < 0) failsys(EXIT_TEMP, "unable to lock ", cdbpath.s, ".lock");
+	db_load();
+}
+
+static void db_commit(void)
+{
+	if (userdb_write(cdbpath.s, recs, nrecs) < 0) failsys(EXIT_TEMP, "unable to write ", cdbpath.s);
+	close(lockfd);
+	lockfd = -1;
+}
+
+/* Index of the record of a user or alias (key "local@domain") or domain
+ * (key "@domain"), or -1. */
+static long db_find(const char *key)
+{
+	int domain = key[0] == '@';
+	unsigned long i;
+
+	for (i = 0; i < nrecs; i++)
+		if ((recs[i].kind == USERREC_DOMAIN) == domain && !strcmp(recs[i].name, key + domain))
+			return (long)i;
+	return -1;
+}
+
+static long db_find_domain(const char *domain)
+{
+	char key[ADDR_DOMAIN_MAX + 2];
+	key[0] = '@';
+	strcpy(key + 1, domain);
+	return db_find(key);
+}
+
+static void db_append(const struct userrec *r)
+{
+	if (nrecs == caprecs) {
+		unsigned long ncap = caprecs ? caprecs * 2 : 16;
+		struct userrec *grown = realloc(recs, ncap * sizeof *recs);
+		if (!grown) nomem();
+		recs = grown;
+		caprecs = ncap;
+	}
+	recs[nrecs++] = *r;
+}
+
+static void db_remove(unsigned long i)
+{
+	memmove(&recs[i], &recs[i + 1], (nrecs - i - 1) * sizeof *recs);
+	nrecs--;
+}
+
+/* The domain part of an address key (after its last '@'). */
+static const char *key_domain(const char *key)
+{
+	const char *at = strrchr(key, '@');
+	return at ? at + 1 : "";
+}
+
+static unsigned long count_in_domain(const char *domain)
+{
+	unsigned long i, n = 0;
+	for (i = 0; i < nrecs; i++)
+		if (recs[i].kind != USERREC_DOMAIN && !strcmp(key_domain(recs[i].name), domain)) n++;
+	return n;
+}
+
+/* ---- arguments ---- */
+
+static void parse_address(const char *s, struct addr *a, char key[ADDR_PATH_MAX + 1])
+{
+	stralloc k = {0};
+	int err = addr_parse(a, s, strlen(s), ADDR_ALLOW_UTF8);
+
+	if (err != ADDR_OK) fail(EXIT_BAD, "bad address ", shown(s), ": ", addr_strerror(err));
+	if (!addr_key(&k, a)) nomem();
+	if (k.len > ADDR_PATH_MAX) fail(EXIT_BAD, "bad address ", shown(s), ": address too long");
+	memcpy(key, k.s, k.len + 1);
+	stralloc_free(&k);
+}
+
+static void parse_domain(const char *s, char out[ADDR_DOMAIN_MAX + 1])
+{
+	size_t len = strlen(s), i;
+
+	if (addr_check_domain(s, len, ADDR_ALLOW_UTF8) != ADDR_OK || len > ADDR_DOMAIN_MAX)
+		fail(EXIT_BAD, "bad domain ", shown(s));
+	for (i = 0; i <= len; i++) out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+}
+
+static unsigned long long parse_quota(const char *s)
+{
+	unsigned long long v = 0;
+	size_t i;
+
+	if (!*s) fail(EXIT_BAD, "bad quota: empty");
+	for (i = 0; s[i]; i++) {
+		unsigned d = (unsigned char)s[i] - '0';
+		if (d > 9) fail(EXIT_BAD, "bad quota ", shown(s), ": not a number of bytes");
+		if (v > (0ULL - 1 - d) / 10) fail(EXIT_BAD, "bad quota ", shown(s), ": too large");
+		v = v * 10 + d;
+	}
+	return v;
+}
+
+/* The record must read back as itself: the one parser (userrec_parse)
+ * decides what a valid record is, here as for every line in users.cdb. */
+static void check_record(const struct userrec *r)
+{
+	stralloc line = {0};
+	struct userrec *back = malloc(sizeof *back);
+	const char *why;
+
+	if (!back || !userrec_format(&line, r)) nomem();
+	if (line.len > USERREC_LINE_MAX) fail(EXIT_BAD, "record for ", r->name, " is too long");
+	if (userrec_parse(back, line.s, line.len, &why) < 0)
+		fail(EXIT_BAD, "invalid ", kind_name(r->kind), " ", shown(r->name), ": ", why);
+	free(back);
+	stralloc_free(&line);
+}
+
+/* Splits argv into options ("--name", "--name VALUE") and positional
+ * arguments; "--" ends the options.  Options taking a value are listed in
+ * with_value. */
+struct opts {
+	const char *name[4];
+	const char *value[4];
+	unsigned n;
+	char **pos;
+	int npos;
+};
+
+static void get_opts(struct opts *o, int argc, char **argv, const char *const *known, const char *const *with_value)
+{
+	int i, dashdash = 0;
+
+	o->n = 0;
+	o->npos = 0;
+	o->pos = calloc((size_t)argc + 1, sizeof *o->pos);
+	if (!o->pos) nomem();
+	for (i = 0; i < argc; i++) {
+		const char *const *k;
+		if (dashdash || strncmp(argv[i], "--", 2)) { o->pos[o->npos++] = argv[i]; continue; }
+		if (!argv[i][2]) { dashdash = 1; continue; }
+		for (k = known; *k && strcmp(*k, argv[i]); k++)
+			;
+		if (!*k || o->n == 4) usage();
+		o->name[o->n] = *k;
+		o->value[o->n] = 0;
+		for (k = with_value; *k; k++)
+			if (!strcmp(*k, argv[i])) {
+				if (i + 1 == argc) usage();
+				o->value[o->n] = argv[++i];
+			}
+		o->n++;
+	}
+}
+
+/* The option's value ("" for a flag), or null if not given.  Repeating an
+ * option is a usage error. */
+static const char *opt(const struct opts *o, const char *name)
+{
+	const char *v = 0;
+	unsigned i, seen = 0;
+
+	for (i = 0; i < o->n; i++)
+		if (!strcmp(o->name[i], name)) { v = o->value[i] ? o->value[i] : ""; seen++; }
+	if (seen > 1) usage();
+	return v;
+}
+
+/* ---- passwords ---- */
+
+/* Reads one line of at most PASSWD_MAX bytes from fd into pw (PASSWD_MAX+1
+ * bytes), without its newline.  Byte by byte, so nothing after the line is
+ * consumed.  -1 if longer, or if it holds a NUL. */
+static int read_line(int fd, char *pw)
+{
+	size_t len = 0;
+	char c;
+
+	for (;;) {
+		ssize_t r = read(fd, &c, 1);
+		if (r < 0) {
+			if (errno == EINTR) continue;
+			failsys(EXIT_TEMP, "unable to read the password");
+		}
+		if (r == 0 || c == '\n') break;
+		if (c == 0 || len == PASSWD_MAX) { explicit_bzero(pw, len); return -1; }
+		pw[len++] = c;
+	}
+	pw[len] = 0;
+	return 0;
+}
+
+static void check_password(char *pw, int r)
+{
+	char num[FMT_ULONG];
+
+	num[fmt_ulong(num, PASSWD_MAX)] = 0;
+	if (r < 0) fail(EXIT_BAD, "password refused: longer than ", num, " bytes or holds a NUL byte");
+	if (!pw[0]) fail(EXIT_BAD, "password refused: empty");
+}
+
+static int tty_fd = -1;
+static struct termios tty_saved;
+
+/* A signal while echo is off must not leave the terminal mute. */
+static void tty_restore_and_die(int sig)
+{
+	tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void tty_say(const char *s)
+{
+	if (write(tty_fd, s, strlen(s)) < 0) { /* the prompt is a courtesy */ }
+}
+
+static void ask_password(const char *who, char *pw)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
+	char again[PASSWD_MAX + 1];
+	struct termios quiet;
+	int r1, r2;
+	unsigned i;
+
+	tty_fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (tty_fd < 0)
+		fail(EXIT_BAD, "no terminal to ask for the password on: use --password-stdin or --no-password");
+	if (tcgetattr(tty_fd, &tty_saved) < 0) failsys(EXIT_BAD, "unable to read the terminal settings");
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], tty_restore_and_die);
+	quiet = tty_saved;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	quiet.c_lflag |= ECHONL;
+	if (tcsetattr(tty_fd, TCSAFLUSH, &quiet) < 0) failsys(EXIT_TEMP, "unable to turn off echo");
+	tty_say("New password for ");
+	tty_say(who);
+	tty_say(": ");
+	r1 = read_line(tty_fd, pw);
+	tty_say("Retype the password: ");
+	r2 = read_line(tty_fd, again);
+	tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
+	close(tty_fd);
+	check_password(pw, r1 < 0 ? r1 : r2);
+	r1 = strcmp(pw, again);
+	explicit_bzero(again, sizeof again);
+	if (r1) fail(EXIT_BAD, "the passwords do not match");
+}
+
+/* Fills hash from a password read from stdin or the terminal. */
+static void new_hash(char hash[USERREC_HASH_MAX + 1], const char *who, int from_stdin)
+{
+	char pw[PASSWD_MAX + 1];
+
+	if (from_stdin) check_password(pw, read_line(0, pw));
+	else ask_password(who, pw);
+	if (passwd_hash(hash, USERREC_HASH_MAX + 1, pw) < 0) failsys(EXIT_TEMP, "unable to hash the password");
+	explicit_bzero(pw, sizeof pw);
+}
+
+/* ---- Maildirs ---- */
+
+struct owner { uid_t uid; gid_t gid; };
+
+/* Root makes Maildirs for the mail owner (mailowner), never for itself;
+ * anyone else makes them as themselves. */
+static struct owner mail_owner(void)
+{
+	struct owner o = {(uid_t)-1, (gid_t)-1};
+	stralloc spec = {0};
+	int r;
+
+	if (geteuid() != 0) return o;
+	r = conf_line("mailowner", &spec, 0);
+	if (r < 0) failsys(EXIT_TEMP, "unable to read ", conf_dir(), "/mailowner");
+	if (r == 0 || !spec.len)
+		fail(EXIT_TEMP, "no mail owner: running as root, posthorn-user must give new Maildirs to the mail "
+		     "account; write its name into ", conf_dir(), "/mailowner");
+	if (privs_lookup(spec.s, &o.uid, &o.gid) < 0)
+		failsys(EXIT_TEMP, "unknown mailowner ", shown(spec.s));
+	if (o.uid == 0) fail(EXIT_TEMP, "mailowner must not be root");
+	stralloc_free(&spec);
+	return o;
+}
+
+/* 1 if path is a directory, 0 if missing; anything else is fatal. */
+static int is_dir(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) fail(EXIT_BAD, path, " exists and is not a directory");
+		return 1;
+	}
+	if (errno != ENOENT) failsys(EXIT_TEMP, "unable to stat ", path);
+	return 0;
+}
+
+/* Creates the missing directories above path (mode 0755, given to the
+ * mail owner), so that MAILROOT/DOMAIN appears with the first user. */
+static void make_parents(const char *path, struct owner o)
+{
+	stralloc dir = {0};
+	const char *p;
+
+	for (p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
+		if (!stralloc_copyb(&dir, path, (size_t)(p - path)) || !stralloc_0(&dir)) nomem();
+		if (mkdir(dir.s, 0755) == 0) {
+			if (o.uid != (uid_t)-1 && chown(dir.s, o.uid, o.gid) < 0)
+				failsys(EXIT_TEMP, "unable to chown ", dir.s);
+		} else if (errno != EEXIST)
+			failsys(EXIT_TEMP, "unable to create ", dir.s);
+	}
+	stralloc_free(&dir);
+}
+
+/* Makes the Maildir and its standard folders; 1 if it existed already. */
+static int make_maildir(const char *path, struct owner o)
+{
+	int existed = is_dir(path);
+	unsigned i;
+
+	if (!existed) make_parents(path, o);
+	if (maildir_create(path, o.uid, o.gid) < 0) failsys(EXIT_TEMP, "unable to create Maildir ", path);
+	for (i = 0; maildir_special_folders[i]; i++)
+		if (maildir_create_folder(path, maildir_special_folders[i], o.uid, o.gid) < 0)
+			failsys(EXIT_TEMP, "unable to create folder ", maildir_special_folders[i], " in ", path);
+	return existed;
+}
+
+/* MAILROOT/DOMAIN/LOCAL.  The local part names a directory, so one that
+ * would mean something else in a path is refused: give --maildir. */
+static void default_maildir(char out[USERREC_PATH_MAX + 1], const struct addr *a)
+{
+	stralloc root = {0}, path = {0};
+	size_t i;
+
+	if (conf_line("mailroot", &root, MAILROOT_DEFAULT) < 0)
+		failsys(EXIT_TEMP, "unable to read ", conf_dir(), "/mailroot");
+	if (root.s[0] != '/') fail(EXIT_TEMP, conf_dir(), "/mailroot is not an absolute path");
+	if (a->local[0] == '.' || strchr(a->local, '/'))
+		fail(EXIT_BAD, "the local part of ", a->local, " cannot name a directory: give --maildir PATH");
+	if (!stralloc_cat(&path, &root) || !stralloc_append(&path, "/") || !stralloc_cats(&path, a->domain) ||
+	    !stralloc_append(&path, "/"))
+		nomem();
+	for (i = 0; a->local[i]; i++) {
+		char c = a->local[i] >= 'A' && a->local[i] <= 'Z' ? a->local[i] + 32 : a->local[i];
+		if (!stralloc_append(&path, &c)) nomem();
+	}
+	if (path.len > USERREC_PATH_MAX) fail(EXIT_BAD, "Maildir path too long: give --maildir PATH");
+	memcpy(out, path.s, path.len);
+	out[path.len] = 0;
+	stralloc_free(&root);
+	stralloc_free(&path);
+}
+
+/* ---- commands ---- */
+
+/* An add of a user or alias brings its domain along. */
+static int ensure_domain(const char *domain)
+{
+	struct userrec d;
+
+	if (db_find_domain(domain) >= 0) return 0;
+	memset(&d, 0, sizeof d);
+	d.kind = USERREC_DOMAIN;
+	strcpy(d.name, domain);
+	check_record(&d);
+	db_append(&d);
+	return 1;
+}
+
+static void refuse_taken(const char *key, const char *what)
+{
+	long i = db_find(key);
+	if (i < 0) return;
+	if (recs[i].kind == USERREC_USER)
+		fail(EXIT_BAD, key, " is already a user", what);
+	fail(EXIT_BAD, key, " is already an alias", what);
+}
+
+static const char *const add_opts[] = {"--password-stdin", "--no-password", "--quota", "--maildir", 0};
+static const char *const add_valued[] = {"--quota", "--maildir", 0};
+
+static void cmd_add(int argc, char **argv)
+{
+	struct opts o;
+	struct addr a;
+	struct userrec *u = calloc(1, sizeof *u);
+	struct owner owner;
+	const char *q, *m;
+	int added_domain, existed;
+	unsigned long i;
+
+	if (!u) nomem();
+	get_opts(&o, argc, argv, add_opts, add_valued);
+	if (o.npos != 1 || (opt(&o, "--password-stdin") && opt(&o, "--no-password"))) usage();
+	u->kind = USERREC_USER;
+	parse_address(o.pos[0], &a, u->name);
+	if ((q = opt(&o, "--quota"))) u->quota = parse_quota(q);
+	if ((m = opt(&o, "--maildir"))) {
+		if (strlen(m) > USERREC_PATH_MAX) fail(EXIT_BAD, "Maildir path too long");
+		strcpy(u->maildir, m);
+	} else
+		default_maildir(u->maildir, &a);
+	check_record(u);
+	owner = mail_owner();
+	/* Ask for a password only when the add can succeed; the check is
+	 * repeated under the lock. */
+	db_load();
+	refuse_taken(u->name, "");
+	userdb_free(recs);
+	recs = 0;
+	if (!opt(&o, "--no-password")) new_hash(u->hash, u->name, !!opt(&o, "--password-stdin"));
+
+	db_begin();
+	refuse_taken(u->name, "");
+	for (i = 0; i < nrecs; i++)
+		if (recs[i].kind == USERREC_USER && !strcmp(recs[i].maildir, u->maildir))
+			fail(EXIT_BAD, "Maildir ", u->maildir, " already belongs to ", recs[i].name);
+	added_domain = ensure_domain(a.domain);
+	existed = make_maildir(u->maildir, owner);
+	db_append(u);
+	db_commit();
+
+	if (added_domain) { out("added domain "); out(a.domain); out("\n"); }
+	out("added user ");
+	out(u->name);
+	out(existed ? " with its existing Maildir " : " with Maildir ");
+	out(u->maildir);
+	out("\n");
+	out_done();
+}
+
+/* Index of the user or alias named by an address argument, or fatal. */
+static unsigned long find_entry(const char *key, enum userrec_kind want, const char *hint)
+{
+	long i = db_find(key);
+
+	if (i < 0) fail(EXIT_BAD, "no such ", kind_name(want), ": ", key);
+	if (recs[i].kind != want) fail(EXIT_BAD, key, " is ", want == USERREC_USER ? "an alias" : "a user", hint);
+	return (unsigned long)i;
+}
+
+static void cmd_del(int argc, char **argv)
+{
+	struct addr a;
+	char key[ADDR_PATH_MAX + 1], maildir[USERREC_PATH_MAX + 1];
+	unsigned long i;
+
+	if (argc != 1) usage();
+	parse_address(argv[0], &a, key);
+	db_begin();
+	i = find_entry(key, USERREC_USER, ", not a user: use posthorn-user alias del");
+	strcpy(maildir, recs[i].maildir);
+	db_remove(i);
+	db_commit();
+	out("removed user ");
+	out(key);
+	out("; its Maildir ");
+	out(maildir);
+	out(" is kept on disk (remove it by hand when it is no longer wanted)\n");
+	out_done();
+}
+
+static const char *const passwd_opts[] = {"--password-stdin", 0};
+static const char *const no_valued[] = {0};
+
+static void cmd_passwd(int argc, char **argv)
+{
+	struct opts o;
+	struct addr a;
+	char key[ADDR_PATH_MAX + 1], hash[USERREC_HASH_MAX + 1];
+	unsigned long i;
+
+	get_opts(&o, argc, argv, passwd_opts, no_valued);
+	if (o.npos != 1) usage();
+	parse_address(o.pos[0], &a, key);
+	/* Ask only for a user that exists; the check is repeated under the lock. */
+	db_load();
+	find_entry(key, USERREC_USER, ", not a user: aliases have no password");
+	userdb_free(recs);
+	recs = 0;
+	new_hash(hash, key, !!opt(&o, "--password-stdin"));
+
+	db_begin();
+	i = find_entry(key, USERREC_USER, ", not a user: aliases have no password");
+	strcpy(recs[i].hash, hash);
+	check_record(&recs[i]);
+	db_commit();
+	out("changed the password of ");
+	out(key);
+	out("\n");
+	out_done();
+}
+
+static void cmd_quota(int argc, char **argv)
+{
+	struct addr a;
+	char key[ADDR_PATH_MAX + 1], num[FMT_ULONG * 2];
+	unsigned long long q;
+	unsigned long i;
+
+	if (argc != 2) usage();
+	parse_address(argv[0], &a, key);
+	q = parse_quota(argv[1]);
+	db_begin();
+	i = find_entry(key, USERREC_USER, ", not a user: aliases have no quota");
+	recs[i].quota = q;
+	db_commit();
+	num[fmt_ulonglong(num, q)] = 0;
+	out("quota of ");
+	out(key);
+	out(q ? " is now " : " removed (unlimited)\n");
+	if (q) { out(num); out(" bytes\n"); }
+	out_done();
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Prints strings sorted, each followed by a newline. */
+static void out_sorted(char **lines, unsigned long n)
+{
+	unsigned long i;
+
+	qsort(lines, n, sizeof *lines, cmp_str);
+	for (i = 0; i < n; i++) { out(lines[i]); out("\n"); }
+	out_done();
+}
+
+static void cmd_list(int argc, char **argv)
+{
+	char domain[ADDR_DOMAIN_MAX + 1], **lines;
+	unsigned long i, n = 0;
+
+	if (argc > 1) usage();
+	if (argc == 1) parse_domain(argv[0], domain);
+	db_load();
+	if (argc == 1 && db_find_domain(domain) < 0) fail(EXIT_BAD, "no such domain: ", domain);
+	lines = calloc(nrecs + 1, sizeof *lines);
+	if (!lines) nomem();
+	for (i = 0; i < nrecs; i++) {
+		stralloc l = {0};
+		if (recs[i].kind == USERREC_DOMAIN) continue;
+		if (argc == 1 && strcmp(key_domain(recs[i].name), domain)) continue;
+		if (!stralloc_copys(&l, recs[i].name) || !stralloc_append(&l, " ") ||
+		    !stralloc_cats(&l, kind_name(recs[i].kind)) || !stralloc_0(&l))
+			nomem();
+		lines[n++] = l.s;
+	}
+	out_sorted(lines, n);
+}
+
+static void show_user(const struct userrec *r)
+{
+	char num[FMT_ULONG * 2];
+
+	out("address: "); out(r->name); out("\nkind: user\npassword: ");
+	out(!r->hash[0] ? "none" : r->hash[0] == '!' || r->hash[0] == '*' ? "locked" : "set");
+	out("\nmaildir: "); out(r->maildir);
+	out("\nquota: ");
+	if (r->quota) {
+		num[fmt_ulonglong(num, r->quota)] = 0;
+		out(num);
+		out(" bytes\n");
+	} else
+		out("unlimited\n");
+}
+
+static void show_alias(const struct userrec *r)
+{
+	unsigned i;
+
+	out("address: "); out(r->name); out("\nkind: alias\nto: ");
+	for (i = 0; i < r->ntargets; i++) {
+		if (i) out(", ");
+		out(r->targets[i]);
+	}
+	out("\n");
+}
+
+static void show_domain(const struct userrec *r)
+{
+	char num[FMT_ULONG];
+	unsigned long i, users = 0, aliases = 0;
+
+	for (i = 0; i < nrecs; i++)
+		if (recs[i].kind != USERREC_DOMAIN && !strcmp(key_domain(recs[i].name), r->name)) {
+			if (recs[i].kind == USERREC_USER) users++;
+			else aliases++;
+		}
+	out("domain: "); out(r->name); out("\nkind: domain\ncatchall: ");
+	out(r->catchall[0] ? r->catchall : "none");
+	num[fmt_ulong(num, users)] = 0;
+	out("\nusers: "); out(num);
+	num[fmt_ulong(num, aliases)] = 0;
+	out("\naliases: "); out(num); out("\n");
+}
+
+static void cmd_show(int argc, char **argv)
+{
+	struct addr a;
+	char key[ADDR_PATH_MAX + 2];
+	long i;
+
+	if (argc != 1) usage();
+	if (strchr(argv[0], '@')) parse_address(argv[0], &a, key);
+	else {
+		key[0] = '@';
+		parse_domain(argv[0], key + 1);
+	}
+	db_load();
+	i = db_find(key);
+	if (i < 0) fail(EXIT_BAD, key[0] == '@' ? "no such domain: " : "no such user or alias: ", key + (key[0] == '@'));
+	if (recs[i].kind == USERREC_USER) show_user(&recs[i]);
+	else if (recs[i].kind == USERREC_ALIAS) show_alias(&recs[i]);
+	else show_domain(&recs[i]);
+	out_done();
+}
+
+static void cmd_alias_add(int argc, char **argv)
+{
+	struct userrec *r = calloc(1, sizeof *r);
+	struct addr a, t;
+	int added_domain, k;
+	unsigned i;
+
+	if (!r) nomem();
+	if (argc < 2) usage();
+	if (argc - 1 > USERREC_TARGETS_MAX) fail(EXIT_BAD, "too many targets (at most 64)");
+	r->kind = USERREC_ALIAS;
+	parse_address(argv[0], &a, r->name);
+	for (k = 1; k < argc; k++) {
+		parse_address(argv[k], &t, r->targets[r->ntargets]);
+		if (!strcmp(r->targets[r->ntargets], r->name)) fail(EXIT_BAD, "alias ", r->name, " would forward to itself");
+		for (i = 0; i < r->ntargets; i++)
+			if (!strcmp(r->targets[i], r->targets[r->ntargets])) fail(EXIT_BAD, "target ", r->targets[i], " given twice");
+		r->ntargets++;
+	}
+	check_record(r);
+
+	db_begin();
+	refuse_taken(r->name, ": an alias may not shadow it");
+	added_domain = ensure_domain(a.domain);
+	db_append(r);
+	db_commit();
+	if (added_domain) { out("added domain "); out(a.domain); out("\n"); }
+	out("added alias ");
+	out(r->name);
+	out(" -> ");
+	for (i = 0; i < r->ntargets; i++) {
+		if (i) out(", ");
+		out(r->targets[i]);
+	}
+	out("\n");
+	out_done();
+}
+
+static void cmd_alias_del(int argc, char **argv)
+{
+	struct addr a;
+	char key[ADDR_PATH_MAX + 1];
+
+	if (argc != 1) usage();
+	parse_address(argv[0], &a, key);
+	db_begin();
+	db_remove(find_entry(key, USERREC_ALIAS, ", not an alias: use posthorn-user del"));
+	db_commit();
+	out("removed alias ");
+	out(key);
+	out("\n");
+	out_done();
+}
+
+/* A catch-all that points into its own domain at nobody would catch its
+ * own forwards for ever. */
+static void check_catchall(const char *domain, const char *target)
+{
+	if (strcmp(key_domain(target), domain) || db_find(target) >= 0) return;
+	fail(EXIT_BAD, "catch-all target ", target, " is in ", domain, " but is no user or alias there");
+}
+
+static void cmd_catchall(int argc, char **argv)
+{
+	char domain[ADDR_DOMAIN_MAX + 1], target[ADDR_PATH_MAX + 1] = "";
+	struct addr t;
+	long d;
+
+	if (argc != 2) usage();
+	parse_domain(argv[0], domain);
+	if (strcmp(argv[1], "--none")) parse_address(argv[1], &t, target);
+	db_begin();
+	d = db_find_domain(domain);
+	if (d < 0) fail(EXIT_BAD, "no such domain: ", domain, " (posthorn-user domain add ", domain, ")");
+	if (target[0]) check_catchall(domain, target);
+	strcpy(recs[d].catchall, target);
+	check_record(&recs[d]);
+	db_commit();
+	if (target[0]) { out("mail to unknown addresses at "); out(domain); out(" now goes to "); out(target); }
+	else { out(domain); out(" has no catch-all now: mail to unknown addresses is refused"); }
+	out("\n");
+	out_done();
+}
+
+static void cmd_domain_add(int argc, char **argv)
+{
+	char domain[ADDR_DOMAIN_MAX + 1];
+
+	if (argc != 1) usage();
+	parse_domain(argv[0], domain);
+	db_begin();
+	if (!ensure_domain(domain)) fail(EXIT_BAD, "domain ", domain, " already exists");
+	db_commit();
+	out("added domain ");
+	out(domain);
+	out("\n");
+	out_done();
+}
+
+static void cmd_domain_del(int argc, char **argv)
+{
+	char domain[ADDR_DOMAIN_MAX + 1], num[FMT_ULONG];
+	unsigned long n;
+	long d;
+
+	if (argc != 1) usage();
+	parse_domain(argv[0], domain);
+	db_begin();
+	d = db_find_domain(domain);
+	if (d < 0) fail(EXIT_BAD, "no such domain: ", domain);
+	if ((n = count_in_domain(domain))) {
+		num[fmt_ulong(num, n)] = 0;
+		fail(EXIT_BAD, "domain ", domain, " still has ", num, " users or aliases: delete them first");
+	}
+	db_remove((unsigned long)d);
+	db_commit();
+	out("removed domain ");
+	out(domain);
+	out("\n");
+	out_done();
+}
+
+static void cmd_domain_list(int argc, char **argv)
+{
+	char **lines;
+	unsigned long i, n = 0;
+
+	if (argc) usage();
+	db_load();
+	if (!(lines = calloc(nrecs + 1, sizeof *lines))) nomem();
+	for (i = 0; i < nrecs; i++)
+		if (recs[i].kind == USERREC_DOMAIN) lines[n++] = recs[i].name;
+	out_sorted(lines, n);
+}
+
+static void cmd_export(int argc, char **argv)
+{
+	char **lines;
+	unsigned long i;
+
+	if (argc) usage();
+	db_load();
+	if (!(lines = calloc(nrecs + 1, sizeof *lines))) nomem();
+	for (i = 0; i < nrecs; i++) {
+		stralloc l = {0};
+		if (!userrec_format(&l, &recs[i])) nomem();
+		lines[i] = l.s;
+	}
+	out_sorted(lines, nrecs);
+}
+
+/* ---- import ---- */
+
+static unsigned long import_errors;
+
+static void import_error(unsigned long line, const char *a, const char *b, const char *c)
+{
+	char num[FMT_ULONG];
+
+	if (++import_errors > IMPORT_ERRORS_SHOWN) return;
+	num[fmt_ulong(num, line)] = 0;
+	buffer_flush(buffer_1);
+	carp("fatal: line ", num, ": ", a, b, c);
+}
+
+static void slurp(int fd, const char *name, stralloc *text)
+{
+	char buf[65536];
+
+	for (;;) {
+		ssize_t r = read(fd, buf, sizeof buf);
+		if (r < 0) {
+			if (errno == EINTR) continue;
+			failsys(EXIT_TEMP, "unable to read ", name);
+		}
+		if (r == 0) break;
+		if (text->len + (size_t)r > IMPORT_BYTES_MAX) fail(EXIT_BAD, name, " is larger than 64 MiB");
+		if (!stralloc_catb(text, buf, (size_t)r)) nomem();
+	}
+}
+
+static int is_blank_or_comment(const char *s, size_t len)
+{
+	size_t i = 0;
+	while (i < len && (s[i] == ' ' || s[i] == '\t')) i++;
+	return i == len || s[i] == '#';
+}
+
+/* Parses every line into recs, noting each record's line number. */
+static unsigned long *import_parse(const stralloc *text)
+{
+	unsigned long *lineno = 0, line = 0, cap = 0;
+	size_t pos = 0;
+
+	while (pos < text->len) {
+		const char *s = text->s + pos, *nl = memchr(s, '\n', text->len - pos);
+		size_t len = nl ? (size_t)(nl - s) : text->len - pos;
+		const char *why;
+		struct userrec r;
+
+		pos += len + !!nl;
+		line++;
+		if (len && s[len - 1] == '\r') len--;
+		if (is_blank_or_comment(s, len)) continue;
+		if (userrec_parse(&r, s, len, &why) < 0) { import_error(line, why, "", ""); continue; }
+		if (nrecs == IMPORT_RECORDS_MAX) fail(EXIT_BAD, "more than 100000 records");
+		db_append(&r);
+		if (nrecs > cap) {
+			cap = caprecs;
+			if (!(lineno = realloc(lineno, cap * sizeof *lineno))) nomem();
+		}
+		lineno[nrecs - 1] = line;
+	}
+	return lineno;
+}
+
+static int cmp_rec_key(const struct userrec *x, const struct userrec *y)
+{
+	int c = (x->kind != USERREC_DOMAIN) - (y->kind != USERREC_DOMAIN);
+	return c ? c : strcmp(x->name, y->name);
+}
+
+static int cmp_index_key(const void *a, const void *b)
+{
+	return cmp_rec_key(&recs[*(const unsigned long *)a], &recs[*(const unsigned long *)b]);
+}
+
+static const struct userrec *probe;
+
+static int cmp_probe(const void *key, const void *elem)
+{
+	(void)key;
+	return cmp_rec_key(probe, &recs[*(const unsigned long *)elem]);
+}
+
+/* Is there a record of this kind (domain or not) and name?  idx is recs'
+ * indices sorted by key. */
+static int import_has(const unsigned long *idx, enum userrec_kind kind, const char *name)
+{
+	static struct userrec want;
+
+	want.kind = kind;
+	if (strlen(name) > ADDR_PATH_MAX) return 0;
+	strcpy(want.name, name);
+	probe = &want;
+	return bsearch(&want, idx, nrecs, sizeof *idx, cmp_probe) != 0;
+}
+
+/* The checks that need the whole list: one record per key, a domain record
+ * for every address, catch-alls that do not loop. */
+static void import_check(const unsigned long *lineno)
+{
+	unsigned long *idx = calloc(nrecs + 1, sizeof *idx), i;
+	char num[FMT_ULONG];
+
+	if (!idx) nomem();
+	for (i = 0; i < nrecs; i++) idx[i] = i;
+	qsort(idx, nrecs, sizeof *idx, cmp_index_key);
+	for (i = 1; i < nrecs; i++)
+		if (!cmp_index_key(&idx[i - 1], &idx[i])) {
+			unsigned long first = idx[i - 1] < idx[i] ? idx[i - 1] : idx[i];
+			unsigned long again = idx[i - 1] < idx[i] ? idx[i] : idx[i - 1];
+			num[fmt_ulong(num, lineno[first])] = 0;
+			import_error(lineno[again], recs[again].name, " is already given on line ", num);
+		}
+	for (i = 0; i < nrecs; i++) {
+		const struct userrec *r = &recs[i];
+		if (r->kind == USERREC_DOMAIN) {
+			if (r->catchall[0] && !strcmp(key_domain(r->catchall), r->name) &&
+			    !import_has(idx, USERREC_USER, r->catchall))
+				import_error(lineno[i], "catch-all target ", r->catchall, " is no user or alias of its domain");
+		} else if (!import_has(idx, USERREC_DOMAIN, key_domain(r->name)))
+			import_error(lineno[i], "no domain record for ", key_domain(r->name), "");
+	}
+	free(idx);
+}
+
+static void cmd_import(int argc, char **argv)
+{
+	stralloc text = {0};
+	const char *name = argc ? argv[0] : "-";
+	unsigned long *lineno, i, users = 0, aliases = 0, made = 0;
+	struct owner owner = {(uid_t)-1, (gid_t)-1};
+	int fd = 0, need_owner = 0;
+	char num[FMT_ULONG];
+
+	if (argc > 1) usage();
+	if (strcmp(name, "-") && (fd = open(name, O_RDONLY | O_CLOEXEC)) < 0)
+		failsys(EXIT_BAD, "unable to open ", name);
+	slurp(fd, name, &text);
+	if (fd) close(fd);
+	lineno = import_parse(&text);
+	if (!import_errors) import_check(lineno);
+	if (import_errors) {
+		num[fmt_ulong(num, import_errors)] = 0;
+		fail(EXIT_BAD, num, import_errors == 1 ? " error" : " errors", " in ", name, "; nothing changed");
+	}
+	for (i = 0; i < nrecs; i++)
+		if (recs[i].kind == USERREC_USER && !is_dir(recs[i].maildir)) need_owner = 1;
+	if (need_owner) owner = mail_owner();
+
+	/* No load: an import replaces the list, which also makes it the way
+	 * out of a damaged users.cdb. */
+	lockfd = userdb_lock(cdbpath.s);
+	if (lockfd < 0) failsys(EXIT_TEMP, "unable to lock ", cdbpath.s, ".lock");
+	for (i = 0; i < nrecs; i++) {
+		if (recs[i].kind == USERREC_USER) {
+			users++;
+			if (!make_maildir(recs[i].maildir, owner)) {
+				out("created Maildir ");
+				out(recs[i].maildir);
+				out("\n");
+				made++;
+			}
+		} else if (recs[i].kind == USERREC_ALIAS)
+			aliases++;
+	}
+	db_commit();
+	out("imported ");
+	num[fmt_ulong(num, users)] = 0;
+	out(num); out(" users, ");
+	num[fmt_ulong(num, aliases)] = 0;
+	out(num); out(" aliases, ");
+	num[fmt_ulong(num, nrecs - users - aliases)] = 0;
+	out(num); out(" domains\n");
+	out_done();
+}
+
+/* ---- dispatch ---- */
+
+static const struct command {
+	const char *name, *sub;
+	void (*run)(int argc, char **argv);
+} commands[] = {
+	{"add", 0, cmd_add},
+	{"del", 0, cmd_del},
+	{"passwd", 0, cmd_passwd},
+	{"quota", 0, cmd_quota},
+	{"list", 0, cmd_list},
+	{"show", 0, cmd_show},
+	{"alias", "add", cmd_alias_add},
+	{"alias", "del", cmd_alias_del},
+	{"catchall", 0, cmd_catchall},
+	{"domain", "add", cmd_domain_add},
+	{"domain", "del", cmd_domain_del},
+	{"domain", "list", cmd_domain_list},
+	{"export", 0, cmd_export},
+	{"import", 0, cmd_import},
+};
+
+int main(int argc, char **argv)
+{
+	const char *dir = 0;
+	unsigned i;
+	int a = 1;
+
+	errmsg_iam("posthorn-user");
+	while (a < argc && argv[a][0] == '-') {
+		if (!strcmp(argv[a], "-C") && a + 1 < argc) { dir = argv[a + 1]; a += 2; }
+		else if (!strncmp(argv[a], "-C", 2) && argv[a][2]) { dir = argv[a] + 2; a++; }
+		else if (!strcmp(argv[a], "-h") || !strcmp(argv[a], "--help")) {
+			buffer_puts(buffer_1, usage_text);
+			out_done();
+			return 0;
+		} else
+			usage();
+	}
+	if (a == argc) usage();
+	conf_init(dir);
+	if (!conf_path(&cdbpath, "users.cdb")) nomem();
+
+	for (i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		const struct command *c = &commands[i];
+		if (strcmp(c->name, argv[a])) continue;
+		if (!c->sub) { c->run(argc - a - 1, argv + a + 1); return 0; }
+		if (a + 1 < argc && !strcmp(c->sub, argv[a + 1])) { c->run(argc - a - 2, argv + a + 2); return 0; }
+	}
+	usage();
+	return EXIT_USAGE;
+}
