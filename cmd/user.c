@@ -112,7 +112,7 @@ static void db_load(void)
 
 	if (r == USERDB_CORRUPT)
 		fail(EXIT_TEMP, "users.cdb is corrupt: ", userdb_corrupt_reason(),
-		     " (posthorn-user import rebuilds it from an export)");
+		     " (posthorn-user import replaces it from a saved export)");
 	if (r != 0) failsys(EXIT_TEMP, "unable to read ", cdbpath.s);
 	caprecs = nrecs;
 }
@@ -196,6 +196,8 @@ static void parse_address(const char *s, struct addr *a, char key[ADDR_PATH_MAX 
 	if (err != ADDR_OK) fail(EXIT_BAD, "bad address ", shown(s), ": ", addr_strerror(err));
 	if (!addr_key(&k, a)) nomem();
 	if (k.len > ADDR_PATH_MAX) fail(EXIT_BAD, "bad address ", shown(s), ": address too long");
+	if (k.s[strcspn(k.s, " \t,")])
+		fail(EXIT_BAD, "bad address ", shown(s), ": white space or a comma cannot be stored in the user list");
 	memcpy(key, k.s, k.len + 1);
 	stralloc_free(&k);
 }

@@ -59,7 +59,7 @@ static int check_toc(const struct cdb *c, unsigned fsize)
 
 	if (!toc) return corrupt(0, 0, "not a valid CDB file (shorter than its header)");
 	dend = cdb_unpack(toc);
-	if (dend < TOC_SIZE || dend > fsize) return corrupt(0, 0, "not a valid CDB file (truncated)");
+	if (dend < TOC_SIZE || dend > fsize) return corrupt(0, 0, "not a valid CDB file (its header points past its end)");
 	for (i = 0; i < 256; i++) {
 		unsigned pos = cdb_unpack(toc + 8 * i), slots = cdb_unpack(toc + 8 * i + 4);
 		if (pos < dend || pos > fsize || (unsigned long long)slots * 8 > fsize - pos)
