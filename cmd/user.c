@@ -153,6 +153,8 @@ static long db_find_domain(const char *domain)
 	return db_find(key);
 }
 
+/* userdb_load's array is plain malloc'ed memory (userdb_free is free), so
+ * it grows here with realloc. */
 static void db_append(const struct userrec *r)
 {
 	if (nrecs == caprecs) {
