@@ -570,6 +570,17 @@ static unsigned long find_entry(const char *key, enum userrec_kind want, const c
 	return (unsigned long)i;
 }
 
+/* Removing the catch-all target of its own domain would leave a catch-all
+ * that catches its own forwards (see check_catchall). */
+static void refuse_catchall_target(const char *key)
+{
+	long d = db_find_domain(key_domain(key));
+
+	if (d >= 0 && !strcmp(recs[d].catchall, key))
+		fail(EXIT_BAD, key, " is the catch-all of ", recs[d].name,
+		     ": change it first (posthorn-user catchall ", recs[d].name, " ...)");
+}
+
 static void cmd_del(int argc, char **argv)
 {
 	struct addr a;
@@ -580,6 +591,7 @@ static void cmd_del(int argc, char **argv)
 	parse_address(argv[0], &a, key);
 	db_begin();
 	i = find_entry(key, USERREC_USER, ", not a user: use posthorn-user alias del");
+	refuse_catchall_target(key);
 	strcpy(maildir, recs[i].maildir);
 	db_remove(i);
 	db_commit();
@@ -791,11 +803,14 @@ static void cmd_alias_del(int argc, char **argv)
 {
 	struct addr a;
 	char key[ADDR_PATH_MAX + 1];
+	unsigned long i;
 
 	if (argc != 1) usage();
 	parse_address(argv[0], &a, key);
 	db_begin();
-	db_remove(find_entry(key, USERREC_ALIAS, ", not an alias: use posthorn-user del"));
+	i = find_entry(key, USERREC_ALIAS, ", not an alias: use posthorn-user del");
+	refuse_catchall_target(key);
+	db_remove(i);
 	db_commit();
 	out("removed alias ");
 	out(key);
