@@ -1,0 +1,914 @@
+/*
+ * posthorn-local: delivers one message to one local recipient (see
+ * posthorn-local(8)).
+ *
+ *     posthorn-local [-C DIR] SENDER RECIPIENT    < message (a regular file)
+ *
+ * Three phases, each finished before the next starts:
+ *   1. resolve: read the config, check the message for a Delivered-To loop,
+ *      expand the recipient through users.cdb (aliases, plus-addressing,
+ *      catch-all) into a list of local users and a list of remote addresses.
+ *      This runs with the privileges we were started with, so users.cdb may
+ *      be readable by root only.  No mailbox is touched, so any failure here
+ *      leaves nothing half done.
+ *   2. drop: become the mail owner (never deliver as root).
+ *   3. deliver: per local user, the instructions of MAILDIR/posthorn-rules
+ *      or the INBOX (or the plus-address folder); then one re-injection for
+ *      all remote addresses.  A temporary failure in the middle means a retry
+ *      of the whole message: at worst a duplicate, never a loss.
+ *
+ * Exit 0 delivered (every Maildir file and new/ fsync'ed), 100 permanent
+ * failure, 111 temporary failure, 64 usage; one reason line on stdout,
+ * starting with an RFC 3463 enhanced status code.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <buffer.h>
+#include <fmt.h>
+#include <stralloc.h>
+#include "addr.h"
+#include "conf.h"
+#include "durable.h"
+#include "exitcode.h"
+#include "log.h"
+#include "maildir.h"
+#include "privs.h"
+#include "quota.h"
+#include "rules.h"
+#include "userdb.h"
+
+#define ALIAS_DEPTH_MAX 10        /* nested aliases before we call it a loop */
+#define ALIAS_LOOKUPS_MAX 1024    /* users.cdb lookups per message */
+#define LOCAL_TARGETS_MAX 256     /* distinct local users per message */
+#define FORWARD_TARGETS_MAX 256   /* distinct remote addresses per message */
+#define DELIVERED_TO_MAX 25       /* more of these headers is a loop */
+#define HEADER_SCAN_MAX 262144    /* bytes of header scanned for them */
+#define FIELD_MAX 1024            /* bytes of one header field kept */
+#define REASON_MAX 400            /* bytes of a reason line */
+#define PIPE_TIMEOUT_DEFAULT 600  /* seconds */
+#define FEED_BUF 16384
+
+static const char usage_text[] = "usage: posthorn-local [-C DIR] SENDER RECIPIENT < message\n";
+
+/* ---- what this run is about ---- */
+
+struct local_target {
+	char name[ADDR_PATH_MAX + 1];          /* user address, lookup form */
+	char maildir[USERREC_PATH_MAX + 1];
+	unsigned long long quota;
+	char ext[ADDR_LOCAL_MAX + 1];          /* plus-address tag, or "" */
+	int catchall;                          /* reached through a catch-all */
+};
+
+static struct {
+	const char *sender;            /* envelope sender as given ("" = <>) */
+	struct addr rcpt;
+	stralloc rcptkey;              /* the recipient in lookup form */
+	char delim;
+	int bounce_overquota;
+	unsigned long pipe_timeout;
+	stralloc cdbpath;
+	stralloc owner;                /* mailowner spec, "" if none */
+	int msgfd;
+	unsigned long long msgsize;
+	stralloc head;                 /* Return-Path + Delivered-To */
+	stralloc fwdhead;              /* Delivered-To only */
+	unsigned lookups;
+} g;
+
+static struct local_target targets[LOCAL_TARGETS_MAX];
+static unsigned ntargets;
+static stralloc fwd;                   /* remote addresses, each NUL-terminated */
+static unsigned nfwd;
+
+/* ---- ending ---- */
+
+/* Control bytes would break the one-line contract of stdout and the log. */
+static void cat_clean(stralloc *sa, const char *s)
+{
+	for (; *s && sa->len < REASON_MAX; s++) {
+		char c = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+		if (!stralloc_append(sa, &c)) return;
+	}
+}
+
+/* Writes the reason (the strings given, up to a null pointer) on stdout, one
+ * log line, and exits with code.  The first string is the status code. */
+_Noreturn static void finish(int code, ...)
+{
+	static stralloc reason;
+	const char *s;
+	char num[FMT_ULONG];
+	va_list ap;
+
+	reason.len = 0;
+	va_start(ap, code);
+	while ((s = va_arg(ap, const char *)))
+		cat_clean(&reason, s);
+	va_end(ap);
+	if (!stralloc_0(&reason)) _exit(EXIT_TEMP);
+	num[fmt_ulong(num, (unsigned long)code)] = 0;
+	log_event("result", "sender", g.sender, "rcpt", g.rcptkey.len ? g.rcptkey.s : 0,
+		  "status", num, "reason", reason.s, (char *)0);
+	buffer_puts(buffer_1, reason.s);
+	buffer_puts(buffer_1, "\n");
+	/* A reason that cannot be written makes a 0 a lie only for the caller's
+	 * bookkeeping, never for the mail: the exit code stays what it is. */
+	buffer_flush(buffer_1);
+	exit(code);
+}
+
+_Noreturn static void nomem(void) { finish(EXIT_TEMP, "4.3.0 out of memory", (char *)0); }
+
+static const char *errstr(void) { return strerror(errno); }
+
+/* ---- phase 1: message, config, loop check, resolution ---- */
+
+/* A private open file description of fd 0: deliverers run side by side on
+ * the same file (runq, make bench), and a shared offset would let one's
+ * lseek move another's read.  /proc is the Linux way to reopen; without it
+ * we use fd 0 as it is. */
+static void open_message(void)
+{
+	struct stat st;
+	int fd = open("/proc/self/fd/0", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) fd = 0;
+	if (fstat(fd, &st) < 0) finish(EXIT_TEMP, "4.3.0 unable to stat the message on fd 0: ", errstr(), (char *)0);
+	if (!S_ISREG(st.st_mode) || lseek(fd, 0, SEEK_SET) < 0)
+		finish(EXIT_TEMP, "4.3.0 the message on fd 0 is not a seekable regular file", (char *)0);
+	g.msgfd = fd;
+	g.msgsize = (unsigned long long)st.st_size;
+}
+
+static void check_sender(const char *s)
+{
+	size_t i;
+	if (strlen(s) > ADDR_PATH_MAX) finish(EXIT_PERM, "5.1.7 sender address too long", (char *)0);
+	/* It goes into a header line: a CR or LF would forge more headers. */
+	for (i = 0; s[i]; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			finish(EXIT_PERM, "5.1.7 control character in sender address", (char *)0);
+	g.sender = s;
+}
+
+static void conf_fail(const char *name)
+{
+	finish(EXIT_TEMP, "4.3.5 unable to read config file ", conf_dir(), "/", name, ": ", errstr(), (char *)0);
+}
+
+static void read_config(void)
+{
+	stralloc line = {0};
+	int fd;
+
+	/* A config dir we cannot read would make every setting look missing
+	 * (defaults in force): refuse, and the mail waits for the admin. */
+	fd = open(conf_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) finish(EXIT_TEMP, "4.3.5 unable to read config dir ", conf_dir(), ": ", errstr(), (char *)0);
+	close(fd);
+
+	if (conf_line("delimiter", &line, "+") < 0) conf_fail("delimiter");
+	if (line.len > 1) finish(EXIT_TEMP, "4.3.5 config file delimiter must hold one character", (char *)0);
+	g.delim = line.len ? line.s[0] : 0;
+
+	if (conf_line("overquota", &line, "defer") < 0) conf_fail("overquota");
+	if (!strcmp(line.s, "bounce")) g.bounce_overquota = 1;
+	else if (strcmp(line.s, "defer"))
+		finish(EXIT_TEMP, "4.3.5 config file overquota must say defer or bounce", (char *)0);
+
+	if (conf_ulong("pipe-timeout", &g.pipe_timeout, PIPE_TIMEOUT_DEFAULT) < 0) conf_fail("pipe-timeout");
+	if (!g.pipe_timeout || g.pipe_timeout > 86400)
+		finish(EXIT_TEMP, "4.3.5 config file pipe-timeout must be 1 to 86400 seconds", (char *)0);
+
+	if (conf_line("mailowner", &g.owner, "") < 0) conf_fail("mailowner");
+	if (!g.owner.len && geteuid() == 0)
+		finish(EXIT_TEMP, "4.3.5 refusing to deliver as root: write the mail owner's name into ",
+		       conf_dir(), "/mailowner", (char *)0);
+
+	if (!conf_path(&g.cdbpath, "users.cdb")) nomem();
+	stralloc_free(&line);
+}
+
+static void parse_recipient(const char *s)
+{
+	int r = addr_parse(&g.rcpt, s, strlen(s), ADDR_ALLOW_UTF8);
+	if (r != ADDR_OK) finish(EXIT_PERM, "5.1.3 bad recipient address: ", addr_strerror(r), (char *)0);
+	if (!addr_key(&g.rcptkey, &g.rcpt)) nomem();
+}
+
+/* RFC 5321 4.4: the final delivery adds Return-Path.  Delivered-To is the
+ * qmail convention for loop detection; forwarded copies carry it too. */
+static void build_heads(void)
+{
+	if (!stralloc_copys(&g.fwdhead, "Delivered-To: ") || !stralloc_cat(&g.fwdhead, &g.rcptkey) ||
+	    !stralloc_cats(&g.fwdhead, "\n"))
+		nomem();
+	if (!stralloc_copys(&g.head, "Return-Path: <") || !stralloc_cats(&g.head, g.sender) ||
+	    !stralloc_cats(&g.head, ">\n") || !stralloc_cat(&g.head, &g.fwdhead))
+		nomem();
+}
+
+static int ascii_lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+static int caseeq(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t i;
+	if (alen != blen) return 0;
+	for (i = 0; i < alen; i++)
+		if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i])) return 0;
+	return 1;
+}
+
+static int is_wsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/* One unfolded header field: counts Delivered-To and ends the run when one
+ * names this recipient. */
+static void check_field(const char *f, size_t n, unsigned *count)
+{
+	static const char name[] = "delivered-to:";
+	size_t nl = sizeof name - 1;
+
+	if (n < nl || !caseeq(f, nl, name, nl)) return;
+	f += nl;
+	n -= nl;
+	while (n && is_wsp(*f)) { f++; n--; }
+	while (n && is_wsp(f[n - 1])) n--;
+	if (n >= 2 && f[0] == '<' && f[n - 1] == '>') { f++; n -= 2; }
+	if (caseeq(f, n, g.rcptkey.s, g.rcptkey.len))
+		finish(EXIT_PERM, "5.4.6 mail loop: already delivered to ", g.rcptkey.s, (char *)0);
+	if (++*count > DELIVERED_TO_MAX)
+		finish(EXIT_PERM, "5.4.6 mail loop: more than 25 Delivered-To header fields", (char *)0);
+}
+
+/* Reads the header (up to the first empty line, at most HEADER_SCAN_MAX
+ * bytes) and looks for Delivered-To loops. */
+static void check_loop(void)
+{
+	char buf[8192], field[FIELD_MAX];
+	size_t flen = 0;
+	unsigned long long off = 0;
+	unsigned count = 0;
+	int bol = 1, infield = 0;
+
+	while (off < HEADER_SCAN_MAX) {
+		ssize_t r = pread(g.msgfd, buf, sizeof buf, (off_t)off), i;
+		if (r < 0) {
+			if (errno == EINTR) continue;
+			finish(EXIT_TEMP, "4.3.0 unable to read the message: ", errstr(), (char *)0);
+		}
+		if (r == 0) break;
+		for (i = 0; i < r; i++) {
+			char c = buf[i];
+			if (bol) {
+				if (c == '\r') continue;
+				if (c == '\n') goto end;  /* the empty line ends the header */
+				bol = 0;
+				if (c != ' ' && c != '\t') {
+					if (infield) check_field(field, flen, &count);
+					flen = 0;
+					infield = 1;
+				}
+			}
+			if (c == '\n') { bol = 1; continue; }
+			if (flen < sizeof field) field[flen++] = c;
+		}
+		off += (unsigned long long)r;
+	}
+end:
+	if (infield) check_field(field, flen, &count);
+}
+
+/* ---- alias expansion ---- */
+
+struct path {
+	unsigned depth;
+	char keys[ALIAS_DEPTH_MAX + 2][ADDR_PATH_MAX + 1];
+};
+
+static void add_local(const struct userrec *u, const char *ext, int catchall)
+{
+	struct local_target *t;
+	unsigned i;
+
+	for (i = 0; i < ntargets; i++)
+		if (!strcmp(targets[i].name, u->name)) return;
+	if (ntargets == LOCAL_TARGETS_MAX)
+		finish(EXIT_TEMP, "4.3.5 alias expansion too large: more than 256 local users", (char *)0);
+	t = &targets[ntargets++];
+	memcpy(t->name, u->name, sizeof t->name);
+	memcpy(t->maildir, u->maildir, sizeof t->maildir);
+	t->quota = u->quota;
+	memcpy(t->ext, ext, sizeof t->ext);
+	t->catchall = catchall;
+}
+
+static void add_forward(const char *addr)
+{
+	size_t i = 0;
+	unsigned n;
+
+	for (n = 0; n < nfwd; n++) {
+		if (!strcmp(fwd.s + i, addr)) return;
+		i += strlen(fwd.s + i) + 1;
+	}
+	if (nfwd == FORWARD_TARGETS_MAX)
+		finish(EXIT_TEMP, "4.3.5 too many forwarding addresses: more than 256", (char *)0);
+	if (!stralloc_cats(&fwd, addr) || !stralloc_0(&fwd)) nomem();
+	nfwd++;
+}
+
+static void lookup_failed(int r)
+{
+	if (r == USERDB_CORRUPT)
+		finish(EXIT_TEMP, "4.3.0 users.cdb is corrupt: ", userdb_corrupt_reason(), (char *)0);
+	finish(EXIT_TEMP, "4.3.0 unable to read ", g.cdbpath.s, ": ", errstr(), (char *)0);
+}
+
+static void expand(const struct addr *a, struct path *p, int catchall);
+
+/* The targets of an alias or a catch-all, one level further down. */
+static void expand_target(const char *text, const char *via, struct path *p, int catchall)
+{
+	struct addr t;
+	int r = addr_parse(&t, text, strlen(text), ADDR_ALLOW_UTF8);
+
+	if (r != ADDR_OK)
+		finish(EXIT_TEMP, "4.3.5 users.cdb: bad target ", text, " of ", via, (char *)0);
+	expand(&t, p, catchall);
+}
+
+/* Depth-first through aliases, with the path from the recipient down to a
+ * so that an address met twice on one path is a loop, while two paths to
+ * one user (a diamond of aliases) are not.  catchall: a catch-all was on
+ * the way (sets DEFAULT for pipes). */
+static void expand(const struct addr *a, struct path *p, int catchall)
+{
+	struct userdb_hit hit;
+	stralloc key = {0};
+	unsigned i;
+	int r;
+
+	if (!addr_key(&key, a) || !stralloc_0(&key)) nomem();
+	for (i = 0; i < p->depth; i++)
+		if (!strcmp(p->keys[i], key.s)) finish(EXIT_PERM, "5.4.6 alias loop: ", key.s, " reached twice", (char *)0);
+	if (p->depth > ALIAS_DEPTH_MAX)
+		finish(EXIT_PERM, "5.4.6 alias loop: nested deeper than 10 at ", key.s, (char *)0);
+	if (++g.lookups > ALIAS_LOOKUPS_MAX)
+		finish(EXIT_TEMP, "4.3.5 alias expansion too large: more than 1024 lookups", (char *)0);
+
+	r = userdb_resolve(g.cdbpath.s, a, g.delim, &hit);
+	if (r == USERDB_NODOMAIN) {
+		if (!p->depth) finish(EXIT_PERM, "5.1.2 no such domain: ", key.s, (char *)0);
+		add_forward(key.s);
+		goto out;
+	}
+	if (r == USERDB_NOUSER) {
+		if (!p->depth) finish(EXIT_PERM, "5.1.1 no such user: ", key.s, (char *)0);
+		finish(EXIT_PERM, "5.1.1 no such user: ", key.s, " (an alias target of ", g.rcptkey.s, ")", (char *)0);
+	}
+	if (r != USERDB_FOUND) lookup_failed(r);
+
+	memcpy(p->keys[p->depth++], key.s, key.len);
+	if (hit.how == USERDB_CATCHALL)
+		expand_target(hit.rec.catchall, key.s, p, 1);
+	else if (hit.rec.kind == USERREC_ALIAS)
+		for (i = 0; i < hit.rec.ntargets; i++)
+			expand_target(hit.rec.targets[i], key.s, p, catchall);
+	else if (hit.rec.kind == USERREC_USER)
+		add_local(&hit.rec, hit.ext, catchall);
+	else
+		finish(EXIT_TEMP, "4.3.5 users.cdb: ", key.s, " resolves to a domain record", (char *)0);
+	p->depth--;
+out:
+	stralloc_free(&key);
+}
+
+/* ---- phase 2 ---- */
+
+static void drop_privileges(void)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (geteuid() == 0) {
+		if (privs_lookup(g.owner.s, &uid, &gid) < 0)
+			finish(EXIT_TEMP, "4.3.5 unknown mailowner ", g.owner.s, ": ", errstr(), (char *)0);
+		if (uid == 0) finish(EXIT_TEMP, "4.3.5 refusing to deliver as root: mailowner is root", (char *)0);
+		if (privs_drop(uid, gid) < 0)
+			finish(EXIT_TEMP, "4.3.0 unable to become mailowner ", g.owner.s, ": ", errstr(), (char *)0);
+	}
+	if (geteuid() == 0 || getuid() == 0)
+		finish(EXIT_TEMP, "4.3.0 refusing to deliver as root", (char *)0);
+}
+
+/* ---- phase 3: Maildir ---- */
+
+static const char *local_part_of(const char *key, char out[ADDR_PATH_MAX + 1])
+{
+	const char *at = strrchr(key, '@');
+	size_t n = at ? (size_t)(at - key) : strlen(key);
+	memcpy(out, key, n);
+	out[n] = 0;
+	return out;
+}
+
+static void deliver_maildir(const struct local_target *t, const char *folder)
+{
+	stralloc dir = {0};
+	unsigned long long size;
+	char num[FMT_ULONG];
+	int r;
+
+	if (maildir_folder_path(&dir, t->maildir, folder ? folder : "") < 0) {
+		if (errno == ENOMEM) nomem();
+		finish(EXIT_TEMP, "4.3.5 invalid folder name for ", t->name, (char *)0);
+	}
+	r = quota_check(t->maildir, t->quota, g.msgsize + g.head.len);
+	if (r < 0) finish(EXIT_TEMP, "4.3.0 unable to read the quota of ", t->name, ": ", errstr(), (char *)0);
+	if (r == 0) {
+		if (g.bounce_overquota) finish(EXIT_PERM, "5.2.2 mailbox full: ", t->name, (char *)0);
+		finish(EXIT_TEMP, "4.2.2 mailbox full: ", t->name, (char *)0);
+	}
+	if (lseek(g.msgfd, 0, SEEK_SET) < 0)
+		finish(EXIT_TEMP, "4.3.0 unable to rewind the message: ", errstr(), (char *)0);
+	if (maildir_deliver(dir.s, g.head.s, g.head.len, g.msgfd, &size) < 0) {
+		if (errno == EDQUOT) finish(EXIT_TEMP, "4.2.2 disk quota exceeded delivering to ", t->name, (char *)0);
+		if (errno == ENOSPC) finish(EXIT_TEMP, "4.3.1 mail system full delivering to ", t->name, (char *)0);
+		finish(EXIT_TEMP, "4.3.0 unable to deliver to ", dir.s, ": ", errstr(), (char *)0);
+	}
+	num[fmt_ulonglong(num, size)] = 0;
+	/* The message is safely stored: a failed quota update is only logged
+	 * (the next recalculation repairs it), or a retry would duplicate. */
+	if (quota_add(t->maildir, t->quota, size) < 0)
+		log_event("quota", "user", t->name, "result", "error", "reason", errstr(), (char *)0);
+	log_event("delivery", "user", t->name, "folder", folder ? folder : "INBOX", "size", num,
+		  "result", "ok", (char *)0);
+	stralloc_free(&dir);
+}
+
+/* Into folder if it exists (any case), else the INBOX; the fallback is
+ * logged so the owner can see why mail did not land where they asked. */
+static void deliver_folder(const struct local_target *t, const char *folder, const char *why)
+{
+	char real[MAILDIR_FOLDER_MAX + 1];
+
+	if (maildir_folder_exists(t->maildir, folder, 0, real)) {
+		deliver_maildir(t, real);
+		return;
+	}
+	log_event("folder", "user", t->name, "folder", folder, "result", "missing", "action", "inbox",
+		  "why", why, (char *)0);
+	deliver_maildir(t, 0);
+}
+
+/* ---- phase 3: programs (pipes and the injector) ---- */
+
+struct job {
+	pid_t pid;
+	int in;                  /* our end of the child's fd 0, or -1 */
+	const char *head;
+	size_t hlen, hpos;
+	off_t off;               /* next message byte to send */
+	char buf[FEED_BUF];
+	size_t blen, bpos;
+	int env;                 /* our end of the child's fd 1 (envelope), or -1 */
+	const char *envdata;
+	size_t envlen, envpos;
+	int out;                 /* our end of the child's output, or -1 */
+	char last[REASON_MAX];   /* the last line of output, for a reason */
+	size_t lastlen;
+	int linedone;
+	int timedout;
+};
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) close(*fd);
+	*fd = -1;
+}
+
+/* One step of sending head + message; the child may stop reading (EPIPE),
+ * which is its right: its exit code decides. */
+static void feed_message(struct job *j)
+{
+	ssize_t w;
+
+	if (j->hpos < j->hlen) {
+		w = write(j->in, j->head + j->hpos, j->hlen - j->hpos);
+		if (w > 0) j->hpos += (size_t)w;
+	} else {
+		if (j->bpos == j->blen) {
+			ssize_t r = pread(g.msgfd, j->buf, sizeof j->buf, j->off);
+			if (r < 0) {
+				if (errno == EINTR) return;
+				kill(-j->pid, SIGKILL);
+				finish(EXIT_TEMP, "4.3.0 unable to read the message: ", errstr(), (char *)0);
+			}
+			if (r == 0) { close_fd(&j->in); return; }
+			j->off += r;
+			j->bpos = 0;
+			j->blen = (size_t)r;
+		}
+		w = write(j->in, j->buf + j->bpos, j->blen - j->bpos);
+		if (w > 0) j->bpos += (size_t)w;
+	}
+	if (w < 0 && errno != EAGAIN && errno != EINTR) close_fd(&j->in);
+}
+
+static void feed_envelope(struct job *j)
+{
+	ssize_t w = write(j->env, j->envdata + j->envpos, j->envlen - j->envpos);
+	if (w > 0) j->envpos += (size_t)w;
+	if ((w < 0 && errno != EAGAIN && errno != EINTR) || j->envpos == j->envlen) close_fd(&j->env);
+}
+
+/* Relays the child's output to our stderr and keeps its last line. */
+static void relay_output(struct job *j)
+{
+	char buf[4096];
+	ssize_t r = read(j->out, buf, sizeof buf), i;
+
+	if (r < 0 && (errno == EAGAIN || errno == EINTR)) return;
+	if (r <= 0) { close_fd(&j->out); return; }
+	if (durable_writeall(2, buf, (size_t)r) < 0) {}
+	for (i = 0; i < r; i++) {
+		if (buf[i] == '\n') { j->linedone = 1; continue; }
+		if (j->linedone) { j->lastlen = 0; j->linedone = 0; }
+		if (j->lastlen < sizeof j->last - 1) j->last[j->lastlen++] = buf[i];
+	}
+}
+
+static void set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		finish(EXIT_TEMP, "4.3.0 unable to set up a pipe: ", errstr(), (char *)0);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Feeds the child and relays its output until all pipes are done or the
+ * deadline passes; then reaps it.  Returns the wait status; on timeout the
+ * child's whole process group is killed and j->timedout is set. */
+static int job_run(struct job *j)
+{
+	long long deadline = now_ms() + (long long)g.pipe_timeout * 1000;
+	int status;
+
+	if (j->in >= 0) set_nonblock(j->in);
+	if (j->env >= 0) set_nonblock(j->env);
+	if (j->out >= 0) set_nonblock(j->out);
+	while (j->in >= 0 || j->env >= 0 || j->out >= 0) {
+		struct pollfd pf[3];
+		long long left = deadline - now_ms();
+		int n = 0, r, iin = -1, ienv = -1, iout = -1;
+
+		if (left <= 0) { j->timedout = 1; break; }
+		if (j->in >= 0) { iin = n; pf[n].fd = j->in; pf[n++].events = POLLOUT; }
+		if (j->env >= 0) { ienv = n; pf[n].fd = j->env; pf[n++].events = POLLOUT; }
+		if (j->out >= 0) { iout = n; pf[n].fd = j->out; pf[n++].events = POLLIN; }
+		r = poll(pf, (nfds_t)n, left > INT_MAX ? INT_MAX : (int)left);
+		if (r < 0) {
+			if (errno == EINTR) continue;
+			j->timedout = 1;
+			break;
+		}
+		if (iin >= 0 && pf[iin].revents) feed_message(j);
+		if (ienv >= 0 && pf[ienv].revents) feed_envelope(j);
+		if (iout >= 0 && pf[iout].revents) relay_output(j);
+	}
+	close_fd(&j->in);
+	close_fd(&j->env);
+	close_fd(&j->out);
+	/* The child may have closed its pipes and still be running. */
+	while (!j->timedout) {
+		pid_t w = waitpid(j->pid, &status, WNOHANG);
+		if (w == j->pid) return status;
+		if (w < 0 && errno != EINTR) finish(EXIT_TEMP, "4.3.0 unable to wait for a program: ", errstr(), (char *)0);
+		if (now_ms() >= deadline) j->timedout = 1;
+		else poll(0, 0, 20);
+	}
+	kill(-j->pid, SIGKILL);
+	kill(j->pid, SIGKILL);
+	while (waitpid(j->pid, &status, 0) < 0)
+		if (errno != EINTR) finish(EXIT_TEMP, "4.3.0 unable to wait for a program: ", errstr(), (char *)0);
+	return status;
+}
+
+/* What the child sees: fds 0 and 1 as given (fd 2 stays ours), its own
+ * process group (so a timeout kills what it started too), default SIGPIPE. */
+static void child_setup(int fd0, int fd1)
+{
+	setpgid(0, 0);
+	signal(SIGPIPE, SIG_DFL);
+	if (dup2(fd0, 0) < 0 || dup2(fd1, 1) < 0) _exit(EXIT_TEMP);
+	if (fd0 > 1) close(fd0);
+	if (fd1 > 1) close(fd1);
+}
+
+static void make_pipe(int p[2])
+{
+	if (pipe2(p, O_CLOEXEC) < 0) finish(EXIT_TEMP, "4.3.0 unable to create a pipe: ", errstr(), (char *)0);
+}
+
+_Noreturn static void child_exec_fail(const char *prog)
+{
+	const char *e = strerror(errno);
+	/* stderr is ours: the line lands in our log. */
+	if (write(2, "posthorn-local: unable to run ", 30) < 0 || write(2, prog, strlen(prog)) < 0 ||
+	    write(2, ": ", 2) < 0 || write(2, e, strlen(e)) < 0 || write(2, "\n", 1) < 0) {}
+	_exit(EXIT_TEMP);
+}
+
+static void setenv_or_die(const char *name, const char *value)
+{
+	if (setenv(name, value, 1) < 0) _exit(EXIT_TEMP);
+}
+
+/* Runs COMMAND for user t with the message (with Return-Path and
+ * Delivered-To) on its stdin.  Returns 1 to go on with the next rule, 0 to
+ * stop (exit 99); ends the run on failure. */
+static int run_pipe(const struct local_target *t, const char *command, unsigned line)
+{
+	static struct job j;
+	char lp[ADDR_PATH_MAX + 1], num[FMT_ULONG];
+	int in[2], out[2], status;
+
+	memset(&j, 0, sizeof j);
+	make_pipe(in);
+	make_pipe(out);
+	j.pid = fork();
+	if (j.pid < 0) finish(EXIT_TEMP, "4.3.0 unable to fork: ", errstr(), (char *)0);
+	if (!j.pid) {
+		close(in[1]);
+		close(out[0]);
+		child_setup(in[0], out[1]);
+		if (dup2(1, 2) < 0) _exit(EXIT_TEMP);
+		setenv_or_die("SENDER", g.sender);
+		setenv_or_die("RECIPIENT", g.rcptkey.s);
+		setenv_or_die("USER", local_part_of(t->name, lp));
+		setenv_or_die("HOST", g.rcpt.domain);
+		setenv_or_die("LOCAL", g.rcpt.local);
+		setenv_or_die("EXT", t->ext);
+		setenv_or_die("MAILDIR", t->maildir);
+		if (t->catchall) setenv_or_die("DEFAULT", g.rcpt.local);
+		else unsetenv("DEFAULT");
+		if (chdir(t->maildir) < 0) {}
+		execl("/bin/sh", "sh", "-c", command, (char *)0);
+		child_exec_fail("/bin/sh");
+	}
+	setpgid(j.pid, j.pid);
+	close(in[0]);
+	close(out[1]);
+	j.in = in[1];
+	j.out = out[0];
+	j.env = -1;
+	j.head = g.head.s;
+	j.hlen = g.head.len;
+	status = job_run(&j);
+	j.last[j.lastlen] = 0;
+	num[fmt_ulong(num, line)] = 0;
+
+	if (j.timedout) {
+		char secs[FMT_ULONG];
+		secs[fmt_ulong(secs, g.pipe_timeout)] = 0;
+		finish(EXIT_TEMP, "4.3.0 program at line ", num, " of posthorn-rules of ", t->name,
+		       " timed out after ", secs, " seconds", (char *)0);
+	}
+	if (WIFSIGNALED(status)) {
+		char sig[FMT_ULONG];
+		sig[fmt_ulong(sig, (unsigned long)WTERMSIG(status))] = 0;
+		finish(EXIT_TEMP, "4.3.0 program at line ", num, " of posthorn-rules of ", t->name,
+		       " killed by signal ", sig, (char *)0);
+	}
+	switch (WEXITSTATUS(status)) {
+	case 0:
+	case 99:
+		log_event("pipe", "user", t->name, "line", num, "result", "ok",
+			  "stop", WEXITSTATUS(status) == 99 ? "yes" : "no", (char *)0);
+		return WEXITSTATUS(status) == 0;
+	case 100:
+		finish(EXIT_PERM, "5.3.0 program at line ", num, " of posthorn-rules of ", t->name,
+		       " refused the message", j.lastlen ? ": " : "", j.last, (char *)0);
+	default: {
+		char code[FMT_ULONG];
+		code[fmt_ulong(code, (unsigned long)WEXITSTATUS(status))] = 0;
+		finish(EXIT_TEMP, "4.3.0 program at line ", num, " of posthorn-rules of ", t->name,
+		       " failed with exit code ", code, j.lastlen ? ": " : "", j.last, (char *)0);
+	}
+	}
+	return 0;
+}
+
+static stralloc injector;
+
+/* The injector: $POSTHORN_QUEUE, else $QMAILQUEUE, else posthorn-queue
+ * beside our own executable; it must exist. */
+static void injector_path(stralloc *out)
+{
+	const char *env = getenv("POSTHORN_QUEUE");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (!env || !*env) env = getenv("QMAILQUEUE");
+	if (env && *env) {
+		if (!stralloc_copys(out, env) || !stralloc_0(out)) nomem();
+	} else {
+		n = readlink("/proc/self/exe", self, sizeof self - 1);
+		if (n <= 0) finish(EXIT_TEMP, "4.3.0 forwarding not available: unable to find our own directory", (char *)0);
+		self[n] = 0;
+		*(strrchr(self, '/') ? strrchr(self, '/') + 1 : self) = 0;
+		if (!stralloc_copys(out, self) || !stralloc_cats(out, "posthorn-queue") || !stralloc_0(out)) nomem();
+	}
+	if (access(out->s, X_OK) < 0)
+		finish(EXIT_TEMP, "4.3.0 forwarding not available: ", out->s, " not installed", (char *)0);
+}
+
+/* One re-injection for every remote address: message on fd 0 (with our
+ * Delivered-To, so a loop back here is caught), envelope on fd 1. */
+static void forward_all(void)
+{
+	static struct job j;
+	stralloc env = {0};
+	const char *prog;
+	int in[2], ev[2], status;
+	size_t i;
+	unsigned n;
+
+	if (!injector.len) injector_path(&injector);
+	prog = injector.s;
+	if (!stralloc_copys(&env, "F") || !stralloc_cats(&env, g.sender) || !stralloc_0(&env)) nomem();
+	for (n = 0, i = 0; n < nfwd; n++) {
+		const char *a = fwd.s + i;
+		if (!stralloc_cats(&env, "T") || !stralloc_cats(&env, a) || !stralloc_0(&env)) nomem();
+		i += strlen(a) + 1;
+	}
+	if (!stralloc_0(&env)) nomem();
+
+	memset(&j, 0, sizeof j);
+	make_pipe(in);
+	make_pipe(ev);
+	j.pid = fork();
+	if (j.pid < 0) finish(EXIT_TEMP, "4.3.0 unable to fork: ", errstr(), (char *)0);
+	if (!j.pid) {
+		close(in[1]);
+		close(ev[1]);
+		child_setup(in[0], ev[0]);
+		execl(prog, prog, (char *)0);
+		child_exec_fail(prog);
+	}
+	setpgid(j.pid, j.pid);
+	close(in[0]);
+	close(ev[0]);
+	j.in = in[1];
+	j.env = ev[1];
+	j.out = -1;
+	j.envdata = env.s;
+	j.envlen = env.len;
+	j.head = g.fwdhead.s;
+	j.hlen = g.fwdhead.len;
+	status = job_run(&j);
+	if (j.timedout) finish(EXIT_TEMP, "4.3.0 forwarding timed out: ", prog, (char *)0);
+	if (WIFSIGNALED(status)) finish(EXIT_TEMP, "4.3.0 forwarding failed: ", prog, " killed by a signal", (char *)0);
+	if (WEXITSTATUS(status) == 100)
+		finish(EXIT_PERM, "5.3.0 forwarding refused by ", prog, (char *)0);
+	if (WEXITSTATUS(status) != 0)
+		finish(EXIT_TEMP, "4.3.0 forwarding failed: ", prog, " exited with an error", (char *)0);
+	{
+		char num[FMT_ULONG];
+		num[fmt_ulong(num, nfwd)] = 0;
+		log_event("forward", "recipients", num, "result", "ok", (char *)0);
+	}
+	stralloc_free(&env);
+}
+
+/* ---- phase 3: per user ---- */
+
+static void run_rules(const struct local_target *t, const struct rules *rs)
+{
+	unsigned i, k;
+	const char *a;
+
+	for (i = 0; i < rs->n; i++) {
+		const struct rule *r = &rs->r[i];
+		switch (r->kind) {
+		case RULE_INBOX:
+			deliver_maildir(t, 0);
+			break;
+		case RULE_FOLDER:
+			deliver_folder(t, r->arg, "posthorn-rules");
+			break;
+		case RULE_FORWARD:
+			for (k = 0, a = r->arg; k < r->naddrs; k++, a += strlen(a) + 1) {
+				struct addr fa;
+				stralloc key = {0};
+				/* Checked by rules_parse; the lookup form dedupes. */
+				if (addr_parse(&fa, a, strlen(a), ADDR_ALLOW_UTF8) != ADDR_OK) continue;
+				if (!addr_key(&key, &fa) || !stralloc_0(&key)) nomem();
+				add_forward(key.s);
+				stralloc_free(&key);
+			}
+			break;
+		case RULE_PIPE:
+			if (!run_pipe(t, r->arg, r->line)) return;
+			break;
+		}
+	}
+}
+
+static struct rules user_rules[LOCAL_TARGETS_MAX];
+
+/* Loads t's posthorn-rules into rs; a broken file ends the run (before any
+ * delivery, as every user's file is loaded first). */
+static void load_rules(const struct local_target *t, struct rules *rs)
+{
+	const char *why;
+	unsigned line;
+	char num[FMT_ULONG];
+
+	if (rules_load(rs, t->maildir, &why, &line) >= 0) return;
+	num[fmt_ulong(num, line)] = 0;
+	if (!line)
+		finish(EXIT_TEMP, "4.3.5 posthorn-rules of ", t->name, ": ", why,
+		       strncmp(why, "unable", 6) ? "" : ": ", strncmp(why, "unable", 6) ? "" : errstr(), (char *)0);
+	finish(EXIT_TEMP, "4.3.5 posthorn-rules of ", t->name, " line ", num, ": ", why, (char *)0);
+}
+
+static int has_forward(const struct rules *rs)
+{
+	unsigned i;
+	for (i = 0; i < rs->n; i++)
+		if (rs->r[i].kind == RULE_FORWARD) return 1;
+	return 0;
+}
+
+static void deliver_user(const struct local_target *t, const struct rules *rs)
+{
+	if (rs->n) run_rules(t, rs);
+	else if (t->ext[0]) deliver_folder(t, t->ext, "plus-address");
+	else deliver_maildir(t, 0);
+}
+
+int main(int argc, char **argv)
+{
+	const char *confdir = 0;
+	struct path path;
+	unsigned i;
+	int opt, needfwd;
+
+	log_init("posthorn-local");
+	signal(SIGPIPE, SIG_IGN);
+	while ((opt = getopt(argc, argv, "C:")) != -1) {
+		if (opt == 'C') confdir = optarg;
+		else goto usage;
+	}
+	if (argc - optind != 2) goto usage;
+
+	open_message();
+	check_sender(argv[optind]);
+	conf_init(confdir);
+	read_config();
+	parse_recipient(argv[optind + 1]);
+	build_heads();
+	check_loop();
+	path.depth = 0;
+	expand(&g.rcpt, &path, 0);
+
+	drop_privileges();
+	/* Everything that can fail before a first delivery fails now, so a
+	 * retry does not duplicate a delivery already made. */
+	for (i = 0, needfwd = nfwd > 0; i < ntargets; i++) {
+		load_rules(&targets[i], &user_rules[i]);
+		if (has_forward(&user_rules[i])) needfwd = 1;
+	}
+	if (needfwd) injector_path(&injector);
+	for (i = 0; i < ntargets; i++) deliver_user(&targets[i], &user_rules[i]);
+	if (nfwd) forward_all();
+	{
+		char nl[FMT_ULONG], nf[FMT_ULONG];
+		nl[fmt_ulong(nl, ntargets)] = 0;
+		nf[fmt_ulong(nf, nfwd)] = 0;
+		finish(EXIT_DONE, "2.0.0 delivered to ", g.rcptkey.s, " (", nl, " mailbox",
+		       ntargets == 1 ? "" : "es", ", ", nf, " forward", nfwd == 1 ? "" : "s", ")", (char *)0);
+	}
+usage:
+	buffer_puts(buffer_2, usage_text);
+	buffer_flush(buffer_2);
+	return EXIT_USAGE;
+}
