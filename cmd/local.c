@@ -141,12 +141,16 @@ static const char *errstr(void) { return strerror(errno); }
 static void open_message(void)
 {
 	struct stat st;
-	int fd = open("/proc/self/fd/0", O_RDONLY | O_CLOEXEC);
+	int fd;
 
-	if (fd < 0) fd = 0;
-	if (fstat(fd, &st) < 0) finish(EXIT_TEMP, "4.3.0 unable to stat the message on fd 0: ", errstr(), (char *)0);
-	if (!S_ISREG(st.st_mode) || lseek(fd, 0, SEEK_SET) < 0)
+	/* Checked first: reopening a pipe whose writer is gone would block. */
+	if (fstat(0, &st) < 0) finish(EXIT_TEMP, "4.3.0 unable to stat the message on fd 0: ", errstr(), (char *)0);
+	if (!S_ISREG(st.st_mode))
 		finish(EXIT_TEMP, "4.3.0 the message on fd 0 is not a seekable regular file", (char *)0);
+	fd = open("/proc/self/fd/0", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) fd = 0;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		finish(EXIT_TEMP, "4.3.0 unable to rewind the message: ", errstr(), (char *)0);
 	g.msgfd = fd;
 	g.msgsize = (unsigned long long)st.st_size;
 }
@@ -817,12 +821,14 @@ static void run_rules(const struct local_target *t, const struct rules *rs)
 		case RULE_FORWARD:
 			for (k = 0, a = r->arg; k < r->naddrs; k++, a += strlen(a) + 1) {
 				struct addr fa;
-				stralloc key = {0};
-				/* Checked by rules_parse; the lookup form dedupes. */
+				stralloc text = {0};
+				/* Checked by rules_parse.  The canonical form keeps the
+				 * local part's case: only the remote host may fold it
+				 * (RFC 5321 2.4). */
 				if (addr_parse(&fa, a, strlen(a), ADDR_ALLOW_UTF8) != ADDR_OK) continue;
-				if (!addr_key(&key, &fa) || !stralloc_0(&key)) nomem();
-				add_forward(key.s);
-				stralloc_free(&key);
+				if (!addr_format(&text, &fa) || !stralloc_0(&text)) nomem();
+				add_forward(text.s);
+				stralloc_free(&text);
 			}
 			break;
 		case RULE_PIPE:

@@ -291,7 +291,7 @@ rules("piper", "forward Other@far.test, third@far.test\n")
 os.unlink(os.path.join(out, "fwd.env"))
 check(deliver("piper@example.org", env={"POSTHORN_QUEUE": inj}), 0, "2.0.0", "forward rule")
 env_bytes = open(os.path.join(out, "fwd.env"), "rb").read() if os.path.exists(os.path.join(out, "fwd.env")) else b""
-is_(env_bytes, b"Fs@example.net\0Tother@far.test\0Tthird@far.test\0\0", "forward rule envelope")
+is_(env_bytes, b"Fs@example.net\0TOther@far.test\0Tthird@far.test\0\0", "forward rule envelope (case of the local part kept)")
 os.unlink(os.path.join(md("piper"), "posthorn-rules"))
 
 # ---- config trouble ----
@@ -331,6 +331,9 @@ if ROOT:
 else:
     note("not root: mailowner checks skipped")
 is_(subprocess.run([prog("local")], capture_output=True).returncode, 64, "no arguments: usage, exit 64")
+p = subprocess.run("echo hi | %s -C %s s@example.net alice@example.org" % (prog("local"), conf), shell=True,
+                   capture_output=True, text=True, timeout=20)
+check((p.returncode, p.stdout, p.stderr), 111, "4.3.0", "a message on a pipe: 111, no hang")
 
 # ---- 1,000 deliveries from 4 concurrent processes ----
 PER = 50 if SANITIZER else 250
