@@ -1,13 +1,15 @@
 # posthorn — see README.  `make` builds bin/; `make test` runs every test.
 #
-# One list of programs; each cmd/NAME.c becomes bin/posthorn-NAME and links
-# lib/ through one archive, so a program pulls in only the modules it calls.
+# Every cmd/NAME.c, or folder cmd/NAME/ of .c files, becomes bin/posthorn-NAME
+# and links lib/ through one archive, so a program pulls in only the modules
+# it calls.
 # Programs that speak TLS (they call lib/stream) also list themselves in
 # TLS_PROGRAMS and are the only ones linked with libtls: the per-message path
 # (queue, local, runq) must not pay libtls' start-up cost.
 
-PROGRAMS     = user local
-TLS_PROGRAMS =
+PROGRAMS     = $(sort $(basename $(notdir $(wildcard cmd/*.c))) \
+                      $(notdir $(patsubst %/,%,$(dir $(wildcard cmd/*/*.c)))))
+TLS_PROGRAMS = smtpd remote pop3d imapd
 
 CC      ?= cc
 CLANG   ?= clang
@@ -57,10 +59,6 @@ $(B)/lib/%.o: lib/%.c $(CDB_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/cmd/%.o: cmd/%.c $(CDB_LIB)
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
-
 $(B)/tests/%.o: tests/unit/%.c $(CDB_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -MMD -MP -c -o $@ $<
@@ -71,9 +69,17 @@ $(B)/libposthorn.a: $(CORE_OBJ)
 $(B)/libposthorn-tls.a: $(TLS_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BINDIR)/posthorn-%: $(B)/cmd/%.o $(B)/libposthorn.a $(B)/libposthorn-tls.a
+$(B)/cmd/%.o: cmd/%.c $(CDB_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(if $(filter $*,$(TLS_PROGRAMS)),$(B)/libposthorn-tls.a) \
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# A program's objects: cmd/NAME.o, or every cmd/NAME/*.o of a folder.
+prog_objs = $(if $(wildcard cmd/$(1).c),$(B)/cmd/$(1).o,$(patsubst cmd/%.c,$(B)/cmd/%.o,$(wildcard cmd/$(1)/*.c)))
+
+.SECONDEXPANSION:
+$(BINDIR)/posthorn-%: $$(call prog_objs,$$*) $(B)/libposthorn.a $(B)/libposthorn-tls.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(call prog_objs,$*) $(if $(filter $*,$(TLS_PROGRAMS)),$(B)/libposthorn-tls.a) \
 		$(B)/libposthorn.a $(LIBS) $(if $(filter $*,$(TLS_PROGRAMS)),$(TLS_LIBS))
 
 # Unit tests link everything (TLS included): they are not on any hot path.
@@ -130,4 +136,4 @@ lint:
 clean:
 	rm -rf $(B) build-asan $(BINDIR)
 
--include $(LIB_OBJ:.o=.d) $(B)/cmd/*.d $(B)/tests/*.d
+-include $(LIB_OBJ:.o=.d) $(wildcard $(B)/cmd/*.d $(B)/cmd/*/*.d) $(B)/tests/*.d
