@@ -47,7 +47,8 @@ enum hdr_error {
  * as written, display names and group names dropped, an obsolete route in
  * an angle address (<@a,@b:u@c>) dropped (RFC 5322 4.4).  Members of a
  * group count as addresses; an empty group adds nothing.  Empty list
- * elements (",,") are skipped.  "<>" adds an empty string.
+ * elements (",,") are skipped.  "<>" adds an empty string.  A NUL byte
+ * anywhere is HDR_ERR_SYNTAX.
  *
  * The texts are not checked as addresses: give each to addr_parse.  *n is
  * increased by the number added; more than max in total is HDR_ERR_TOOMANY.

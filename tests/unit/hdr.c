@@ -92,6 +92,9 @@ int main(void)
 	is_int(hdr_addrlist("a@x, b@x, c@x", 13, &out, &n, 2), HDR_ERR_TOOMANY, "more than max addresses");
 	n = 0;
 	out.len = 0;
+	is_int(hdr_addrlist("\"a\0b\"@x", 8, &out, &n, 10), HDR_ERR_SYNTAX, "a NUL inside a quoted string");
+	n = 0;
+	out.len = 0;
 	hdr_addrlist("a@x, b@x", 8, &out, &n, 10);
 	is_int(n, 2, "count of addresses");
 	ok(!strcmp(hdr_strerror(999), "unknown error"), "hdr_strerror of nonsense");
