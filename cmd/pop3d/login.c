@@ -1,0 +1,192 @@
+/*
+ * The AUTHORIZATION state: CAPA, STLS (RFC 2595), USER/PASS (RFC 1939
+ * section 7), AUTH PLAIN with or without an initial response (RFC 5034,
+ * RFC 4616).
+ *
+ * Logins are refused before TLS unless the config file pop3d-cleartext (or
+ * $POP3D_CLEARTEXT, which tcprules can set per client) allows them; CAPA
+ * then offers neither USER nor SASL, so a client knows to use STLS first.
+ * Every failed login costs the client S.faildelay seconds, is logged, and
+ * gets the same [AUTH] reply whatever was wrong; after POP3_FAILS_MAX we
+ * hang up.  The name and password are checked by auth_check, which takes
+ * the same time for a name that does not exist.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include "exitcode.h"
+#include "log.h"
+#include "pop3d.h"
+
+static struct userrec rec;         /* big: static, not on the stack */
+
+int check_none(void)
+{
+	if (S.cmd.nargs) { reply(R_ARGS); return -1; }
+	return 0;
+}
+
+/* USER, PASS and AUTH: only over TLS unless allowed in the clear. */
+int check_login(void)
+{
+	if (!S.io.tls && !S.cleartext_ok) {
+		reply(R_CLEARTEXT);
+		return -1;
+	}
+	return 0;
+}
+
+int check_user(void)
+{
+	if (check_login() < 0) return -1;
+	if (S.cmd.nargs != 1) { reply(R_ARGS); return -1; }
+	if (strlen(S.cmd.arg[0]) > AUTH_LOGIN_MAX) { reply(R_USER_BAD); return -1; }
+	return 0;
+}
+
+int check_pass(void)
+{
+	if (check_login() < 0) return -1;
+	if (!S.user[0]) { reply(R_PASS_NOUSER); return -1; }
+	if (!S.cmd.restlen) { reply(R_ARGS); return -1; }
+	return 0;
+}
+
+int check_auth(void)
+{
+	if (check_login() < 0) return -1;
+	if (S.cmd.nargs > 2) { reply(R_ARGS); return -1; }
+	return 0;
+}
+
+static int login_offered(void) { return S.io.tls || S.cleartext_ok; }
+
+void do_capa(void)
+{
+	reply(R_CAPA);
+	reply(R_CAPA_LINE, "TOP");
+	reply(R_CAPA_LINE, "UIDL");
+	reply(R_CAPA_LINE, "RESP-CODES");
+	reply(R_CAPA_LINE, "AUTH-RESP-CODE");
+	reply(R_CAPA_LINE, "PIPELINING");
+	if (S.state == ST_AUTH && login_offered()) {
+		reply(R_CAPA_LINE, "USER");
+		reply(R_CAPA_LINE, "SASL PLAIN");
+	}
+	if (S.state == ST_AUTH && !S.io.tls && S.tls_available) reply(R_CAPA_LINE, "STLS");
+	reply(R_CAPA_LINE, "IMPLEMENTATION posthorn");
+	reply(R_END);
+}
+
+void do_stls(void)
+{
+	if (S.io.tls) return reply(R_STLS_ACTIVE);
+	if (!S.tls_available) return reply(R_STLS_NONE);
+	reply(R_STLS_GO);
+	/* session_tls flushes the +OK, drops anything pipelined after STLS
+	 * (RFC 2595 section 4) and shakes hands. */
+	if (session_tls() < 0) session_end("tls-failed", EXIT_DONE);
+	S.user[0] = 0;
+	log_event("tls", "ip", S.ip, "version", stream_tls_version(&S.io), "cipher",
+		  stream_tls_cipher(&S.io), (char *)0);
+}
+
+void do_user(void)
+{
+	/* The same answer for every name: whether it exists is PASS's secret. */
+	strcpy(S.user, S.cmd.arg[0]);
+	reply(R_USER_OK);
+}
+
+/* Checks login/password and, on success, opens the mailbox. */
+static void login(const char *name, const char *password)
+{
+	int r = auth_check(S.cdbpath.s, name, password, &rec);
+
+	if (r == AUTH_TEMP) {
+		log_event("login-fail", "user", name, "ip", S.ip, "method", S.method, "reason", "users.cdb unreadable",
+			  (char *)0);
+		reply(R_LOGIN_TEMP);
+		return;
+	}
+	if (r != AUTH_OK) {
+		char n[16];
+		snprintf(n, sizeof n, "%u", ++S.fails);
+		log_event("login-fail", "user", name, "ip", S.ip, "method", S.method, "reason", "auth", "fails", n,
+			  (char *)0);
+		if (S.faildelay) {
+			stream_flush(&S.io);
+			sleep((unsigned)S.faildelay);
+		}
+		S.user[0] = 0;
+		if (S.fails >= POP3_FAILS_MAX) {
+			reply(R_BYE_FAILS);
+			session_end("login-failures", EXIT_DONE);
+		}
+		reply(R_LOGIN_FAIL);
+		return;
+	}
+	/* The user record's name is the canonical (lower-case) address. */
+	strcpy(S.user, rec.name);
+	if (mailbox_open(rec.maildir) < 0) session_end("mailbox-unavailable", EXIT_DONE);
+	S.state = ST_TRANS;
+	log_event("login", "user", S.user, "ip", S.ip, "method", S.method, "tls", S.io.tls ? "yes" : "no",
+		  (char *)0);
+	reply(R_LOGIN_OK, S.ml.n);
+}
+
+void do_pass(void)
+{
+	char name[AUTH_LOGIN_MAX + 1];
+
+	strcpy(name, S.user);
+	S.method = "user";
+	login(name, S.cmd.rest);
+}
+
+/* RFC 5034 section 4: AUTH PLAIN [initial-response]; "=" is an empty
+ * initial response, "*" from the client cancels. */
+void do_auth(void)
+{
+	static stralloc authzid, authcid, passwd;
+	const char *resp;
+	size_t len;
+	int ok;
+
+	if (!S.cmd.nargs) {
+		/* RFC 1734's AUTH without arguments, still sent by some clients. */
+		reply(R_AUTH_LIST);
+		reply(R_CAPA_LINE, "PLAIN");
+		reply(R_END);
+		return;
+	}
+	if (strcasecmp(S.cmd.arg[0], "PLAIN")) return reply(R_AUTH_MECH);
+	if (S.cmd.nargs == 2) {
+		resp = S.cmd.arg[1];
+		if (!strcmp(resp, "=")) resp = "";
+		len = strlen(resp);
+	} else {
+		int r;
+		reply(R_AUTH_GO);
+		r = stream_getline(&S.io, &S.line, AUTH_PLAIN_MAX + 2);
+		if (r == STREAM_TOOLONG) return reply(R_LOGIN_FAIL);
+		if (r == STREAM_TIMEOUT) session_end("timeout", EXIT_DONE);
+		if (r != STREAM_OK) session_end("eof", EXIT_DONE);
+		len = S.line.len;
+		if (len && S.line.s[len - 1] == '\n') len--;
+		if (len && S.line.s[len - 1] == '\r') len--;
+		S.line.s[len] = 0;
+		resp = S.line.s;
+		if (!strcmp(resp, "*")) return reply(R_AUTH_CANCEL);
+	}
+	S.method = "plain";
+	ok = auth_plain_decode(resp, len, &authzid, &authcid, &passwd) == 0;
+	/* We log in as authcid only: acting for another user (a non-empty
+	 * authzid that differs) is not offered. */
+	if (ok && authzid.len && strcmp(authzid.s, authcid.s)) ok = 0;
+	/* A malformed response goes through the same check (and delay) as a
+	 * wrong password, under a name that cannot exist. */
+	login(ok ? authcid.s : "-", ok ? passwd.s : "");
+	if (passwd.s) explicit_bzero(passwd.s, passwd.a);
+}

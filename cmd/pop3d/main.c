@@ -1,0 +1,103 @@
+/*
+ * posthorn-pop3d: a POP3 server (RFC 1939, 2449, 2595, 5034) on fd 0/1 over
+ * one user's Maildir, one process per connection under tcpserver or inetd;
+ * see posthorn-pop3d(8).
+ *
+ *     posthorn-pop3d [-C DIR] [-T]
+ *
+ * -T: implicit TLS (port 995): the handshake comes before the greeting.
+ * main() reads the options, the environment and the config dir (once), then
+ * hands over to session_run, which never returns.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <buffer.h>
+#include <errmsg.h>
+#include "conf.h"
+#include "exitcode.h"
+#include "log.h"
+#include "pop3d.h"
+
+struct session S;
+
+static const char usage_text[] = "usage: posthorn-pop3d [-C DIR] [-T]\n";
+
+/* A config file we cannot read: say so to the client and the log, then go
+ * (the admin fixes it; the client retries later). */
+_Noreturn static void conf_fail(const char *name)
+{
+	log_event("config-error", "file", name, "dir", conf_dir(), "error", errno ? strerror(errno) : "bad value",
+		  (char *)0);
+	reply(R_SYS_TEMP);
+	stream_flush(&S.io);
+	_exit(EXIT_TEMP);
+}
+
+static void read_config(void)
+{
+	char host[256];
+	unsigned long n;
+	const char *env;
+
+	errno = 0;
+	if (!conf_path(&S.cdbpath, "users.cdb") || !conf_path(&S.certpath, "tls/cert.pem") ||
+	    !conf_path(&S.keypath, "tls/key.pem"))
+		conf_fail("users.cdb");
+	if (gethostname(host, sizeof host) < 0) strcpy(host, "posthorn");
+	host[sizeof host - 1] = 0;
+	if (conf_line("me", &S.me, host) < 0) conf_fail("me");
+	if (conf_line("mailowner", &S.owner, "") < 0) conf_fail("mailowner");
+	if (conf_ulong("pop3d-cleartext", &n, 0) < 0 || n > 1) conf_fail("pop3d-cleartext");
+	S.cleartext_ok = n == 1;
+	env = getenv("POP3D_CLEARTEXT");
+	if (env && !strcmp(env, "1")) S.cleartext_ok = 1;
+	if (conf_ulong("pop3d-faildelay", &S.faildelay, POP3_FAILDELAY_DEFAULT) < 0 || S.faildelay > 60)
+		conf_fail("pop3d-faildelay");
+	if (conf_ulong("pop3d-timeout", &S.timeout, POP3_TIMEOUT_DEFAULT) < 0 || !S.timeout || S.timeout > 86400)
+		conf_fail("pop3d-timeout");
+	/* Only whether the files exist: loading them is for sessions that
+	 * use TLS. */
+	S.tls_available = access(S.certpath.s, F_OK) == 0 && access(S.keypath.s, F_OK) == 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *confdir = 0;
+	int c;
+
+	log_init("posthorn-pop3d");
+	while ((c = getopt(argc, argv, "C:T")) != -1) {
+		switch (c) {
+		case 'C': confdir = optarg; break;
+		case 'T': S.implicit_tls = 1; break;
+		default:
+			buffer_puts(buffer_2, usage_text);
+			buffer_flush(buffer_2);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		buffer_puts(buffer_2, usage_text);
+		buffer_flush(buffer_2);
+		return EXIT_USAGE;
+	}
+	conf_init(confdir);
+	S.ip = getenv("TCPREMOTEIP");
+	S.state = ST_AUTH;
+	S.lockfd = -1;
+	S.method = "-";
+	stream_init(&S.io, 0, 1, POP3_TIMEOUT_DEFAULT);
+	read_config();
+	S.io.timeout = (unsigned)S.timeout;
+	if (S.implicit_tls && !S.tls_available) {
+		errno = ENOENT;
+		log_event("config-error", "file", "tls/cert.pem", "dir", conf_dir(), "error",
+			  "-T needs tls/cert.pem and tls/key.pem", (char *)0);
+		_exit(EXIT_TEMP);
+	}
+	session_run();
+	return EXIT_DONE;
+}

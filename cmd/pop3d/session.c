@@ -1,0 +1,150 @@
+/*
+ * The session: one command loop, one dispatch table, TLS, and the end.
+ *
+ * Each command line is read with a bound (POP3_LINE_MAX) and the idle
+ * timeout, split by pop3cmd_parse, looked up in the table, checked against
+ * the state (a bit set per command) and its own argument check, and run.
+ * Replies are buffered and go out when we next wait for input, so a
+ * pipelining client (RFC 2449 PIPELINING) gets them in batches.
+ *
+ * A session that ends in any way but QUIT in the TRANSACTION state (EOF,
+ * timeout, error) leaves the Maildir exactly as it was: deletions happen
+ * only in the UPDATE state (RFC 1939 section 6).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <tls.h>
+#include "exitcode.h"
+#include "log.h"
+#include "pop3d.h"
+
+struct command {
+	const char *keyword;
+	unsigned states;             /* ST_* bits it is valid in */
+	int (*check)(void);
+	void (*run)(void);
+};
+
+/* RFC 1939 sections 4-7, RFC 2449 (CAPA), RFC 2595 (STLS), RFC 5034 (AUTH).
+ * APOP is not offered: it needs the clear-text password on the server. */
+static const struct command commands[] = {
+	{"CAPA", ST_AUTH | ST_TRANS, check_none, do_capa},
+	{"STLS", ST_AUTH, check_none, do_stls},
+	{"USER", ST_AUTH, check_user, do_user},
+	{"PASS", ST_AUTH, check_pass, do_pass},
+	{"AUTH", ST_AUTH, check_auth, do_auth},
+	{"QUIT", ST_AUTH | ST_TRANS, check_none, do_quit},
+	{"STAT", ST_TRANS, check_none, do_stat},
+	{"LIST", ST_TRANS, check_optmsg, do_list},
+	{"RETR", ST_TRANS, check_msg, do_retr},
+	{"TOP", ST_TRANS, check_top, do_top},
+	{"DELE", ST_TRANS, check_msg, do_dele},
+	{"NOOP", ST_TRANS, check_none, do_noop},
+	{"RSET", ST_TRANS, check_none, do_rset},
+	{"UIDL", ST_TRANS, check_optmsg, do_uidl},
+};
+
+static void error_reply(enum reply_id id)
+{
+	reply(id);
+	if (++S.errors >= POP3_ERRORS_MAX) {
+		reply(R_BYE_ERRORS);
+		session_end("errors", EXIT_DONE);
+	}
+}
+
+static void dispatch(void)
+{
+	size_t i;
+	int r = pop3cmd_parse(&S.cmd, S.line.s, S.line.len);
+
+	if (r == POP3CMD_BADCHAR) return error_reply(R_BADCHAR);
+	if (r == POP3CMD_TOOLONG) return error_reply(R_TOOLONG);
+	if (r != POP3CMD_OK) return error_reply(r == POP3CMD_KEYWORD ? R_UNKNOWN : R_SYNTAX);
+	for (i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		const struct command *c = &commands[i];
+		if (strcmp(c->keyword, S.cmd.keyword)) continue;
+		if (!(c->states & S.state)) return error_reply(R_BADSTATE);
+		if (c->check() < 0) return;
+		c->run();
+		return;
+	}
+	error_reply(R_UNKNOWN);
+}
+
+void session_run(void)
+{
+	if (S.implicit_tls && session_tls() < 0) session_end("tls-failed", EXIT_TEMP);
+	reply(R_GREETING, S.me.s);
+	for (;;) {
+		int r = stream_getline(&S.io, &S.line, POP3_LINE_MAX);
+		if (r == STREAM_TOOLONG) {
+			error_reply(R_TOOLONG);
+			continue;
+		}
+		if (r == STREAM_TIMEOUT) {
+			reply(R_BYE_TIMEOUT);
+			session_end("timeout", EXIT_DONE);
+		}
+		if (r == STREAM_EOF) session_end("eof", EXIT_DONE);
+		if (r != STREAM_OK) session_end("read-error", EXIT_DONE);
+		dispatch();
+		/* A PASS line holds a password: gone before anything else runs. */
+		if (S.line.s) explicit_bzero(S.line.s, S.line.a);
+		if (S.dead) session_end("write-error", EXIT_DONE);
+		if (S.over) session_end("quit", EXIT_DONE);
+	}
+}
+
+/* The TLS server context is made on first use, so a session that never
+ * asks for TLS never loads the key or pays for libtls' set-up. */
+static int tls_setup(void)
+{
+	if (S.tlsctx) return 0;
+	if (tls_init() < 0 || !(S.tlscfg = tls_config_new())) {
+		log_event("tls-error", "ip", S.ip, "error", "tls_init failed", (char *)0);
+		return -1;
+	}
+	if (tls_config_set_cert_file(S.tlscfg, S.certpath.s) < 0 ||
+	    tls_config_set_key_file(S.tlscfg, S.keypath.s) < 0) {
+		log_event("tls-error", "ip", S.ip, "error", tls_config_error(S.tlscfg), (char *)0);
+		return -1;
+	}
+	if (!(S.tlsctx = tls_server()) || tls_configure(S.tlsctx, S.tlscfg) < 0) {
+		log_event("tls-error", "ip", S.ip, "error", S.tlsctx ? tls_error(S.tlsctx) : "tls_server failed",
+			  (char *)0);
+		return -1;
+	}
+	return 0;
+}
+
+int session_tls(void)
+{
+	if (tls_setup() < 0) return -1;
+	if (stream_starttls_server(&S.io, S.tlsctx)) {
+		log_event("tls-error", "ip", S.ip, "error", stream_error(&S.io), (char *)0);
+		return -1;
+	}
+	return 0;
+}
+
+_Noreturn void session_end(const char *reason, int code)
+{
+	char n1[24], n2[24], n3[24], n4[24];
+
+	if (S.state == ST_TRANS) {
+		snprintf(n1, sizeof n1, "%lu", S.ml.n);
+		snprintf(n2, sizeof n2, "%lu", S.retrieved);
+		snprintf(n3, sizeof n3, "%lu", reason && !strcmp(reason, "quit") ? S.deleted : 0UL);
+		snprintf(n4, sizeof n4, "%llu", S.bytes);
+		log_event("logout", "user", S.user, "ip", S.ip, "reason", reason, "messages", n1,
+			  "retrieved", n2, "deleted", n3, "bytes", n4, (char *)0);
+	} else {
+		log_event("end", "ip", S.ip, "reason", reason, (char *)0);
+	}
+	if (!S.dead) stream_close(&S.io);
+	_exit(code);
+}
