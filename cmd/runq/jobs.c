@@ -1,0 +1,144 @@
+/*
+ * jobs: deliverer processes.  A job is one posthorn-local (one recipient) or
+ * one posthorn-remote (one domain); the message file is its fd 0, a pipe its
+ * fd 1, our stderr its fd 2 (so its log lines reach our logger).  Output is
+ * kept up to JOB_OUTPUT_MAX bytes; the rest is read and dropped so that the
+ * child never blocks on a full pipe.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "log.h"
+#include "runq.h"
+
+#define JOB_OUTPUT_MAX (4 * 1024 * 1024)
+
+struct job *jobs[JOBS_MAX];
+unsigned njobs;
+static int selfpipe[2] = {-1, -1};
+
+static void on_chld(int sig)
+{
+	int saved = errno;
+	char c = 0;
+	if (write(selfpipe[1], &c, 1) < 0) { /* full: a wake-up is pending anyway */ }
+	errno = saved;
+	(void)sig;
+}
+
+void jobs_init(void)
+{
+	struct sigaction sa;
+
+	if (pipe2(selfpipe, O_NONBLOCK | O_CLOEXEC)) {
+		log_event("fatal", "error", "unable to make a pipe", "errno", strerror(errno), (char *)0);
+		_exit(111);
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_chld;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, 0);
+}
+
+int jobs_selfpipe(void) { return selfpipe[0]; }
+
+int job_start(struct job *j, char *const argv[], int msgfd)
+{
+	int out[2];
+	pid_t pid;
+
+	if (njobs >= JOBS_MAX) return -1;
+	if (pipe2(out, O_CLOEXEC)) return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(out[0]);
+		close(out[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = SIG_DFL;
+		sigaction(SIGCHLD, &sa, 0);
+		signal(SIGPIPE, SIG_DFL);
+		if (dup2(msgfd, 0) < 0 || dup2(out[1], 1) < 0) _exit(111);
+		execv(argv[0], argv);
+		{
+			static const char msg[] = "4.3.0 unable to run the deliverer\n";
+			if (write(1, msg, sizeof msg - 1) < 0) { /* nothing more to say */ }
+		}
+		_exit(111);
+	}
+	close(out[1]);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	j->pid = pid;
+	j->outfd = out[0];
+	j->exited = 0;
+	j->killed = 0;
+	j->out.len = 0;
+	j->deadline = now_s() + (long long)cfg.timeout;
+	jobs[njobs++] = j;
+	return 0;
+}
+
+void job_read(struct job *j)
+{
+	char buf[8192];
+	ssize_t r;
+
+	while (j->outfd >= 0) {
+		r = read(j->outfd, buf, sizeof buf);
+		if (r < 0) {
+			if (errno == EINTR) continue;
+			if (errno == EAGAIN) return;
+		}
+		if (r <= 0) {
+			close(j->outfd);
+			j->outfd = -1;
+			return;
+		}
+		if (j->out.len + (size_t)r <= JOB_OUTPUT_MAX) stralloc_catb(&j->out, buf, (size_t)r);
+	}
+}
+
+void jobs_reap(void)
+{
+	char buf[64];
+	pid_t pid;
+	int status;
+	unsigned i;
+
+	while (read(selfpipe[0], buf, sizeof buf) > 0) {}
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < njobs; i++)
+			if (jobs[i]->pid == pid && !jobs[i]->exited) {
+				jobs[i]->exited = 1;
+				jobs[i]->status = status;
+				break;
+			}
+	}
+}
+
+void jobs_kill_overdue(long long now)
+{
+	unsigned i;
+
+	for (i = 0; i < njobs; i++)
+		if (!jobs[i]->exited && !jobs[i]->killed && now >= jobs[i]->deadline) {
+			kill(jobs[i]->pid, SIGKILL);
+			jobs[i]->killed = 1;
+		}
+}
+
+void job_free(struct job *j)
+{
+	if (j->outfd >= 0) close(j->outfd);
+	free(j->rcpt);
+	free(j->domain);
+	stralloc_free(&j->out);
+	free(j);
+}

@@ -1,0 +1,795 @@
+/*
+ * sched: the queue in memory and the event loop.
+ *
+ * Entries are kept in an array sorted by id.  A scan lists the .env files of
+ * q/ and loads the ones not yet known; a full reload (after an admin action)
+ * rereads them all.  Each recipient is pending, done, failed or bounced (queue.h); a
+ * pending one is due when its next-attempt time has come and no job has it.
+ *
+ * Results are applied in memory and written back with queue_env_write
+ * (durable) before anything else depends on them.  An entry whose every
+ * recipient is done or bounced is removed: .env first (the commit point),
+ * then .msg.  Those unlinks are not fsync'ed: a crash just after them can
+ * at worst repeat a delivery, never lose one.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "addr.h"
+#include "exitcode.h"
+#include "log.h"
+#include "runq.h"
+#include "userdb.h"
+
+#define RESCAN_SECONDS 300       /* daemon: a full look at the queue at least this often */
+#define STALE_SECONDS 86400      /* an injector's temp file older than this is dead */
+#define ORPHAN_SECONDS 3600      /* a .msg without its .env for this long is dead */
+
+volatile int runq_term, runq_hup;
+
+static struct entry **entries;
+static unsigned nentries, capentries;
+static unsigned running_local, running_remote;
+static int want_scan, want_reload;
+
+static void on_term(int sig) { (void)sig; runq_term = 1; }
+static void on_hup(int sig) { (void)sig; runq_hup = 1; }
+
+static char numbuf[8][24];
+static const char *num(int slot, long long v)
+{
+	snprintf(numbuf[slot], sizeof numbuf[slot], "%lld", v);
+	return numbuf[slot];
+}
+
+/* ---- entries ---- */
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp((*(struct entry *const *)a)->id, (*(struct entry *const *)b)->id);
+}
+
+/* Binary search in entries[0..n), which is sorted. */
+static struct entry *find_entry(const char *id, unsigned n)
+{
+	unsigned lo = 0, hi = n;
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		int c = strcmp(entries[mid]->id, id);
+		if (!c) return entries[mid];
+		if (c < 0) lo = mid + 1;
+		else hi = mid;
+	}
+	return 0;
+}
+
+static void entry_free(struct entry *e)
+{
+	queue_env_free(&e->env);
+	free(e->inflight);
+	free(e->kind);
+	free(e->id);
+	free(e);
+}
+
+static int msg_path(stralloc *p, const char *id, const char *ext)
+{
+	return queue_path(p, cfg.qdir.s, "q/", id) && stralloc_cats(p, ext) && stralloc_0(p);
+}
+
+/* Loads q/ID.env into a new entry, or null (logged when it is broken). */
+static struct entry *entry_load(const char *id)
+{
+	struct entry *e = calloc(1, sizeof *e);
+	const char *why;
+	stralloc p = {0};
+
+	if (!e || !(e->id = strdup(id))) goto fail;
+	if (queue_env_read(cfg.qdir.s, id, &e->env, &why)) {
+		if (errno == EINVAL) {
+			/* Kept for the admin to look at: never delete mail we cannot read. */
+			log_event("corrupt", "id", id, "error", why, (char *)0);
+		} else if (errno != ENOENT)
+			log_event("error", "id", id, "error", "unable to read the envelope", "errno", strerror(errno), (char *)0);
+		goto fail;
+	}
+	if (!msg_path(&p, id, ".msg")) goto fail;
+	if (access(p.s, F_OK) && errno == ENOENT) {
+		/* Only a crash between the injector's two renames leaves this; the
+		 * injector had not said "queued", so nothing was promised. */
+		stralloc_free(&p);
+		if (msg_path(&p, id, ".env")) unlink(p.s);
+		log_event("removed", "id", id, "reason", "envelope without message (interrupted injection)", (char *)0);
+		goto fail;
+	}
+	stralloc_free(&p);
+	e->inflight = calloc(e->env.n, 1);
+	e->kind = calloc(e->env.n, 1);
+	if (!e->inflight || !e->kind) goto fail;
+	/* Left over from before a crash: a bounce owed, or nothing left to do
+	 * but removing the files.  settle() sees to both. */
+	{
+		unsigned i;
+		for (i = 0; i < e->env.n; i++)
+			if (e->env.r[i].state != QUEUE_PENDING) e->dirty = 1;
+	}
+	return e;
+fail:
+	stralloc_free(&p);
+	if (e) entry_free(e);
+	return 0;
+}
+
+static int add_entry(struct entry *e)
+{
+	if (nentries == capentries) {
+		unsigned cap = capentries ? capentries * 2 : 64;
+		struct entry **n = realloc(entries, cap * sizeof *n);
+		if (!n) return 0;
+		entries = n;
+		capentries = cap;
+	}
+	entries[nentries++] = e;
+	return 1;
+}
+
+static int is_env_name(const char *name, size_t *idlen)
+{
+	size_t n = strlen(name);
+	if (n < 5 || strcmp(name + n - 4, ".env") || name[0] == '.') return 0;
+	*idlen = n - 4;
+	return *idlen <= QUEUE_ID_MAX;
+}
+
+/* Lists q/; loads new entries; with reload, rereads known ones (keeping
+ * in-flight marks) and forgets those whose .env is gone. */
+static void scan(int reload)
+{
+	stralloc qd = {0};
+	DIR *d;
+	struct dirent *de;
+	unsigned i, before = nentries;
+	char id[QUEUE_ID_MAX + 1];
+	size_t idlen;
+
+	if (!queue_path(&qd, cfg.qdir.s, "q", "")) return;
+	d = opendir(qd.s);
+	stralloc_free(&qd);
+	if (!d) {
+		log_event("error", "error", "unable to list the queue", "errno", strerror(errno), (char *)0);
+		return;
+	}
+	for (i = 0; i < nentries; i++) entries[i]->gone = 1;
+	while ((de = readdir(d))) {
+		struct entry *e;
+		if (!is_env_name(de->d_name, &idlen)) continue;
+		memcpy(id, de->d_name, idlen);
+		id[idlen] = 0;
+		if ((e = find_entry(id, before))) {
+			e->gone = 0;
+			continue;
+		}
+		/* New ones go after the sorted part; all is sorted below. */
+		if ((e = entry_load(id)) && !add_entry(e)) entry_free(e);
+	}
+	closedir(d);
+	/* The sorted part is entries[0..before); merge by sorting the lot. */
+	qsort(entries, nentries, sizeof *entries, cmp_entry);
+	for (i = 0; i < nentries;) {
+		struct entry *e = entries[i];
+		if (e->gone && !e->running) {
+			memmove(&entries[i], &entries[i + 1], (nentries - i - 1) * sizeof *entries);
+			nentries--;
+			entry_free(e);
+			continue;
+		}
+		/* An admin changed some .env: take the file's word, except for
+		 * entries with results of ours not yet written. */
+		if (reload && !e->gone && !e->running && !e->dirty) {
+			struct queue_env fresh;
+			const char *why;
+			if (!queue_env_read(cfg.qdir.s, e->id, &fresh, &why)) {
+				if (fresh.n == e->env.n) {
+					queue_env_free(&e->env);
+					e->env = fresh;
+					e->dirty = 1;   /* settle() looks at it: maybe a bounce is owed now */
+				} else
+					queue_env_free(&fresh);
+			}
+		}
+		i++;
+	}
+}
+
+/* ---- what a recipient needs ---- */
+
+int entry_is_local(const char *addr, char *why, size_t whylen)
+{
+	struct addr a;
+	struct userdb_hit hit;
+	int r;
+
+	if (addr_parse(&a, addr, strlen(addr), ADDR_ALLOW_UTF8 | ADDR_ALLOW_RELAYCHARS) != ADDR_OK) return KIND_LOCAL;
+	r = userdb_resolve(cfg.cdb.s, &a, cfg.delimiter, &hit);
+	if (r == USERDB_NODOMAIN) return KIND_REMOTE;
+	if (r == USERDB_TEMP || r == USERDB_CORRUPT) {
+		snprintf(why, whylen, "4.3.0 unable to read the user list %s", cfg.cdb.s);
+		return KIND_UNKNOWN;
+	}
+	return KIND_LOCAL;
+}
+
+static long long backoff(unsigned tries)
+{
+	unsigned long long d = cfg.retry_min;
+	unsigned i;
+
+	for (i = 1; i < tries && d < cfg.retry_max; i++) d *= 2;
+	return (long long)(d > cfg.retry_max ? cfg.retry_max : d);
+}
+
+static void defer(struct entry *e, unsigned i, const char *reason, int count)
+{
+	struct queue_rcpt *r = &e->env.r[i];
+	if (count) r->tries++;
+	r->next = now_s() + backoff(r->tries ? r->tries : 1);
+	queue_set_reason(r, reason);
+	e->dirty = 1;
+}
+
+static void log_result(const struct entry *e, unsigned i, const char *kind, const char *status)
+{
+	const struct queue_rcpt *r = &e->env.r[i];
+	log_event("delivery", "id", e->id, "rcpt", r->addr, "via", kind, "status", status, "tries", num(0, r->tries),
+	          "reason", r->reason.s, (char *)0);
+}
+
+/* ---- starting jobs ---- */
+
+static unsigned remote_running_for(const char *domain)
+{
+	unsigned i, n = 0;
+	for (i = 0; i < njobs; i++)
+		if (jobs[i]->remote && !strcmp(jobs[i]->domain, domain)) n++;
+	return n;
+}
+
+static const char *domain_of(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	return at ? at + 1 : "";
+}
+
+static int open_msg(const struct entry *e)
+{
+	stralloc p = {0};
+	int fd;
+
+	if (!msg_path(&p, e->id, ".msg")) return -1;
+	fd = open(p.s, O_RDONLY | O_CLOEXEC);
+	stralloc_free(&p);
+	return fd;
+}
+
+static void start_local(struct entry *e, unsigned i)
+{
+	struct job *j = calloc(1, sizeof *j);
+	char *argv[7];
+	int fd;
+
+	if (!j || !(j->rcpt = malloc(sizeof *j->rcpt))) { free(j); return; }
+	fd = open_msg(e);
+	if (fd < 0) {
+		log_event("error", "id", e->id, "error", "unable to open the message", "errno", strerror(errno), (char *)0);
+		defer(e, i, "4.3.0 unable to open the queued message", 0);
+		job_free(j);
+		return;
+	}
+	argv[0] = cfg.local_prog.s;
+	argv[1] = "-C";
+	argv[2] = (char *)runq_conf_dir();
+	argv[3] = e->env.sender.s;
+	argv[4] = e->env.r[i].addr;
+	argv[5] = 0;
+	j->e = e;
+	j->rcpt[0] = i;
+	j->n = 1;
+	if (job_start(j, argv, fd)) {
+		log_event("error", "id", e->id, "error", "unable to start posthorn-local", "errno", strerror(errno), (char *)0);
+		defer(e, i, "4.3.0 unable to start posthorn-local", 0);
+		close(fd);
+		job_free(j);
+		return;
+	}
+	close(fd);
+	e->inflight[i] = 1;
+	e->running++;
+	running_local++;
+}
+
+/* All due remote recipients of e in the domain of recipient first. */
+static void start_remote(struct entry *e, unsigned first, long long now)
+{
+	const char *domain = domain_of(e->env.r[first].addr);
+	struct job *j;
+	char **argv;
+	unsigned i, n = 0;
+	int fd;
+
+	if (access(cfg.remote_prog.s, X_OK)) {
+		/* Held, not bounced and not expired (no try is counted) until a
+		 * remote deliverer is installed. */
+		for (i = first; i < e->env.n; i++)
+			if (e->kind[i] == KIND_REMOTE && !e->inflight[i] && e->env.r[i].state == QUEUE_PENDING &&
+			    e->env.r[i].next <= now && !strcmp(domain_of(e->env.r[i].addr), domain)) {
+				defer(e, i, "4.4.0 remote delivery not available: posthorn-remote is not installed", 0);
+				log_result(e, i, "remote", "held");
+			}
+		return;
+	}
+	j = calloc(1, sizeof *j);
+	argv = calloc(e->env.n + 6, sizeof *argv);
+	if (!j || !argv || !(j->rcpt = calloc(e->env.n, sizeof *j->rcpt)) || !(j->domain = strdup(domain))) {
+		free(argv);
+		if (j) job_free(j);
+		return;
+	}
+	argv[0] = cfg.remote_prog.s;
+	argv[1] = "-C";
+	argv[2] = (char *)runq_conf_dir();
+	argv[3] = j->domain;
+	argv[4] = e->env.sender.s;
+	for (i = first; i < e->env.n; i++)
+		if (e->kind[i] == KIND_REMOTE && !e->inflight[i] && e->env.r[i].state == QUEUE_PENDING &&
+		    e->env.r[i].next <= now && !strcmp(domain_of(e->env.r[i].addr), domain)) {
+			j->rcpt[n] = i;
+			argv[5 + n] = e->env.r[i].addr;
+			n++;
+		}
+	argv[5 + n] = 0;
+	j->n = n;
+	j->e = e;
+	j->remote = 1;
+	fd = open_msg(e);
+	if (fd < 0 || job_start(j, argv, fd)) {
+		log_event("error", "id", e->id, "error", "unable to start posthorn-remote", "errno", strerror(errno), (char *)0);
+		for (i = 0; i < n; i++) defer(e, j->rcpt[i], "4.3.0 unable to start posthorn-remote", 0);
+		if (fd >= 0) close(fd);
+		free(argv);
+		job_free(j);
+		return;
+	}
+	close(fd);
+	free(argv);
+	for (i = 0; i < n; i++) e->inflight[j->rcpt[i]] = 1;
+	e->running++;
+	running_remote++;
+}
+
+static void expire(struct entry *e, unsigned i)
+{
+	struct queue_rcpt *r = &e->env.r[i];
+	char reason[QUEUE_REASON_MAX + 200];
+
+	snprintf(reason, sizeof reason, "4.4.7 message expired: in the queue for more than %lu seconds; last: %s",
+	         cfg.lifetime, r->reason.len ? r->reason.s : "no attempt");
+	queue_set_reason(r, reason);
+	r->state = QUEUE_FAILED;
+	e->dirty = 1;
+	log_result(e, i, "queue", "expired");
+}
+
+/* Starts what is due and allowed; returns the earliest future due time. */
+static long long start_due(long long now, int stopping)
+{
+	long long next = now + RESCAN_SECONDS;
+	unsigned k, i;
+
+	for (k = 0; k < nentries; k++) {
+		struct entry *e = entries[k];
+		for (i = 0; i < e->env.n; i++) {
+			struct queue_rcpt *r = &e->env.r[i];
+			char why[300];
+			if (r->state != QUEUE_PENDING || e->inflight[i]) continue;
+			if (r->tries > 0 && now - e->env.created > (long long)cfg.lifetime) {
+				expire(e, i);
+				continue;
+			}
+			if (r->next > now) {
+				if (r->next < next) next = r->next;
+				continue;
+			}
+			if (stopping) continue;
+			if (e->kind[i] == KIND_UNKNOWN) {
+				why[0] = 0;
+				e->kind[i] = (unsigned char)entry_is_local(r->addr, why, sizeof why);
+				if (e->kind[i] == KIND_UNKNOWN) {
+					defer(e, i, why, 0);
+					e->kind[i] = KIND_UNKNOWN;
+					continue;
+				}
+			}
+			if (e->kind[i] == KIND_LOCAL) {
+				if (running_local < cfg.conc_local) start_local(e, i);
+			} else if (running_remote < cfg.conc_remote &&
+			           remote_running_for(domain_of(r->addr)) < cfg.conc_domain) {
+				start_remote(e, i, now);
+			}
+		}
+	}
+	return next;
+}
+
+/* ---- results ---- */
+
+/* Remote output: one line per recipient, in argument order:
+ * "ok REASON", "defer REASON" or "fail REASON" (posthorn-runq(8)). */
+static void apply_remote(struct job *j, int code)
+{
+	struct entry *e = j->e;
+	char *p = j->out.s, *end = j->out.s + j->out.len, *nl;
+	const char *fallback = "4.4.0 posthorn-remote gave no result for this recipient";
+	unsigned k = 0;
+
+	while (p && p < end && k < j->n) {
+		unsigned i = j->rcpt[k];
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl) break;
+		*nl = 0;
+		if (!strncmp(p, "ok ", 3)) {
+			e->env.r[i].state = QUEUE_DONE;
+			queue_set_reason(&e->env.r[i], p + 3);
+			log_result(e, i, "remote", "ok");
+		} else if (!strncmp(p, "fail ", 5)) {
+			e->env.r[i].state = QUEUE_FAILED;
+			queue_set_reason(&e->env.r[i], p + 5);
+			log_result(e, i, "remote", "fail");
+		} else if (!strncmp(p, "defer ", 6)) {
+			defer(e, i, p + 6, 1);
+			log_result(e, i, "remote", "defer");
+		} else {
+			fallback = p;   /* a message-wide reason */
+			p = nl + 1;
+			continue;
+		}
+		e->dirty = 1;
+		k++;
+		p = nl + 1;
+	}
+	for (; k < j->n; k++) {
+		unsigned i = j->rcpt[k];
+		if (code == EXIT_PERM) {
+			e->env.r[i].state = QUEUE_FAILED;
+			queue_set_reason(&e->env.r[i], fallback);
+			log_result(e, i, "remote", "fail");
+		} else {
+			defer(e, i, fallback, 1);
+			log_result(e, i, "remote", "defer");
+		}
+		e->dirty = 1;
+	}
+}
+
+static void apply_local(struct job *j, int code)
+{
+	struct entry *e = j->e;
+	unsigned i = j->rcpt[0];
+	char *nl;
+
+	if (!stralloc_0(&j->out)) j->out.len = 0;
+	nl = strchr(j->out.s ? j->out.s : "", '\n');
+	if (nl) *nl = 0;
+	if (!j->out.s || !j->out.s[0]) {
+		stralloc_copys(&j->out, code == EXIT_DONE ? "2.0.0 delivered" : "4.3.0 posthorn-local said nothing");
+		stralloc_0(&j->out);
+	}
+	if (code == EXIT_DONE) {
+		e->env.r[i].state = QUEUE_DONE;
+		queue_set_reason(&e->env.r[i], j->out.s);
+		log_result(e, i, "local", "ok");
+	} else if (code == EXIT_PERM) {
+		e->env.r[i].state = QUEUE_FAILED;
+		queue_set_reason(&e->env.r[i], j->out.s);
+		log_result(e, i, "local", "fail");
+	} else {
+		defer(e, i, j->out.s, 1);
+		log_result(e, i, "local", "defer");
+	}
+	e->dirty = 1;
+}
+
+static void finish_job(struct job *j)
+{
+	struct entry *e = j->e;
+	int code;
+	unsigned i;
+
+	job_read(j);
+	if (j->killed) {
+		stralloc_copys(&j->out, "4.4.2 delivery timed out and was killed");
+		code = EXIT_TEMP;
+	} else if (WIFEXITED(j->status))
+		code = WEXITSTATUS(j->status) == EXIT_DONE || WEXITSTATUS(j->status) == EXIT_PERM ? WEXITSTATUS(j->status) : EXIT_TEMP;
+	else {
+		stralloc_copys(&j->out, "4.3.0 the deliverer was killed by a signal");
+		code = EXIT_TEMP;
+	}
+	if (j->remote) {
+		apply_remote(j, code);
+		running_remote--;
+	} else {
+		apply_local(j, code);
+		running_local--;
+	}
+	for (i = 0; i < j->n; i++) e->inflight[j->rcpt[i]] = 0;
+	e->running--;
+}
+
+/* ---- entries that need writing, bouncing or removing ---- */
+
+static void remove_entry_files(const struct entry *e)
+{
+	stralloc p = {0};
+	if (msg_path(&p, e->id, ".env")) unlink(p.s);
+	p.len = 0;
+	if (msg_path(&p, e->id, ".msg")) unlink(p.s);
+	stralloc_free(&p);
+}
+
+/* Writes e's .env back, unless an admin deleted the entry meanwhile. */
+static int write_entry(struct entry *e)
+{
+	stralloc p = {0};
+	int gone = msg_path(&p, e->id, ".env") && access(p.s, F_OK) && errno == ENOENT;
+
+	stralloc_free(&p);
+	if (gone) {
+		e->gone = 1;
+		return -1;
+	}
+	if (queue_env_write(cfg.qdir.s, e->id, &e->env)) {
+		log_event("error", "id", e->id, "error", "unable to write the envelope", "errno", strerror(errno), (char *)0);
+		return -1;
+	}
+	e->dirty = 0;
+	return 0;
+}
+
+/* For an entry with no job running: bounce what failed, remove the entry
+ * when nothing is pending, else write what changed.  1 if removed. */
+static int settle(struct entry *e, int *injected)
+{
+	unsigned i, n = 0, open = 0, failed = 0;
+	unsigned *idx = 0;
+
+	for (i = 0; i < e->env.n; i++)
+		if (e->env.r[i].state == QUEUE_FAILED) n++;
+	if (n && now_s() >= e->settle_at && (idx = malloc(n * sizeof *idx))) {
+		n = 0;
+		for (i = 0; i < e->env.n; i++)
+			if (e->env.r[i].state == QUEUE_FAILED) idx[n++] = i;
+		/* The failures are on disk before the bounce goes out: a crash
+		 * between the two repeats the bounce, never loses it. */
+		if (!write_entry(e) && !bounce_send(e, idx, n)) {
+			for (i = 0; i < n; i++) e->env.r[idx[i]].state = QUEUE_BOUNCED;
+			e->dirty = 1;
+			*injected = 1;
+		} else if (!e->gone)
+			e->settle_at = now_s() + (long long)cfg.retry_min;
+		free(idx);
+	}
+	if (e->gone) return 1;
+	for (i = 0; i < e->env.n; i++) {
+		if (e->env.r[i].state == QUEUE_PENDING) open++;
+		if (e->env.r[i].state == QUEUE_FAILED) failed++;
+	}
+	if (!open && !failed) {
+		remove_entry_files(e);
+		log_event("done", "id", e->id, (char *)0);
+		return 1;
+	}
+	if (e->dirty) write_entry(e);
+	if (failed) e->dirty = 1;   /* the bounce is still owed: try again at settle_at */
+	return e->gone;
+}
+
+static void settle_all(int *injected, long long *next)
+{
+	unsigned k;
+
+	for (k = 0; k < nentries;) {
+		struct entry *e = entries[k];
+		if (!e->running && (e->dirty || e->gone) && (e->gone || settle(e, injected))) {
+			memmove(&entries[k], &entries[k + 1], (nentries - k - 1) * sizeof *entries);
+			nentries--;
+			entry_free(e);
+			continue;
+		}
+		if (e->dirty && e->settle_at && e->settle_at < *next) *next = e->settle_at;
+		k++;
+	}
+}
+
+/* ---- start-up recovery ---- */
+
+static void recover(void)
+{
+	stralloc dir = {0}, p = {0};
+	DIR *d;
+	struct dirent *de;
+	struct stat st;
+	long long now = now_s();
+
+	if (queue_path(&dir, cfg.qdir.s, "tmp", "") && (d = opendir(dir.s))) {
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.') continue;
+			if (!queue_path(&p, cfg.qdir.s, "tmp/", de->d_name)) continue;
+			/* Our own temp files (r.*) are dead: we hold the runner lock.
+			 * An injector's may belong to one still writing. */
+			if (de->d_name[0] == 'r' || (!lstat(p.s, &st) && now - (long long)st.st_mtime > STALE_SECONDS)) {
+				unlink(p.s);
+				log_event("cleanup", "file", p.s, (char *)0);
+			}
+		}
+		closedir(d);
+	}
+	if (queue_path(&dir, cfg.qdir.s, "q", "") && (d = opendir(dir.s))) {
+		while ((de = readdir(d))) {
+			size_t n = strlen(de->d_name);
+			if (n < 5 || strcmp(de->d_name + n - 4, ".msg")) continue;
+			if (!queue_path(&p, cfg.qdir.s, "q/", de->d_name)) continue;
+			memcpy(p.s + p.len - 4, ".env", 4);
+			if (!access(p.s, F_OK)) continue;
+			memcpy(p.s + p.len - 4, ".msg", 4);
+			/* ctime, not mtime: the injector's rename sets it, so a slow
+			 * writer's message just renamed in is never taken for dead. */
+			if (!lstat(p.s, &st) && now - (long long)st.st_ctime > ORPHAN_SECONDS) {
+				unlink(p.s);
+				log_event("cleanup", "file", p.s, "reason", "message without envelope", (char *)0);
+			}
+		}
+		closedir(d);
+	}
+	stralloc_free(&dir);
+	stralloc_free(&p);
+}
+
+/* ---- the loop ---- */
+
+static void flush_all(void)
+{
+	unsigned k, i;
+	for (k = 0; k < nentries; k++)
+		for (i = 0; i < entries[k]->env.n; i++)
+			if (entries[k]->env.r[i].state == QUEUE_PENDING) entries[k]->env.r[i].next = 0;
+}
+
+static int open_fifo(int *keep)
+{
+	stralloc p = {0};
+	int fd;
+
+	if (!queue_path(&p, cfg.qdir.s, "", "trigger")) return -1;
+	fd = open(p.s, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	/* Our own writer keeps the FIFO from reporting EOF when injectors close. */
+	*keep = fd >= 0 ? open(p.s, O_WRONLY | O_NONBLOCK | O_CLOEXEC) : -1;
+	stralloc_free(&p);
+	return fd;
+}
+
+static void read_fifo(int fd)
+{
+	char buf[256];
+	ssize_t r, i;
+
+	while ((r = read(fd, buf, sizeof buf)) > 0)
+		for (i = 0; i < r; i++) {
+			if (buf[i] == 'a') want_reload = 1;
+			else if (buf[i] == 'f') want_reload = 2;
+			want_scan = 1;
+		}
+}
+
+int sched_run(int daemon, int flush)
+{
+	struct sigaction sa;
+	struct pollfd *pfd;
+	int fifo = -1, fifokeep = -1;
+	long long lastscan = 0;
+
+	jobs_init();
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, 0);
+	sigaction(SIGINT, &sa, 0);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, 0);
+	pfd = calloc(JOBS_MAX + 2, sizeof *pfd);
+	if (!pfd) return EXIT_TEMP;
+	if (daemon) {
+		fifo = open_fifo(&fifokeep);
+		if (fifo < 0) log_event("warning", "error", "unable to open the trigger FIFO", "errno", strerror(errno), (char *)0);
+		log_event("start", "mode", "daemon", (char *)0);
+	}
+	recover();
+	want_scan = 1;
+	for (;;) {
+		long long now = now_s(), next;
+		int injected = 0, timeout;
+		unsigned n = 0, k;
+
+		if (runq_hup) {
+			runq_hup = 0;
+			if (runq_load_config()) log_event("warning", "error", "config not reloaded", (char *)0);
+			else log_event("config", "result", "reloaded", (char *)0);
+		}
+		if (want_scan || (daemon && now - lastscan >= RESCAN_SECONDS)) {
+			scan(want_reload != 0);
+			if (want_reload == 2) flush = 1;
+			want_scan = want_reload = 0;
+			lastscan = now;
+		}
+		if (flush) {
+			flush_all();
+			flush = 0;
+		}
+		next = start_due(now, runq_term);
+		settle_all(&injected, &next);
+		if (injected) {
+			want_scan = 1;   /* bounces we just queued are due now */
+			continue;
+		}
+		/* A pass ends when no job runs: all that was due has been tried. */
+		if (!njobs && (runq_term || !daemon)) break;
+		pfd[n].fd = jobs_selfpipe();
+		pfd[n++].events = POLLIN;
+		if (fifo >= 0) {
+			pfd[n].fd = fifo;
+			pfd[n++].events = POLLIN;
+		}
+		for (k = 0; k < njobs; k++)
+			if (jobs[k]->outfd >= 0) {
+				pfd[n].fd = jobs[k]->outfd;
+				pfd[n++].events = POLLIN;
+			}
+		timeout = (int)((next - now_s()) * 1000);
+		if (njobs && timeout > 1000) timeout = 1000;   /* deadlines of jobs */
+		if (timeout < 0) timeout = 0;
+		if (poll(pfd, n, timeout) < 0 && errno != EINTR) {
+			log_event("fatal", "error", "poll failed", "errno", strerror(errno), (char *)0);
+			return EXIT_TEMP;
+		}
+		if (fifo >= 0) read_fifo(fifo);
+		for (k = 0; k < njobs; k++)
+			if (jobs[k]->outfd >= 0) job_read(jobs[k]);
+		jobs_reap();
+		jobs_kill_overdue(now_s());
+		for (k = 0; k < njobs;) {
+			if (jobs[k]->exited) {
+				struct job *j = jobs[k];
+				finish_job(j);
+				jobs[k] = jobs[--njobs];
+				job_free(j);
+				continue;
+			}
+			k++;
+		}
+	}
+	{
+		int dummy = 0;
+		long long far = now_s() + RESCAN_SECONDS;
+		settle_all(&dummy, &far);
+	}
+	if (daemon) log_event("stop", (char *)0);
+	return EXIT_DONE;
+}
