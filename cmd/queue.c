@@ -148,8 +148,12 @@ static int read_item(buffer *b, char *letter, stralloc *item)
 	return 1;
 }
 
-static void check_addr(const stralloc *s, int sender)
+/* Checks an envelope address and rewrites it in its canonical form
+ * (addr_format: domain lower-cased, quotes only where needed), so the
+ * runner can group recipients by domain with a plain comparison. */
+static void check_addr(stralloc *s, int sender)
 {
+	static stralloc canon;
 	struct addr a;
 	int r;
 
@@ -158,6 +162,8 @@ static void check_addr(const stralloc *s, int sender)
 	if (r != ADDR_OK)
 		finish(EXIT_PERM, sender ? "5.1.7 bad sender address in envelope: " : "5.1.3 bad recipient address in envelope: ",
 		       addr_strerror(r));
+	if (!addr_format(&canon, &a) || !stralloc_copyb(s, canon.s, canon.len) || !stralloc_0(s)) nomem();
+	s->len--;
 }
 
 static void read_envelope(struct queue_env *e)

@@ -1,0 +1,116 @@
+"""A throw-away posthorn instance for end-to-end tests: a config dir, a user
+list made with the real posthorn-user, a queue dir and Maildirs, all in a
+temp dir.  When the tests run as root, Maildirs belong to `nobody` (the
+mail owner), as they would to the storage user on a VPS."""
+import email
+import glob
+import os
+import subprocess
+import time
+
+from tap import prog, tempdir, run
+
+ROOT = os.geteuid() == 0
+
+
+class Instance:
+    def __init__(self, domains=("example.test",), me="mx.example.test", settings=None):
+        self.dir = tempdir()
+        self.conf = os.path.join(self.dir, "conf")
+        self.mail = os.path.join(self.dir, "mail")
+        self.queue = os.path.join(self.dir, "queue")
+        os.makedirs(self.conf)
+        os.makedirs(self.mail)
+        os.chmod(self.mail, 0o755)
+        self.set("me", me)
+        self.set("mailroot", self.mail)
+        self.set("queuedir", self.queue)
+        if ROOT:
+            self.set("mailowner", "nobody")
+        for k, v in (settings or {}).items():
+            self.set(k, v)
+        for dom in domains:
+            self.user("domain", "add", dom)
+
+    def set(self, name, value):
+        with open(os.path.join(self.conf, name), "w") as f:
+            f.write("%s\n" % value)
+
+    def user(self, *args, input=None):
+        rc, out, err = run([prog("user"), "-C", self.conf] + list(args), input=input)
+        if rc != 0:
+            raise RuntimeError("posthorn-user %s: %s%s" % (" ".join(args), out, err))
+        return out
+
+    def add_user(self, address, password="secret"):
+        self.user("add", address, "--password-stdin", input=(password + "\n").encode())
+
+    def maildir(self, address):
+        local, dom = address.split("@")
+        return os.path.join(self.mail, dom, local)
+
+    def messages(self, address, folder=""):
+        """The messages in a Maildir (new/ and cur/), as bytes, oldest first."""
+        base = self.maildir(address)
+        if folder:
+            base = os.path.join(base, "." + folder)
+        files = glob.glob(os.path.join(base, "new", "*")) + glob.glob(os.path.join(base, "cur", "*"))
+        files.sort(key=lambda p: os.stat(p).st_mtime)
+        out = []
+        for p in files:
+            with open(p, "rb") as f:
+                out.append(f.read())
+        return out
+
+    def inject(self, message, sender, rcpts, env=None):
+        """Runs posthorn-queue; returns (exit code, its stderr line)."""
+        envelope = b"F" + sender.encode() + b"\0" + b"".join(b"T" + r.encode() + b"\0" for r in rcpts) + b"\0"
+        return inject_raw(self.conf, message, envelope, env)
+
+    def runq(self, *args, env=None, timeout=120):
+        return run([prog("runq"), "-C", self.conf] + list(args), env=env, timeout=timeout)
+
+    def queued(self):
+        """Ids of the entries in the queue."""
+        return sorted(os.path.basename(p)[:-4] for p in glob.glob(os.path.join(self.queue, "q", "*.env")))
+
+    def leftovers(self):
+        """Every file in the queue's q/ and tmp/."""
+        return sorted(glob.glob(os.path.join(self.queue, "q", "*")) + glob.glob(os.path.join(self.queue, "tmp", "*")))
+
+
+def inject_raw(conf, message, envelope, env=None, exe=None, preexec=None):
+    """posthorn-queue with message on fd 0 and envelope on fd 1 (a pipe)."""
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    r, w = os.pipe()
+    p = subprocess.Popen([exe or prog("queue"), "-C", conf], stdin=subprocess.PIPE, stdout=r,
+                         stderr=subprocess.PIPE, env=e, preexec_fn=preexec)
+    os.close(r)
+    try:
+        p.stdin.write(message)
+        p.stdin.close()
+    except BrokenPipeError:
+        pass
+    try:
+        os.write(w, envelope)
+    except BrokenPipeError:
+        pass
+    os.close(w)
+    err = p.stderr.read().decode("utf-8", "replace")
+    p.wait(timeout=60)
+    return p.returncode, err.strip()
+
+
+def parse(raw):
+    return email.message_from_bytes(raw)
+
+
+def wait_for(cond, seconds=10.0, step=0.05):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()

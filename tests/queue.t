@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+# posthorn-queue: what it refuses (nothing queued), what it commits, and the
+# set-user-ID install that lets unprivileged callers inject into a queue they
+# cannot read.  posthorn-runq -l and the per-message actions -D, -B, -X.
+import glob
+import os
+import pwd
+import shutil
+import stat
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from tap import ok, is_, note, done, prog, SANITIZER
+from instance import Instance, inject_raw, parse, ROOT
+
+inst = Instance()
+inst.add_user("alice@example.test")
+inst.add_user("bob@example.test")
+MSG = b"From: alice@example.test\nTo: bob@example.test\nSubject: queue test\n\nHello.\n"
+
+# ---- refused envelopes and messages: nothing queued ----
+bad = [
+    ("no recipient", MSG, b"Falice@example.test\0\0", 100, "5.5.1"),
+    ("NUL inside a recipient (envelope ends early)", MSG, b"Falice@example.test\0Tbo\0b@example.test\0\0", 100, "5.1.3"),
+    ("overlong recipient", MSG, b"Falice@example.test\0T" + b"a" * 300 + b"@example.test\0\0", 100, "5.1.3"),
+    ("overlong local part", MSG, b"Falice@example.test\0T" + b"a" * 65 + b"@example.test\0\0", 100, "5.1.3"),
+    ("malformed sender", MSG, b"Fa lice@@example.test\0Tbob@example.test\0\0", 100, "5.1.7"),
+    ("envelope without F", MSG, b"Tbob@example.test\0\0", 100, "5.3.0"),
+    ("truncated envelope (writer died)", MSG, b"Falice@example.test\0Tbob@exam", 111, "4.3.0"),
+    ("truncated envelope after a recipient", MSG, b"Falice@example.test\0Tbob@example.test\0", 111, "4.3.0"),
+    ("no envelope at all (writer died during the message)", MSG[:20], b"", 111, "4.3.0"),
+    ("relay-style recipient @a:b@c", MSG, b"Falice@example.test\0T@a.test:bob@example.test\0\0", 100, "5.1.3"),
+]
+for name, msg, envelope, code, esc in bad:
+    rc, err = inject_raw(inst.conf, msg, envelope)
+    is_(rc, code, "refused: %s (exit %d)" % (name, code))
+    ok(err.startswith(esc), "reason for %s starts with %s" % (name, esc), err)
+    is_(inst.leftovers(), [], "nothing left in the queue after: %s" % name)
+
+inst.set("databytes", "1000")
+rc, err = inst.inject(b"Subject: big\n\n" + b"x" * 2000 + b"\n", "alice@example.test", ["bob@example.test"])
+is_(rc, 100, "a message over databytes is refused permanently")
+ok(err.startswith("5.3.4"), "with 5.3.4", err)
+is_(inst.leftovers(), [], "and nothing is left in the queue")
+inst.set("databytes", "0")
+
+inst.set("maxrcpt", "3")
+rc, err = inst.inject(MSG, "alice@example.test", ["r%d@example.test" % i for i in range(4)])
+is_(rc, 100, "more recipients than maxrcpt are refused")
+is_(inst.leftovers(), [], "nothing queued for too many recipients")
+os.unlink(os.path.join(inst.conf, "maxrcpt"))
+
+os.chmod(inst.conf, 0o755)
+open(os.path.join(inst.conf, "queuedir"), "w").write("/proc/no-such-queue\n")
+rc, err = inst.inject(MSG, "alice@example.test", ["bob@example.test"])
+is_(rc, 111, "an unusable queue dir is a temporary failure")
+inst.set("queuedir", inst.queue)
+
+# ---- a good one ----
+rc, err = inst.inject(MSG, "alice@example.test", ["bob@example.test", "Carol@Remote.Example"])
+is_(rc, 0, "a good message is queued")
+ok(err.startswith("2.0.0 queued as "), "posthorn-queue says which id", err)
+qid = err.split()[-1]
+is_(inst.queued(), [qid], "one entry in q/, named by the id it reported")
+with open(os.path.join(inst.queue, "q", qid + ".msg"), "rb") as f:
+    is_(f.read(), MSG, "the message is stored byte for byte")
+env = open(os.path.join(inst.queue, "q", qid + ".env")).read()
+ok(env.startswith("posthorn-env 1\n") and "\nsender\talice@example.test\n" in env, "the .env has the sender", env)
+ok("rcpt\tpending\t0\t0\tbob@example.test\t" in env and "Carol@remote.example" in env,
+   "and both recipients, pending (the domain lower-cased)", env)
+is_(stat.S_IMODE(os.stat(os.path.join(inst.queue, "q", qid + ".msg")).st_mode), 0o600, "queue files are mode 0600")
+is_(glob.glob(os.path.join(inst.queue, "tmp", "*")), [], "tmp/ is empty after a commit")
+rc, out, err = inst.runq("-l")
+is_(rc, 0, "posthorn-runq -l lists the queue")
+ok(qid in out and "<alice@example.test>" in out and "bob@example.test  queued" in out and "1 message, 2 recipients pending" in out,
+   "with the id, sender, recipients and a summary", out)
+
+# ---- delivery: the local recipient now, the remote one held ----
+rc, out, err = inst.runq()
+is_(rc, 0, "a pass exits 0")
+is_(len(inst.messages("bob@example.test")), 1, "the local recipient got the message")
+is_(inst.queued(), [qid], "the entry stays: its remote recipient is not delivered")
+rc, out, err = inst.runq("-l")
+ok("bob@example.test  done" in out, "-l shows the local recipient done", out)
+ok("carol@remote.example" in out.lower() and "remote delivery not available" in out,
+   "and the remote one held with a clear reason", out)
+ok("0 tries" in out, "held recipients do not count tries (they never expire while held)", out)
+
+# ---- -D, -B, -X ----
+rc, out, err = inst.runq("-D", qid)
+is_(rc, 0, "-D ID: deliver now")
+ok("due now" in out, "-D says so", out)
+rc, out, err = inst.runq("-D", "no-such-id")
+is_(rc, 1, "-D with an unknown id is an error")
+ok("no such message" in err, "with a clear message", err)
+rc, out, err = inst.runq("-D", "../etc/passwd")
+is_(rc, 1, "an id with a slash is refused")
+
+rc, out, err = inst.runq("-B", qid)
+is_(rc, 0, "-B ID: bounce now")
+is_(inst.queued(), [], "the bounced entry is gone (its bounce went to alice, a local user)")
+bounces = inst.messages("alice@example.test")
+is_(len(bounces), 1, "alice got the bounce")
+if bounces:
+    b = parse(bounces[0])
+    is_(b.get_content_type(), "multipart/report", "the bounce is a multipart/report")
+    ok("5.0.0" in bounces[0].decode() and "returned to the sender by the postmaster" in bounces[0].decode(),
+       "saying the postmaster returned it")
+
+rc, err = inst.inject(MSG, "alice@example.test", ["x@remote.example"])
+qid2 = err.split()[-1]
+rc, out, err = inst.runq("-X", qid2)
+is_(rc, 0, "-X ID deletes")
+is_(inst.leftovers(), [], "no trace of the deleted entry")
+rc, out, err = inst.runq("-l")
+ok("the queue is empty" in out, "-l says the queue is empty", out)
+
+# ---- set-user-ID install: unprivileged callers inject, cannot read ----
+if ROOT and not SANITIZER:
+    QUID = 4242
+    nobody = pwd.getpwnam("nobody")
+    sq = Instance()
+    sq.add_user("bob@example.test")
+    exe = os.path.join(sq.dir, "posthorn-queue")
+    shutil.copy(prog("queue"), exe)
+    os.chown(exe, QUID, QUID)
+    os.chmod(exe, 0o4711)
+    os.makedirs(sq.queue)
+    os.chown(sq.queue, QUID, QUID)
+    os.chmod(sq.queue, 0o700)
+    os.chmod(sq.conf, 0o755)
+    for f in os.listdir(sq.conf):
+        os.chmod(os.path.join(sq.conf, f), 0o644)
+
+    def as_nobody():
+        os.setgroups([])
+        os.setgid(nobody.pw_gid)
+        os.setuid(nobody.pw_uid)
+
+    rc, err = inject_raw(sq.conf, MSG, b"Fnobody@example.test\0Tbob@example.test\0\0", exe=exe, preexec=as_nobody)
+    ok(rc == 0, "setuid posthorn-queue: nobody can inject", err)
+    files = glob.glob(os.path.join(sq.queue, "q", "*"))
+    is_(len(files), 2, "the entry is in q/")
+    ok(all(os.stat(p).st_uid == QUID and stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in files),
+       "owned by the queue owner, mode 0600")
+    pid = os.fork()
+    if pid == 0:
+        as_nobody()
+        try:
+            os.listdir(os.path.join(sq.queue, "q"))
+            os._exit(0)
+        except PermissionError:
+            os._exit(13)
+    _, st = os.waitpid(pid, 0)
+    is_(os.WEXITSTATUS(st), 13, "nobody cannot list the queue")
+    pid = os.fork()
+    if pid == 0:
+        as_nobody()
+        try:
+            open(files[0], "rb").read()
+            os._exit(0)
+        except PermissionError:
+            os._exit(13)
+    _, st = os.waitpid(pid, 0)
+    is_(os.WEXITSTATUS(st), 13, "nobody cannot read a queued message")
+    os.chown(sq.conf, nobody.pw_uid, nobody.pw_gid)
+    rc, err = inject_raw(sq.conf, MSG, b"Fnobody@example.test\0Tbob@example.test\0\0", exe=exe, preexec=as_nobody)
+    is_(rc, 111, "setuid posthorn-queue refuses a config dir owned by the caller")
+    ok("not owned by root or the queue owner" in err, "and says why", err)
+    os.chown(sq.conf, 0, 0)
+    rc, out, err = sq.runq()
+    is_(len(sq.messages("bob@example.test")), 1, "root's runner delivers what nobody injected")
+else:
+    note("set-user-ID checks need root and a non-sanitizer build; skipped")
+
+done()
