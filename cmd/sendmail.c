@@ -352,8 +352,9 @@ static void find_sender(void)
 		int err;
 		if (len >= 2 && s[0] == '<' && s[len - 1] == '>') { s++; len -= 2; }
 		if (!len) {
+			if (!stralloc_ready(&sender, 1)) nomem();
 			sender.len = 0;
-			if (!stralloc_0(&sender)) nomem();
+			sender.s[0] = 0;
 			return;
 		}
 		err = make_address(&sender, s, len, 0);

@@ -7,7 +7,9 @@
  * is worse than one with an odd header:
  * - a display name may hold '.' and '@' and 8-bit bytes (obs-phrase and the
  *   unquoted "joe@example.org <joe@example.org>" seen in the wild);
- * - CFWS may sit between the tokens of an addr-spec ("a . b @ c", 4.4);
+ * - CFWS may sit between the tokens of an addr-spec ("a . b @ c", 4.4),
+ *   but two words need a '.' between them: "bad address@x" is an error,
+ *   not "badaddress@x";
  * - empty list elements are skipped (obs-addr-list, 4.4);
  * - a group whose ';' is missing at the end of the field is accepted.
  * It is strict where a guess could send mail to the wrong place: an
@@ -163,6 +165,7 @@ static int element_kind(struct lex *x, int *err)
 static enum tok addr_spec(struct lex *x, stralloc *out, const char *stops)
 {
 	enum tok t;
+	int word = 0;   /* the last token was a word: another needs a '.' first */
 
 	for (;;) {
 		size_t save = x->pos;
@@ -176,6 +179,8 @@ static enum tok addr_spec(struct lex *x, stralloc *out, const char *stops)
 			x->err = x->t[0] == '>' ? HDR_ERR_ANGLE : HDR_ERR_SYNTAX;
 			return T_ERR;
 		}
+		if (t != T_SPECIAL && word) { x->err = HDR_ERR_SYNTAX; return T_ERR; }
+		word = t != T_SPECIAL;
 		if (!stralloc_catb(out, x->t, x->tlen)) { x->err = HDR_ERR_NOMEM; return T_ERR; }
 	}
 	if (!stralloc_0(out)) { x->err = HDR_ERR_NOMEM; return T_ERR; }

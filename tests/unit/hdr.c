@@ -34,7 +34,7 @@ static const struct row rows[] = {
 	{"bob@x.org <bob@x.org>", HDR_OK, "bob@x.org"},
 	{"J\xc3\xb6rg <j\xc3\xb6rg@x.org>", HDR_OK, "j\xc3\xb6rg@x.org"},
 	{"<>", HDR_OK, ""},
-	{"a@x.org\r\n\tb@y.org", HDR_OK, "a@x.orgb@y.org"},
+	{"a@x.org\r\n\tb@y.org", HDR_ERR_SYNTAX, 0},   /* a comma missing */
 	{"Bob <bob@x.org", HDR_ERR_ANGLE, 0},
 	{"bob@x.org>", HDR_ERR_ANGLE, 0},
 	{"Bob <bob@x.org> junk", HDR_ERR_SYNTAX, 0},
@@ -44,7 +44,9 @@ static const struct row rows[] = {
 	{"A: B: c@x.org;;", HDR_ERR_GROUP, 0},
 	{"a\\b@x.org", HDR_ERR_SYNTAX, 0},
 	{"<a@b<c>", HDR_ERR_ANGLE, 0},
-	{"a@b c@d", HDR_OK, "a@bc@d"},   /* joined: addr_parse refuses it */
+	{"a@b c@d", HDR_ERR_SYNTAX, 0},
+	{"bad address@x.org", HDR_ERR_SYNTAX, 0},
+	{"\"a\".\"b\"@x.org", HDR_OK, "\"a\".\"b\"@x.org"},
 };
 
 static void join(const stralloc *sa, char *buf, size_t cap)
