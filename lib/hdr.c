@@ -216,7 +216,7 @@ int hdr_addrlist(const char *s, size_t len, stralloc *out, unsigned long *n, uns
 	int ingroup = 0;
 
 	/* the addresses are handed on NUL-terminated: a NUL cannot be in one */
-	if (memchr(s, 0, len)) return HDR_ERR_SYNTAX;
+	if (len && memchr(s, 0, len)) return HDR_ERR_SYNTAX;
 	memset(&x, 0, sizeof x);
 	x.s = s;
 	x.len = len;
