@@ -1,0 +1,140 @@
+"""Shared set-up of the posthorn-pop3d tests (tests/pop3d*.t): a config
+dir with users and a TLS certificate made by openssl, Maildirs filled by
+posthorn-local or written directly, and posthorn-pop3d under real
+tcpserver on free loopback ports, killed by pid when the test exits."""
+import atexit
+import os
+import pwd
+import signal
+import socket
+import subprocess
+import time
+
+from tap import prog, tempdir, note
+
+ROOT = os.geteuid() == 0
+NOBODY = pwd.getpwnam("nobody") if ROOT else None
+_children = []
+
+
+def _cleanup():
+    for p in _children:
+        try:
+            os.kill(p.pid, signal.SIGTERM)
+            p.wait(5)
+        except Exception:
+            pass
+
+
+atexit.register(_cleanup)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Instance:
+    def __init__(self, users=(), faildelay=0):
+        self.dir = tempdir()
+        self.conf = os.path.join(self.dir, "conf")
+        self.mail = os.path.join(self.dir, "mail")
+        self.logdir = os.path.join(self.dir, "log")
+        os.makedirs(os.path.join(self.conf, "tls"))
+        os.makedirs(self.logdir)
+        self.write("mailroot", self.mail)
+        self.write("pop3d-faildelay", str(faildelay))
+        if ROOT:
+            self.write("mailowner", "nobody")
+        self.cert = os.path.join(self.conf, "tls", "cert.pem")
+        key = os.path.join(self.conf, "tls", "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", key, "-out", self.cert, "-days", "2", "-subj", "/CN=localhost",
+                        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        os.chmod(key, 0o600)
+        self.pu("domain", "add", "example.org")
+        for u, pw in users:
+            self.add_user(u, pw)
+        self.logs = []
+
+    def write(self, name, text):
+        with open(os.path.join(self.conf, name), "w") as f:
+            f.write(text + "\n")
+
+    def pu(self, *args, input=None):
+        p = subprocess.run([prog("user"), "-C", self.conf] + list(args), input=input,
+                           capture_output=True, text=True)
+        if p.returncode:
+            raise RuntimeError("posthorn-user %s: %s" % (" ".join(args), p.stdout + p.stderr))
+        return p.stdout
+
+    def add_user(self, user, password):
+        self.pu("add", user + "@example.org", "--password-stdin", input=password + "\n")
+
+    def maildir(self, user):
+        return os.path.join(self.mail, "example.org", user)
+
+    def deliver(self, user, text):
+        path = os.path.join(self.dir, "msg")
+        with open(path, "w", newline="") as f:
+            f.write(text)
+        with open(path, "rb") as m:
+            p = subprocess.run([prog("local"), "-C", self.conf, "sender@example.net", user + "@example.org"],
+                               stdin=m, capture_output=True, timeout=30)
+        if p.returncode:
+            raise RuntimeError("posthorn-local: %r %r" % (p.stdout, p.stderr))
+
+    def files(self, user):
+        md = self.maildir(user)
+        return sorted(os.listdir(os.path.join(md, "new")) + os.listdir(os.path.join(md, "cur")))
+
+    def own(self, path):
+        if ROOT:
+            os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
+
+    def start(self, args=(), env=None):
+        """posthorn-pop3d under tcpserver on a free port; returns the port.
+        stderr (the log) goes to a file, read with log()."""
+        e = dict(os.environ)
+        e.update(env or {})
+        port = free_port()
+        log = os.path.join(self.logdir, "pop3d-%d.log" % port)
+        self.logs.append(log)
+        with open(log, "wb") as lf:
+            p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "localhost", "127.0.0.1", str(port),
+                                  prog("pop3d"), "-C", self.conf] + list(args),
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=lf, env=e)
+        _children.append(p)
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                break
+            except OSError:
+                time.sleep(0.02)
+        return port
+
+    def log(self):
+        text = ""
+        for l in self.logs:
+            with open(l, encoding="utf-8", errors="replace") as f:
+                text += f.read()
+        return text
+
+    def pipe(self, data, args=(), env=None, timeout=30):
+        """One session on pipes: data in, (exit code, replies, log) out."""
+        e = dict(os.environ)
+        e.update(env or {})
+        p = subprocess.run([prog("pop3d"), "-C", self.conf] + list(args), input=data,
+                           capture_output=True, env=e, timeout=timeout)
+        return p.returncode, p.stdout.decode("latin-1"), p.stderr.decode("utf-8", "replace")
+
+
+def wire_size(data):
+    """What LIST must say for a stored message (bytes): every LF not after a
+    CR becomes CRLF, and a last line without LF gets a CRLF."""
+    n = len(data) + data.count(b"\n") - data.count(b"\r\n")
+    return n + (2 if data and not data.endswith(b"\n") else 0)
