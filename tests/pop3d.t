@@ -286,7 +286,9 @@ inst.write("pop3d-timeout", "1")
 t0 = time.time()
 p = subprocess.Popen([prog("pop3d"), "-C", inst.conf], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                      stderr=subprocess.PIPE)
-out = p.communicate(timeout=20)[0]
+out = p.stdout.read()          # stdin stays open: the client is idle, not gone
+p.stdin.close()
+p.wait(10)
 ok(b"autologout" in out and time.time() - t0 < 5, "pop3d-timeout: an idle session is closed", out)
 os.unlink(os.path.join(inst.conf, "pop3d-timeout"))
 
