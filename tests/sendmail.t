@@ -275,4 +275,37 @@ newaliases = os.path.join(d, "newaliases")
 os.symlink(SENDMAIL, newaliases)
 code, out, e = run([newaliases], env=ENV)
 ok(code == 0, "invoked as newaliases: nothing to do, exit 0", e)
+
+# ---- end to end: sendmail -t -> posthorn-queue -> posthorn-runq -> Maildir ----
+if os.path.exists(prog("queue")) and os.path.exists(prog("runq")):
+    from instance import Instance
+    inst = Instance()
+    inst.add_user("alice@example.test")
+    inst.add_user("root@example.test")
+    inst.set("defaultdomain", "example.test")
+    real = {"POSTHORN_CONF": inst.conf}
+    cronmsg = ("From: root (Cron Daemon)\nTo: alice@example.test\nBcc: root\n"
+               "Subject: Cron <root@host> date\n\nMon Nov 23 2026\n")
+    p = __import__("subprocess").run([SENDMAIL, "-FCronDaemon", "-i", "-B8BITMIME", "-oem", "-t"],
+                                     input=cronmsg.encode(), capture_output=True,
+                                     env=dict((k, v) for k, v in os.environ.items()
+                                              if k not in ("POSTHORN_QUEUE", "QMAILQUEUE")) | real, timeout=60)
+    ok(p.returncode == 0 and p.stderr == b"", "real injector: sendmail -t exits 0, quiet", p.stderr)
+    is_(len(inst.queued()), 1, "the message is in the queue")
+    code, out, e = run([SENDMAIL, "-bp"], env=real)
+    ok(code == 0 and "alice@example.test" in out and "root@example.test" in out, "-bp lists it with both recipients", out + e)
+    code, out, e = inst.runq()
+    is_(code, 0, "posthorn-runq one pass")
+    ma, mr = inst.messages("alice@example.test"), inst.messages("root@example.test")
+    ok(len(ma) == 1 and len(mr) == 1, "delivered to the To and the Bcc recipient's Maildirs")
+    if ma:
+        m = email.message_from_bytes(ma[0])
+        ok(m["Subject"] == "Cron <root@host> date" and m["Bcc"] is None and m["Message-ID"] and m["Date"],
+           "delivered copy: Subject kept, Bcc gone, Message-ID and Date added", ma[0][:600])
+        ok(ma[0].endswith(b"\n\nMon Nov 23 2026\n") and b"\r\n" not in ma[0], "body intact, LF line ends")
+    is_(inst.queued(), [], "the queue is empty afterwards")
+    code, out, e = run([SENDMAIL, "-q"], env=real)
+    is_(code, 0, "-q flushes the (empty) queue")
+else:
+    note("posthorn-queue or posthorn-runq not built: end-to-end part skipped")
 done()
