@@ -304,8 +304,11 @@ if os.path.exists(prog("queue")) and os.path.exists(prog("runq")):
            "delivered copy: Subject kept, Bcc gone, Message-ID and Date added", ma[0][:600])
         ok(ma[0].endswith(b"\n\nMon Nov 23 2026\n") and b"\r\n" not in ma[0], "body intact, LF line ends")
     is_(inst.queued(), [], "the queue is empty afterwards")
+    code, out, e = run([SENDMAIL, "alice"], input=b"Subject: second\n\nagain\n", env=real)
+    is_(code, 0, "a second message, to a bare name")
     code, out, e = run([SENDMAIL, "-q"], env=real)
-    is_(code, 0, "-q flushes the (empty) queue")
+    ok(code == 0, "-q flushes the queue", out + e)
+    ok(len(inst.messages("alice@example.test")) == 2 and inst.queued() == [], "-q delivered it")
 else:
     note("posthorn-queue or posthorn-runq not built: end-to-end part skipped")
 done()
