@@ -124,8 +124,10 @@ fuzz: fuzz-build
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(B)/fuzz/corpus-$$n tests/fuzz/seeds/$$n 2>&1 | tail -3 || exit 1; \
 	done
 
+# tools/bench, then each program's own tools/bench-NAME.
 bench: all
 	tools/bench
+	@for b in tools/bench-*; do [ -x "$$b" ] && "$$b" || true; done
 
 run: all
 	tools/demo

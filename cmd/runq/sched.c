@@ -184,7 +184,7 @@ static void scan(int reload)
 	}
 	closedir(d);
 	/* The sorted part is entries[0..before); merge by sorting the lot. */
-	qsort(entries, nentries, sizeof *entries, cmp_entry);
+	if (nentries) qsort(entries, nentries, sizeof *entries, cmp_entry);
 	for (i = 0; i < nentries;) {
 		struct entry *e = entries[i];
 		if (e->gone && !e->running) {
