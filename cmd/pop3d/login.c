@@ -83,6 +83,7 @@ void do_stls(void)
 {
 	if (S.io.tls) return reply(R_STLS_ACTIVE);
 	if (!S.tls_available) return reply(R_STLS_NONE);
+	if (session_tls_setup() < 0) return reply(R_STLS_FAIL);
 	reply(R_STLS_GO);
 	/* session_tls flushes the +OK, drops anything pipelined after STLS
 	 * (RFC 2595 section 4) and shakes hands. */

@@ -120,7 +120,8 @@ void do_uidl(void);
 
 /* session.c */
 void session_run(void);
-int session_tls(void);               /* handshake; 0 or -1 (logged) */
+int session_tls_setup(void);         /* loads cert and key once; 0 or -1 (logged) */
+int session_tls(void);               /* set-up and handshake; 0 or -1 (logged) */
 _Noreturn void session_end(const char *reason, int code);
 
 /* mailbox.c: called by login once the user is known.  0, or -1 after the

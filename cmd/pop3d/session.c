@@ -101,7 +101,7 @@ void session_run(void)
 
 /* The TLS server context is made on first use, so a session that never
  * asks for TLS never loads the key or pays for libtls' set-up. */
-static int tls_setup(void)
+int session_tls_setup(void)
 {
 	if (S.tlsctx) return 0;
 	if (tls_init() < 0 || !(S.tlscfg = tls_config_new())) {
@@ -123,7 +123,7 @@ static int tls_setup(void)
 
 int session_tls(void)
 {
-	if (tls_setup() < 0) return -1;
+	if (session_tls_setup() < 0) return -1;
 	if (stream_starttls_server(&S.io, S.tlsctx)) {
 		log_event("tls-error", "ip", S.ip, "error", stream_error(&S.io), (char *)0);
 		return -1;
