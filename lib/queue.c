@@ -172,7 +172,7 @@ out:
 
 static int cat_num(stralloc *out, unsigned long long v)
 {
-	char num[FMT_ULONG + 4];
+	char num[FMT_ULONG + 4] = {0};
 	return stralloc_catb(out, num, fmt_ulonglong(num, v));
 }
 
