@@ -36,6 +36,11 @@ int auth_check(const char *cdbpath, const char *login, const char *password, str
  * wipe passwd after use. */
 int auth_plain_decode(const char *b64, size_t len, stralloc *authzid, stralloc *authcid, stralloc *passwd);
 
+/* Is b64 (len bytes, no NUL needed) canonical base64 (RFC 4648 4: a
+ * multiple of 4 characters, '=' padding only at the end, no stray bits)?
+ * Every decoder here is that strict.  1 or 0. */
+int auth_b64_valid(const char *b64, size_t len);
+
 /* Decodes one base64 line (AUTH LOGIN steps) into out, NUL-terminated.
  * Returns 0, or -1 for bad base64, an embedded NUL, or more than max bytes. */
 int auth_b64_decode(const char *b64, size_t len, stralloc *out, size_t max);

@@ -1,0 +1,158 @@
+#ifndef SMTPD_H
+#define SMTPD_H
+/*
+ * posthorn-smtpd: the SMTP server on fd 0/1 (see posthorn-smtpd(8)).
+ *
+ * One process per connection.  The files of cmd/smtpd/:
+ *   main.c      options, environment, start and end of the session
+ *   config.c    the config dir, read once at start-up
+ *   reply.c     the one table of replies (codes, enhanced codes, texts)
+ *   session.c   the command loop, the verb table, state resets
+ *   verbs.c     HELO EHLO MAIL RCPT RSET NOOP VRFY EXPN HELP QUIT
+ *   policy.c    who may send from and to which address (users.cdb, relay)
+ *   sasl.c      AUTH PLAIN and LOGIN
+ *   tls.c       STARTTLS and implicit TLS (libtls set up on first use)
+ *   data.c      DATA and BDAT: reading the message into the injector
+ *   received.c  the Received header we prepend
+ *   inject.c    running posthorn-queue (or $POSTHORN_QUEUE)
+ *
+ * The session is one static struct (one connection per process); its
+ * strings are stralloc that live for the whole process.
+ */
+#include <stddef.h>
+#include <sys/types.h>
+#include <stralloc.h>
+#include "peer.h"
+#include "smtpdata.h"
+#include "stream.h"
+
+#define SMTPD_LINE_MAX 4096        /* octets of a command line incl. CRLF;
+                                      RFC 5321 says 512, AUTH (RFC 4954 4)
+                                      needs more for its initial response */
+#define SMTPD_HELO_MAX 255
+#define SMTPD_MAXRCPT_DEFAULT 100  /* RFC 5321 4.5.3.1.8: at least 100 */
+#define SMTPD_TIMEOUT_DEFAULT 300  /* seconds per wait on the client (4.5.3.2) */
+#define SMTPD_MAXERRORS_DEFAULT 20
+#define SMTPD_MAXHOPS_DEFAULT 100  /* Received fields before we call it a loop */
+#define SMTPD_DATABYTES_DEFAULT 52428800UL   /* as posthorn-queue */
+#define SMTPD_INJECT_TIMEOUT 1200  /* seconds the injector may take */
+#define SMTPD_AUTH_DELAY 1         /* seconds of pause after a failed AUTH */
+
+struct smtpd_conf {
+	const char *me;                /* host name for the greeting, Received */
+	stralloc me_sa;
+	stralloc cdbpath;              /* DIR/users.cdb */
+	stralloc certpath, keypath;    /* DIR/tls/cert.pem, DIR/tls/key.pem */
+	unsigned long databytes;       /* 0: no limit */
+	unsigned long maxrcpt;
+	unsigned long timeout;
+	unsigned long maxerrors;
+	unsigned long maxhops;
+	int auth_cleartext;            /* offer AUTH without TLS */
+	char delim;                    /* plus-addressing character, 0 = none */
+	int submission;                /* -s: AUTH before MAIL */
+	int implicit_tls;              /* -t: TLS from the first byte (465) */
+	int relayclient;               /* $RELAYCLIENT is set */
+};
+
+/* The message being received: from MAIL to the end of DATA / BDAT LAST. */
+struct transaction {
+	int active;                    /* MAIL accepted */
+	stralloc sender;               /* canonical text, "" for <> */
+	int smtputf8;                  /* MAIL ... SMTPUTF8 */
+	int body8bit;                  /* BODY=8BITMIME */
+	stralloc rcpts;                /* accepted recipients, each NUL-terminated */
+	unsigned long nrcpt;
+	unsigned long rcpt_tries;      /* RCPT commands, accepted or not */
+	int chunking;                  /* a BDAT chunk was taken */
+	int failed;                    /* BDAT: a chunk failed; the rest are read
+	                                  and refused until RSET or MAIL */
+};
+
+/* The injector while a message is being fed to it. */
+struct inject {
+	pid_t pid;                     /* 0: none running */
+	int msgfd, envfd, errfd;       /* our ends: message, envelope, reason */
+	int broken;                    /* the message pipe failed: it went away */
+	char buf[16384];               /* decoded bytes waiting for the pipe */
+	size_t buflen;
+};
+
+struct session {
+	struct stream st;
+	struct peer peer;
+	struct smtpd_conf *conf;
+	stralloc line;                 /* the command line being handled */
+	int helo;                      /* HELO or EHLO seen (since STARTTLS) */
+	int esmtp;                     /* it was EHLO */
+	stralloc helo_name;
+	stralloc auth_user;            /* "" until AUTH succeeded */
+	struct transaction tx;
+	struct inject inj;
+	struct smtpdata dec;
+	unsigned long errors;
+	unsigned long messages;        /* accepted this session */
+	unsigned long auth_failures;
+	int quit;                      /* leave the loop */
+	const char *end_reason;        /* for the connection log line */
+};
+
+/* config.c: reads the config dir and $RELAYCLIENT; on trouble logs and
+ * exits 111 after a 421 greeting (the client retries). */
+void config_read(struct smtpd_conf *c);
+
+/* session.c */
+void session_run(struct session *s);
+void session_reset_tx(struct session *s);
+int session_tls_active(const struct session *s);
+int session_auth_offered(const struct session *s);
+int session_readline(struct session *s);  /* 0, or -1: the session is over */
+void session_lost(struct session *s, int status);
+
+/* verbs.c: check (returns a reply id, 0 = go ahead) and do functions. */
+int check_helo(struct session *s, const char *arg, size_t len);
+void do_helo(struct session *s, const char *arg, size_t len);
+void do_ehlo(struct session *s, const char *arg, size_t len);
+int check_mail(struct session *s, const char *arg, size_t len);
+void do_mail(struct session *s, const char *arg, size_t len);
+int check_rcpt(struct session *s, const char *arg, size_t len);
+void do_rcpt(struct session *s, const char *arg, size_t len);
+int check_noarg(struct session *s, const char *arg, size_t len);
+void do_rset(struct session *s, const char *arg, size_t len);
+void do_noop(struct session *s, const char *arg, size_t len);
+void do_vrfy(struct session *s, const char *arg, size_t len);
+void do_expn(struct session *s, const char *arg, size_t len);
+void do_help(struct session *s, const char *arg, size_t len);
+void do_quit(struct session *s, const char *arg, size_t len);
+
+/* policy.c: reply ids for a sender / a recipient (0 = accepted). */
+int policy_sender(struct session *s, const char *path, size_t len, unsigned addrflags, stralloc *canon);
+int policy_rcpt(struct session *s, const char *path, size_t len, unsigned addrflags, stralloc *canon);
+
+/* sasl.c */
+int check_auth(struct session *s, const char *arg, size_t len);
+void do_auth(struct session *s, const char *arg, size_t len);
+
+/* tls.c */
+int tls_available(const struct session *s);
+int check_starttls(struct session *s, const char *arg, size_t len);
+void do_starttls(struct session *s, const char *arg, size_t len);
+int tls_implicit(struct session *s);  /* 0, or -1: handshake failed */
+
+/* data.c */
+int check_data(struct session *s, const char *arg, size_t len);
+void do_data(struct session *s, const char *arg, size_t len);
+int check_bdat(struct session *s, const char *arg, size_t len);
+void do_bdat(struct session *s, const char *arg, size_t len);
+
+/* received.c: out = our Received field, LF line ends. */
+int received_header(struct session *s, stralloc *out);
+
+/* inject.c */
+int inject_start(struct session *s);            /* 0, or a reply id */
+int inject_write(struct session *s, const char *buf, size_t len);  /* 0/-1 */
+void inject_abort(struct session *s);           /* nothing gets queued */
+/* Sends the envelope and waits: the reply (250/451/554 and the injector's
+ * reason) is written to the client; returns 1 if the message was queued. */
+int inject_finish(struct session *s, stralloc *result);
+#endif
