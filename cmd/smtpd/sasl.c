@@ -24,7 +24,7 @@
 int check_auth(struct session *s, const char *arg, size_t len)
 {
 	(void)arg, (void)len;
-	if (!s->esmtp) return R_HELO_FIRST;
+	if (!s->helo) return R_HELO_FIRST;
 	if (s->auth_user.len) return R_AUTH_ALREADY;
 	if (s->tx.active) return R_AUTH_IN_TX;
 	if (!session_auth_offered(s)) return R_AUTH_NEED_TLS;

@@ -199,10 +199,6 @@ void do_rcpt(struct session *s, const char *arg, size_t len)
 		reply(s, R_PARAM_UNKNOWN);
 		return;
 	}
-	if (s->tx.nrcpt >= s->conf->maxrcpt) {
-		reply(s, R_TOO_MANY_RCPT);
-		return;
-	}
 	r = policy_rcpt(s, path, pathlen, ADDR_ALLOW_NODOMAIN | (s->tx.smtputf8 ? ADDR_ALLOW_UTF8 : 0), &canon);
 	if (r != R_NONE) {
 		if (r == R_NO_USER || r == R_RELAY_DENIED) reply_detail(s, r, canon.len ? canon.s : 0);
@@ -210,6 +206,10 @@ void do_rcpt(struct session *s, const char *arg, size_t len)
 		return;
 	}
 	if (!have_rcpt(s, canon.s)) {
+		if (s->tx.nrcpt >= s->conf->maxrcpt) {
+			reply(s, R_TOO_MANY_RCPT);
+			return;
+		}
 		if (!stralloc_catb(&s->tx.rcpts, canon.s, canon.len + 1)) {
 			reply(s, R_QUEUE_TEMP);
 			return;

@@ -22,10 +22,12 @@ PASSWORD = "correct horse battery"
 USERS = """\
 domain example.org
 domain catch.test catchall=carol@example.org
+domain mx.example.org
 user alice@example.org maildir=%(m)s/alice
 user bob@example.org maildir=%(m)s/bob
 user carol@example.org maildir=%(m)s/carol
 alias postmaster@example.org to=alice@example.org
+alias postmaster@mx.example.org to=alice@example.org
 alias team@example.org to=alice@example.org,bob@example.org
 alias sales@example.org to=alice@example.org
 """
