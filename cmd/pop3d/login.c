@@ -81,9 +81,9 @@ void do_capa(void)
 
 void do_stls(void)
 {
-	if (S.io.tls) return reply(R_STLS_ACTIVE);
-	if (!S.tls_available) return reply(R_STLS_NONE);
-	if (session_tls_setup() < 0) return reply(R_STLS_FAIL);
+	if (S.io.tls) { reply(R_STLS_ACTIVE); return; }
+	if (!S.tls_available) { reply(R_STLS_NONE); return; }
+	if (session_tls_setup() < 0) { reply(R_STLS_FAIL); return; }
 	reply(R_STLS_GO);
 	/* session_tls flushes the +OK, drops anything pipelined after STLS
 	 * (RFC 2595 section 4) and shakes hands. */
@@ -162,7 +162,7 @@ void do_auth(void)
 		reply(R_END);
 		return;
 	}
-	if (strcasecmp(S.cmd.arg[0], "PLAIN")) return reply(R_AUTH_MECH);
+	if (strcasecmp(S.cmd.arg[0], "PLAIN")) { reply(R_AUTH_MECH); return; }
 	if (S.cmd.nargs == 2) {
 		resp = S.cmd.arg[1];
 		if (!strcmp(resp, "=")) resp = "";
@@ -171,7 +171,7 @@ void do_auth(void)
 		int r;
 		reply(R_AUTH_GO);
 		r = stream_getline(&S.io, &S.line, AUTH_PLAIN_MAX + 2);
-		if (r == STREAM_TOOLONG) return reply(R_LOGIN_FAIL);
+		if (r == STREAM_TOOLONG) { reply(R_LOGIN_FAIL); return; }
 		if (r == STREAM_TIMEOUT) session_end("timeout", EXIT_DONE);
 		if (r != STREAM_OK) session_end("eof", EXIT_DONE);
 		len = S.line.len;
@@ -179,7 +179,7 @@ void do_auth(void)
 		if (len && S.line.s[len - 1] == '\r') len--;
 		S.line.s[len] = 0;
 		resp = S.line.s;
-		if (!strcmp(resp, "*")) return reply(R_AUTH_CANCEL);
+		if (!strcmp(resp, "*")) { reply(R_AUTH_CANCEL); return; }
 	}
 	S.method = "plain";
 	ok = auth_plain_decode(resp, len, &authzid, &authcid, &passwd) == 0;

@@ -168,7 +168,7 @@ void do_list(void)
 {
 	unsigned long i, n = 0;
 
-	if (S.cmd.nargs) return reply(R_LIST_ONE, S.msgno + 1, size_of(S.msgno));
+	if (S.cmd.nargs) { reply(R_LIST_ONE, S.msgno + 1, size_of(S.msgno)); return; }
 	for (i = 0; i < S.ml.n; i++)
 		if (!(S.mark[i] & MARK_DELETED)) n++;
 	reply(R_LIST, n);
@@ -184,7 +184,8 @@ void do_uidl(void)
 
 	if (S.cmd.nargs) {
 		msglist_uid(&S.ml, S.msgno, uid);
-		return reply(R_UIDL_ONE, S.msgno + 1, uid);
+		reply(R_UIDL_ONE, S.msgno + 1, uid);
+		return;
 	}
 	reply(R_UIDL);
 	for (i = 0; i < S.ml.n; i++) {

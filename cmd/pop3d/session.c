@@ -61,13 +61,13 @@ static void dispatch(void)
 	size_t i;
 	int r = pop3cmd_parse(&S.cmd, S.line.s, S.line.len);
 
-	if (r == POP3CMD_BADCHAR) return error_reply(R_BADCHAR);
-	if (r == POP3CMD_TOOLONG) return error_reply(R_TOOLONG);
-	if (r != POP3CMD_OK) return error_reply(r == POP3CMD_KEYWORD ? R_UNKNOWN : R_SYNTAX);
+	if (r == POP3CMD_BADCHAR) { error_reply(R_BADCHAR); return; }
+	if (r == POP3CMD_TOOLONG) { error_reply(R_TOOLONG); return; }
+	if (r != POP3CMD_OK) { error_reply(r == POP3CMD_KEYWORD ? R_UNKNOWN : R_SYNTAX); return; }
 	for (i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 		const struct command *c = &commands[i];
 		if (strcmp(c->keyword, S.cmd.keyword)) continue;
-		if (!(c->states & S.state)) return error_reply(R_BADSTATE);
+		if (!(c->states & S.state)) { error_reply(R_BADSTATE); return; }
 		if (c->check() < 0) return;
 		c->run();
 		return;
@@ -145,6 +145,9 @@ _Noreturn void session_end(const char *reason, int code)
 	} else {
 		log_event("end", "ip", S.ip, "reason", reason, (char *)0);
 	}
+	/* The lock goes before the last reply: a client that saw QUIT's +OK
+	 * and logs in again at once must not meet [IN-USE]. */
+	if (S.lockfd >= 0) close(S.lockfd);
 	if (!S.dead) stream_close(&S.io);
 	_exit(code);
 }
