@@ -72,7 +72,8 @@ int main(int argc, char **argv)
 	peer_get(&session.peer, 0);
 	stream_init(&session.st, 0, 1, (unsigned)conf.timeout);
 	session_run(&session);
+	stream_flush(&session.st);
+	log_connection(&session);   /* while the TLS details are still there */
 	stream_close(&session.st);
-	log_connection(&session);
 	return EXIT_DONE;
 }
