@@ -125,4 +125,5 @@ p.quit()
 note("DELE x 10,000 + QUIT: %.2fs" % (time.time() - t0))
 is_(inst.files("big"), [], "QUIT removed all 10,000 files")
 
+ok(inst.clean(), "no sanitizer report in the server logs", inst.log()[-2000:])
 done()

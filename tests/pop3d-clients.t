@@ -79,4 +79,5 @@ ok(r != 0, "curl without TLS cannot log in (logins need TLS)", (r, o, e))
 r, o, e = curl("pop3s://localhost:%d/" % implicit, "--login-options", "AUTH=PLAIN")
 ok(r == 0 and len(o.splitlines()) == 2, "curl with AUTH PLAIN lists the 2 left", (r, o, e))
 
+ok(inst.clean(), "no sanitizer report in the server logs", inst.log()[-2000:])
 done()

@@ -118,4 +118,5 @@ first = tls.recv(1000)
 ok(first.startswith(b"-ERR command not valid"), "a command pipelined after STLS is dropped, not run over TLS", first)
 tls.close()
 
+ok(inst.clean(), "no sanitizer report in the server logs", inst.log()[-2000:])
 done()

@@ -296,4 +296,5 @@ p.wait(10)
 ok(b"autologout" in out and time.time() - t0 < 5, "pop3d-timeout: an idle session is closed", out)
 os.unlink(os.path.join(inst.conf, "pop3d-timeout"))
 
+ok(inst.clean(), "no sanitizer report in the server logs", inst.log()[-2000:])
 done()

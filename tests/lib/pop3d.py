@@ -124,6 +124,11 @@ class Instance:
                 text += f.read()
         return text
 
+    def clean(self):
+        """No sanitizer report in the servers' logs."""
+        log = self.log()
+        return "Sanitizer" not in log and "runtime error" not in log
+
     def pipe(self, data, args=(), env=None, timeout=30):
         """One session on pipes: data in, (exit code, replies, log) out."""
         e = dict(os.environ)
