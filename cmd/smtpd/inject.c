@@ -6,7 +6,8 @@
  * The protocol (posthorn-queue(8)): the message on the injector's fd 0, then
  * the envelope on its fd 1 as "F<sender>\0", "T<rcpt>\0" ..., "\0"; its one
  * reason line on fd 2; exit 0 queued, 100 refused for good, anything else a
- * temporary failure.  The message is streamed into a pipe while it arrives,
+ * temporary failure.  It runs with POSTHORN_CONF set to our config dir
+ * (it takes no options), so -C reaches the queue too.  The message is streamed into a pipe while it arrives,
  * so smtpd holds no copy of it; the envelope goes only after the last byte,
  * so a message we give up on (the client vanished, the text broke a rule)
  * is abandoned by closing both pipes without an envelope: the injector
@@ -26,6 +27,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "conf.h"
 #include "log.h"
 #include "reply.h"
 #include "smtpd.h"
@@ -95,6 +97,8 @@ int inject_start(struct session *s)
 		/* dup2 clears close-on-exec on the copies; the originals go at exec */
 		if (dup2(msg[0], 0) < 0 || dup2(env[0], 1) < 0 || dup2(err[1], 2) < 0) _exit(111);
 		signal(SIGPIPE, SIG_DFL);
+		/* the injector takes no options: it finds our config dir here */
+		setenv("POSTHORN_CONF", conf_dir(), 1);
 		execl(injector.s, injector.s, (char *)0);
 		{
 			const char *e = strerror(errno);

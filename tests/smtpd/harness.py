@@ -112,7 +112,9 @@ class Instance:
             os.unlink(f)
 
     def start(self, args=(), env=None, injector=None):
-        s = Server(self, list(args), env or {}, injector or os.path.join(HERE, "fakeq"))
+        """posthorn-smtpd ARGS under tcpserver; injector None is the fake
+        queue, "" the default (posthorn-queue beside posthorn-smtpd)."""
+        s = Server(self, list(args), env or {}, os.path.join(HERE, "fakeq") if injector is None else injector)
         self.servers.append(s)
         return s
 
@@ -130,7 +132,8 @@ class Server:
         for k in ("RELAYCLIENT", "QMAILQUEUE", "POSTHORN_QUEUE", "POSTHORN_CONF"):
             e.pop(k, None)
         e["FAKEQ_OUT"] = inst.out
-        e["POSTHORN_QUEUE"] = injector
+        if injector:
+            e["POSTHORN_QUEUE"] = injector
         e.update(env)
         cmd = ["tcpserver", "-v", "-HR", "-l", "localhost", "-c", "200"]
         if IS_ROOT:
