@@ -75,8 +75,10 @@ is_(rc, 0, "posthorn-runq -l lists the queue")
 ok(qid in out and "<alice@example.test>" in out and "bob@example.test  queued" in out and "1 message, 2 recipients pending" in out,
    "with the id, sender, recipients and a summary", out)
 
-# ---- delivery: the local recipient now, the remote one held ----
-rc, out, err = inst.runq()
+# ---- delivery: the local recipient now, the remote one held (as when
+# posthorn-remote is not installed) ----
+NOREMOTE = {"POSTHORN_REMOTE": os.path.join(inst.dir, "no-such-posthorn-remote")}
+rc, out, err = inst.runq(env=NOREMOTE)
 is_(rc, 0, "a pass exits 0")
 is_(len(inst.messages("bob@example.test")), 1, "the local recipient got the message")
 is_(inst.queued(), [qid], "the entry stays: its remote recipient is not delivered")
@@ -87,7 +89,7 @@ ok("carol@remote.example" in out.lower() and "remote delivery not available" in 
 ok("0 tries" in out, "held recipients do not count tries (they never expire while held)", out)
 
 # ---- -D, -B, -X ----
-rc, out, err = inst.runq("-D", qid)
+rc, out, err = inst.runq("-D", qid, env=NOREMOTE)
 is_(rc, 0, "-D ID: deliver now")
 ok("due now" in out, "-D says so", out)
 rc, out, err = inst.runq("-D", "no-such-id")
@@ -96,7 +98,7 @@ ok("no such message" in err, "with a clear message", err)
 rc, out, err = inst.runq("-D", "../etc/passwd")
 is_(rc, 1, "an id with a slash is refused")
 
-rc, out, err = inst.runq("-B", qid)
+rc, out, err = inst.runq("-B", qid, env=NOREMOTE)
 is_(rc, 0, "-B ID: bounce now")
 is_(inst.queued(), [], "the bounced entry is gone (its bounce went to alice, a local user)")
 bounces = inst.messages("alice@example.test")

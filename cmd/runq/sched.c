@@ -229,6 +229,14 @@ int entry_is_local(const char *addr, char *why, size_t whylen)
 	return KIND_LOCAL;
 }
 
+/* e->kind[i], looked up once; KIND_UNKNOWN when users.cdb cannot be read
+ * (why says so). */
+static enum rcpt_kind classify(struct entry *e, unsigned i, char *why, size_t whylen)
+{
+	if (e->kind[i] == KIND_UNKNOWN) e->kind[i] = (unsigned char)entry_is_local(e->env.r[i].addr, why, whylen);
+	return (enum rcpt_kind)e->kind[i];
+}
+
 static long long backoff(unsigned tries)
 {
 	unsigned long long d = cfg.retry_min;
@@ -325,7 +333,11 @@ static void start_remote(struct entry *e, unsigned first, long long now)
 	char **argv;
 	unsigned i, n = 0;
 	int fd;
+	char why[300];
 
+	/* Classify the rest now, so that one job takes the whole domain. */
+	for (i = first + 1; i < e->env.n; i++)
+		if (e->env.r[i].state == QUEUE_PENDING && !e->inflight[i]) classify(e, i, why, sizeof why);
 	if (access(cfg.remote_prog.s, X_OK)) {
 		/* Held, not bounced and not expired (no try is counted) until a
 		 * remote deliverer is installed. */
@@ -410,14 +422,10 @@ static long long start_due(long long now, int stopping)
 				continue;
 			}
 			if (stopping) continue;
-			if (e->kind[i] == KIND_UNKNOWN) {
-				why[0] = 0;
-				e->kind[i] = (unsigned char)entry_is_local(r->addr, why, sizeof why);
-				if (e->kind[i] == KIND_UNKNOWN) {
-					defer(e, i, why, 0);
-					e->kind[i] = KIND_UNKNOWN;
-					continue;
-				}
+			why[0] = 0;
+			if (classify(e, i, why, sizeof why) == KIND_UNKNOWN) {
+				defer(e, i, why, 0);
+				continue;
 			}
 			if (e->kind[i] == KIND_LOCAL) {
 				if (running_local < cfg.conc_local) start_local(e, i);
