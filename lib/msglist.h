@@ -9,8 +9,9 @@
  * all names in one stralloc; no per-message allocation.  10,000 messages
  * cost well under 1 MiB.
  *
- * Order: by the delivery time that starts a Maildir name (the digits before
- * the first '.'), then by name, so message 1 is the oldest.
+ * Order: by the delivery time that starts a Maildir name (the seconds
+ * before the first '.', then the microseconds of ".MUSEC" when both names
+ * have them), then by name, so message 1 is the oldest.
  *
  * Unique id (POP3 UIDL): the file name up to the ':' that starts the info
  * part (":2,FLAGS"), which no Maildir tool changes when it moves a message

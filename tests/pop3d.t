@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from tap import ok, is_, note, done, prog
-from pop3d import Instance, ROOT, NOBODY, wire_size
+from pop3d import Instance, ROOT, NOBODY, wire_size, order_key
 
 inst = Instance(users=[("alice", "alice-pw"), ("bob", "bob pw with spaces"), ("carol", "carol-pw")])
 ctx = ssl.create_default_context(cafile=inst.cert)
@@ -83,7 +83,7 @@ def stored(user):
     """The stored messages in Maildir order (delivery time, then name)."""
     md = inst.maildir(user)
     paths = [os.path.join(md, d, f) for d in ("new", "cur") for f in os.listdir(os.path.join(md, d))]
-    paths.sort(key=lambda x: os.path.basename(x))
+    paths.sort(key=lambda x: order_key(os.path.basename(x)))
     return [open(x, "rb").read() for x in paths]
 
 

@@ -185,7 +185,7 @@ void do_auth(void)
 	ok = auth_plain_decode(resp, len, &authzid, &authcid, &passwd) == 0;
 	/* We log in as authcid only: acting for another user (a non-empty
 	 * authzid that differs) is not offered. */
-	if (ok && authzid.len && strcmp(authzid.s, authcid.s)) ok = 0;
+	if (ok && authzid.len && strcasecmp(authzid.s, authcid.s)) ok = 0;
 	/* A malformed response goes through the same check (and delay) as a
 	 * wrong password, under a name that cannot exist. */
 	login(ok ? authcid.s : "-", ok ? passwd.s : "");

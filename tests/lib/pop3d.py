@@ -3,6 +3,7 @@ dir with users and a TLS certificate made by openssl, Maildirs filled by
 posthorn-local or written directly, and posthorn-pop3d under real
 tcpserver on free loopback ports, killed by pid when the test exits."""
 import atexit
+import re
 import os
 import pwd
 import signal
@@ -143,3 +144,10 @@ def wire_size(data):
     CR becomes CRLF, and a last line without LF gets a CRLF."""
     n = len(data) + data.count(b"\n") - data.count(b"\r\n")
     return n + (2 if data and not data.endswith(b"\n") else 0)
+
+
+def order_key(name):
+    """The delivery order posthorn-pop3d numbers messages in: seconds, then
+    the microseconds of ".MUSEC", numerically, then the name."""
+    m = re.match(r"(\d*)(?:\.M(\d+))?", name)
+    return (int(m.group(1) or 0), int(m.group(2) or -1), name)

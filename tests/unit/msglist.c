@@ -47,6 +47,8 @@ int main(void)
 	put("cur", "1700000001.M1P1Q1.h,S=5:2,S", "a\nb\n");
 	put("cur", "999999999.M1P1Q1.h:2,", "old");
 	put("new", ".hidden", "x");
+	put("new", "1700000001.M100000P1Q1.h", "later in the same second\n");
+	put("new", "1700000001.M99999P1Q1.h", "earlier in the same second\n");
 	put("tmp", "1700000003.M1P1Q1.h", "in tmp");
 	memset(longname, 'y', 100);
 	memcpy(longname, "1700000004.", 11);
@@ -54,15 +56,18 @@ int main(void)
 	put("new", longname, "long\n");
 
 	ok(msglist_scan(&ml, root, 100) == 0, "scan");
-	is_int(ml.n, 4, "4 messages: dot files and tmp/ left out");
+	is_int(ml.n, 6, "6 messages: dot files and tmp/ left out");
 	is_str(msglist_name(&ml, 0), "999999999.M1P1Q1.h:2,", "oldest first (9-digit time)");
 	is_str(msglist_name(&ml, 1), "1700000001.M1P1Q1.h,S=5:2,S", "then by time");
-	is_str(msglist_name(&ml, 2), "1700000002.M1P1Q1.h,S=3", "new/ and cur/ merged");
+	is_str(msglist_name(&ml, 2), "1700000001.M99999P1Q1.h", "then by microseconds, as numbers");
+	is_str(msglist_name(&ml, 3), "1700000001.M100000P1Q1.h", "M99999 before M100000");
+	is_str(msglist_name(&ml, 4), "1700000002.M1P1Q1.h,S=3", "new/ and cur/ merged");
+	ok(msglist_remove(&ml, 2) == 0 && msglist_remove(&ml, 3) == 0, "remove the two");
 	ok(msglist_size(&ml, 1, &size) == 0 && size == 6, "wire size of a\\nb\\n is 6");
 	ok(msglist_size(&ml, 0, &size) == 0 && size == 5, "wire size of 'old' is 5 (final CRLF)");
 	msglist_uid(&ml, 1, uid);
 	is_str(uid, "1700000001.M1P1Q1.h,S=5", "UID: the name before ':'");
-	msglist_uid(&ml, 3, uid);
+	msglist_uid(&ml, 5, uid);
 	ok(uid[0] == 'H' && strlen(uid) == 33, "UID of a 100-byte name: hashed");
 
 	/* another program moves message 3 to cur/ with flags: still found */
@@ -72,16 +77,16 @@ int main(void)
 		snprintf(q, sizeof q, "%s/cur/1700000002.M1P1Q1.h,S=3:2,RS", root);
 		rename(p, q);
 	}
-	fd = msglist_open(&ml, 2);
+	fd = msglist_open(&ml, 4);
 	ok(fd >= 0, "a message moved by another program is found again");
 	if (fd >= 0) close(fd);
-	is_str(msglist_name(&ml, 2), "1700000002.M1P1Q1.h,S=3:2,RS", "under its new name");
-	msglist_uid(&ml, 2, uid);
+	is_str(msglist_name(&ml, 4), "1700000002.M1P1Q1.h,S=3:2,RS", "under its new name");
+	msglist_uid(&ml, 4, uid);
 	is_str(uid, "1700000002.M1P1Q1.h,S=3", "with the same UID");
 
 	ok(msglist_remove(&ml, 1) == 0 && !exists("cur", "1700000001.M1P1Q1.h,S=5:2,S"), "remove");
 	ok(msglist_remove(&ml, 1) == 0, "removing a removed message is fine");
-	ok(msglist_tocur(&ml, 3, "S") == 0, "tocur");
+	ok(msglist_tocur(&ml, 5, "S") == 0, "tocur");
 	{
 		char n2[220];
 		snprintf(n2, sizeof n2, "%s:2,S", longname);
