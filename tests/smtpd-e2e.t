@@ -72,4 +72,5 @@ for user in ("alice", "bob"):
        "%s: the added fields say where it came from" % user, added)
 
 srv.stop()
+ok(not inst.sanitizer_reports(), "no sanitizer report in the server logs", "\n".join(inst.sanitizer_reports()[:10]))
 done()

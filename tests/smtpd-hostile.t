@@ -231,4 +231,5 @@ expect(c.cmd("BDAT 99999999999 LAST"), 552, "5.3.4", "BDAT chunk larger than dat
 ok(c.eof() == b"", "then the connection is closed (we will not read it to stay in step)")
 
 inst.stop()
+ok(not inst.sanitizer_reports(), "no sanitizer report in the server logs", "\n".join(inst.sanitizer_reports()[:10]))
 done()

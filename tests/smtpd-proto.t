@@ -350,4 +350,5 @@ ok(any("from=sender@b.test" in l and "to=alice@example.org,bob@example.org" in l
 ok(not any("hello" in l for l in srv.logtext().splitlines() if "posthorn-smtpd" in l), "no message text in the log")
 
 inst.stop()
+ok(not inst.sanitizer_reports(), "no sanitizer report in the server logs", "\n".join(inst.sanitizer_reports()[:10]))
 done()

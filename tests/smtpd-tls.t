@@ -254,4 +254,5 @@ ok(any("tls=TLSv1" in l and "auth=alice@example.org" in l for l in mx.loglines("
    "connection log line names TLS version and user")
 ok(not any(PASSWORD in l or "bobs secret" in l for l in mx.logtext().splitlines()), "no password in any log")
 inst.stop()
+ok(not inst.sanitizer_reports(), "no sanitizer report in the server logs", "\n".join(inst.sanitizer_reports()[:10]))
 done()

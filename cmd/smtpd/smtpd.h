@@ -153,6 +153,7 @@ int inject_start(struct session *s);            /* 0, or a reply id */
 int inject_write(struct session *s, const char *buf, size_t len);  /* 0/-1 */
 void inject_abort(struct session *s);           /* nothing gets queued */
 /* Sends the envelope and waits: the reply (250/451/554 and the injector's
- * reason) is written to the client; returns 1 if the message was queued. */
+ * reason) is written to the client, *result gets it for the log ("250
+ * 2.0.0 queued as ID"), and the code is returned: 250 means queued. */
 int inject_finish(struct session *s, stralloc *result);
 #endif

@@ -122,6 +122,16 @@ class Instance:
         for s in self.servers:
             s.stop()
 
+    def sanitizer_reports(self):
+        """Lines of any server log that hold a sanitizer report (the
+        asan build aborts the smtpd process, which a test may not see)."""
+        bad = []
+        for s in self.servers:
+            for l in s.logtext().splitlines():
+                if "AddressSanitizer" in l or "runtime error:" in l or "LeakSanitizer" in l:
+                    bad.append(l)
+        return bad
+
 
 class Server:
     def __init__(self, inst, args, env, injector):
