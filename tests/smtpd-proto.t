@@ -340,6 +340,51 @@ if os.geteuid() == 0 or os.access(os.path.join(inst.conf, "smtpd-maxrcpt"), os.R
 srv6.stop()
 inst.setconf("smtpd-maxrcpt", None)
 
+# ---- under inetd: no TCP* variables, the addresses come from the socket ----
+import socket
+import subprocess
+from harness import IS_ROOT, NOBODY, HERE  # noqa: E402
+from tap import prog  # noqa: E402
+lsock = socket.socket()
+lsock.bind(("127.0.0.1", 0))
+lsock.listen(1)
+csock = socket.create_connection(lsock.getsockname())
+ssock, _ = lsock.accept()
+env = {k: v for k, v in os.environ.items() if not k.startswith("TCP") and k not in ("RELAYCLIENT", "POSTHORN_QUEUE")}
+env["POSTHORN_QUEUE"] = os.path.join(HERE, "fakeq")
+env["FAKEQ_OUT"] = inst.out
+
+
+def drop():
+    if IS_ROOT:
+        os.setgroups([])
+        os.setgid(NOBODY.pw_gid)
+        os.setuid(NOBODY.pw_uid)
+
+
+inetd = subprocess.Popen([prog("smtpd"), "-C", inst.conf], stdin=ssock, stdout=ssock, stderr=subprocess.PIPE,
+                         env=env, preexec_fn=drop)
+ssock.close()
+inst.clear()
+f = csock.makefile("rb")
+greeting = f.readline()
+csock.sendall(b"HELO inetd.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<alice@example.org>\r\nDATA\r\n")
+replies = [f.readline()[:3] for _ in range(4)]
+csock.sendall(b"Subject: inetd\r\n\r\nhi\r\n.\r\nQUIT\r\n")
+replies += [f.readline()[:3] for _ in range(2)]
+csock.close()
+err = inetd.communicate(timeout=20)[1].decode()
+ok(greeting.startswith(b"220 "), "inetd mode: greeting on the socket")
+is_(replies, [b"250", b"250", b"250", b"354", b"250", b"221"], "inetd mode: a message accepted")
+ok("event=connection client=127.0.0.1 port=" in err, "inetd mode: client address from getpeername", err)
+q = inst.queued()
+ok(q and q[0][0].startswith(b"Received: from inetd.test ([127.0.0.1])"), "inetd mode: Received names the peer")
+
+# ---- root ----
+if IS_ROOT:
+    p = subprocess.run([prog("smtpd"), "-C", inst.conf], input=b"QUIT\r\n", capture_output=True, env=env)
+    ok(p.returncode == 111 and p.stdout.startswith(b"421 4.3.0"), "refuses to run as root: 421, exit 111", p)
+
 # ---- logs ----
 wait_for(lambda: len(srv.loglines("connection")) > 5)
 conn = srv.loglines("connection")
