@@ -2,15 +2,52 @@
 list made with the real posthorn-user, a queue dir and Maildirs, all in a
 temp dir.  When the tests run as root, Maildirs belong to `nobody` (the
 mail owner), as they would to the storage user on a VPS."""
+import atexit
 import email
 import glob
 import os
+import pwd
+import signal
+import socket
 import subprocess
 import time
 
 from tap import prog, tempdir, run
 
 ROOT = os.geteuid() == 0
+_servers = []
+
+
+def _stop_servers():
+    for p in _servers:
+        try:
+            p.terminate()
+            p.wait(5)
+        except Exception:
+            pass
+
+
+atexit.register(_stop_servers)
+
+
+def free_port(host="127.0.0.1"):
+    s = socket.socket()
+    s.bind((host, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def make_cert(dirpath, cn="localhost", ip="127.0.0.1"):
+    """A self-signed certificate (its own CA) for cn and IP ip, as
+    dirpath/cert.pem and key.pem."""
+    os.makedirs(dirpath, exist_ok=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=" + cn,
+                    "-addext", "subjectAltName=DNS:%s,IP:%s" % (cn, ip),
+                    "-keyout", os.path.join(dirpath, "key.pem"), "-out", os.path.join(dirpath, "cert.pem")],
+                   check=True, capture_output=True)
+    for f in ("cert.pem", "key.pem"):
+        os.chmod(os.path.join(dirpath, f), 0o644)
 
 
 class Instance:
@@ -67,6 +104,27 @@ class Instance:
         envelope = b"F" + sender.encode() + b"\0" + b"".join(b"T" + r.encode() + b"\0" for r in rcpts) + b"\0"
         return inject_raw(self.conf, message, envelope, env)
 
+    def serve(self, name, *args, env=None, port=None):
+        """tcpserver on 127.0.0.1 running bin/posthorn-NAME -C conf ARGS;
+        network programs run as nobody when the tests run as root (the
+        queue dir is given to nobody so smtpd can inject).  Returns the port."""
+        port = port or free_port()
+        cmd = ["tcpserver", "-R", "-H", "-c", "50"]
+        if ROOT:
+            nobody = pwd.getpwnam("nobody")
+            os.makedirs(self.queue, exist_ok=True)
+            for dirpath, dirs, files in os.walk(self.queue):
+                os.chown(dirpath, nobody.pw_uid, nobody.pw_gid)
+            if name != "pop3d":
+                cmd += ["-u", str(nobody.pw_uid), "-g", str(nobody.pw_gid)]
+        e = dict(os.environ)
+        e.update(env or {})
+        p = subprocess.Popen(cmd + ["127.0.0.1", str(port), prog(name), "-C", self.conf] + list(args),
+                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.dir, name + ".log"), "ab"), env=e)
+        _servers.append(p)
+        wait_for(lambda: _listening(port), 10)
+        return port
+
     def runq(self, *args, env=None, timeout=120):
         return run([prog("runq"), "-C", self.conf] + list(args), env=env, timeout=timeout)
 
@@ -101,6 +159,17 @@ def inject_raw(conf, message, envelope, env=None, exe=None, preexec=None):
     err = p.stderr.read().decode("utf-8", "replace")
     p.wait(timeout=60)
     return p.returncode, err.strip()
+
+
+def _listening(port):
+    s = socket.socket()
+    try:
+        s.connect(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
 
 
 def parse(raw):
