@@ -1,0 +1,98 @@
+/*
+ * APPEND (RFC 3501 6.3.11) with APPENDUID (RFC 4315): the literal is
+ * written to the target's tmp/ with LF line ends and fsync'ed, then enters
+ * cur/ with its flags and a UID under the target's UID list lock; the
+ * date, when given, becomes the file's mtime (INTERNALDATE).  The size
+ * bound (imapd-maxmsg) is checked before the literal is read (session.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include "imapd.h"
+#include "log.h"
+
+/* RFC 3501 date-time: "dd-Mon-yyyy hh:mm:ss +zzzz" (day may be " d"). */
+static int parse_date(const char *s, time_t *out)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	struct tm tm;
+	int day, y, H, M, Sx, z, i;
+	char mon[4], sign;
+	long off;
+
+	memset(&tm, 0, sizeof tm);
+	if (strlen(s) != 26) return -1;
+	if (sscanf(s, "%2d-%3c-%4d %2d:%2d:%2d %c%4d", &day, mon, &y, &H, &M, &Sx, &sign, &z) != 8) return -1;
+	mon[3] = 0;
+	for (i = 0; i < 12; i++)
+		if (!strncasecmp(months + 3 * i, mon, 3)) break;
+	if (i == 12 || day < 1 || day > 31 || y < 1900 || H > 23 || M > 59 || Sx > 60 || (sign != '+' && sign != '-') ||
+	    z % 100 > 59)
+		return -1;
+	tm.tm_mday = day;
+	tm.tm_mon = i;
+	tm.tm_year = y - 1900;
+	tm.tm_hour = H;
+	tm.tm_min = M;
+	tm.tm_sec = Sx;
+	off = (z / 100) * 3600L + (z % 100) * 60L;
+	*out = timegm(&tm) - (sign == '+' ? off : -off);
+	return 0;
+}
+
+void do_append(void)
+{
+	char name[IMAP_MAILBOX_MAX + 1], dir[IMAP_MAILBOX_MAX + 8];
+	const struct imap_arg *a = S.args, *msg;
+	const char *kw[STORE_KEYWORDS_MAX];
+	unsigned nkw = 0;
+	uint32_t sys = 0, uid, validity;
+	time_t date = 0;
+	stralloc tmp = {0};
+	struct store_adder ad;
+
+	if (S.nargs < 2 || S.nargs > 4 || !imap_arg_string(a)) { reply(R_BAD_ARGS); return; }
+	msg = a->next;
+	if (msg->type == IMAP_LIST) {
+		if (parse_flags(msg, &sys, kw, &nkw, 0) < 0) { reply(R_BAD_SYNTAX, "invalid flag"); return; }
+		msg = msg->next;
+	}
+	if (msg && msg->type == IMAP_QUOTED && msg->next) {
+		if (parse_date(msg->s, &date) < 0) { reply(R_BAD_SYNTAX, "invalid date-time"); return; }
+		msg = msg->next;
+	}
+	if (!msg || msg->next || msg->type != IMAP_LITERAL) { reply(R_BAD_ARGS); return; }
+	mailbox_canon(a->s, name, sizeof name);
+	if (mailbox_dir(name, dir, sizeof dir) < 0 || !mailbox_exists(dir)) { reply(R_NO_TRYCREATE); return; }
+	if (!msg->len) { reply(R_NO_LIMIT, "empty message"); return; }
+	if (store_write_tmp(dir, msg->s, msg->len, &tmp) < 0) {
+		log_error("append", name);
+		reply(R_NO_CANNOT, "APPEND", strerror(errno));
+		stralloc_free(&tmp);
+		return;
+	}
+	if (!date) date = time(0);
+	if (store_add_begin(&ad, dir) < 0 ||
+	    store_add(&ad, tmp.s, STORE_ADD_RENAME, sys, kw, nkw, date, &uid) < 0) {
+		int e = errno;
+		log_error("append", name);
+		store_add_end(&ad);
+		unlink(tmp.s);
+		stralloc_free(&tmp);
+		reply(R_NO_CANNOT, "APPEND", strerror(e));
+		return;
+	}
+	validity = ad.ul.validity;
+	if (store_add_end(&ad) < 0) {
+		log_error("append", name);
+		reply(R_NO_CANNOT, "APPEND", strerror(errno));
+		stralloc_free(&tmp);
+		return;
+	}
+	stralloc_free(&tmp);
+	S.appended++;
+	reply(R_OK_APPEND, (unsigned long)validity, (unsigned long)uid);
+}

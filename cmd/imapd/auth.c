@@ -1,0 +1,220 @@
+/*
+ * Any-state and not-authenticated commands: CAPABILITY, NOOP, LOGOUT, ID
+ * (RFC 2971), STARTTLS (RFC 3501 6.2.1), LOGIN, AUTHENTICATE PLAIN with
+ * SASL-IR (RFC 4959, RFC 4616), ENABLE (RFC 5161), NAMESPACE (RFC 2342);
+ * and what a login leads to: the privilege drop and the Maildir.
+ *
+ * Logins are refused before TLS unless the config file imapd-cleartext
+ * (or $IMAPD_CLEARTEXT, which tcprules can set per client) allows them:
+ * CAPABILITY then says LOGINDISABLED and offers no AUTH=, so a client knows
+ * to use STARTTLS first.  Every failed login costs S.faildelay seconds, is
+ * logged, and gets the same reply whatever was wrong; after IMAP_FAILS_MAX
+ * we hang up.  auth_check takes the same time for a name that does not
+ * exist (the same check as posthorn-pop3d's).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include "exitcode.h"
+#include "log.h"
+#include "imapd.h"
+#include "privs.h"
+
+static struct userrec rec;        /* big: static, not on the stack */
+
+void log_error(const char *op, const char *detail)
+{
+	log_event("error", "user", S.user, "ip", S.ip, "op", op, "error", strerror(errno), "detail", detail,
+		  (char *)0);
+}
+
+static int noargs(void)
+{
+	if (S.nargs) { reply(R_BAD_ARGS); return -1; }
+	return 0;
+}
+
+void do_capability(void)
+{
+	if (noargs() < 0) return;
+	outf("* CAPABILITY %s\r\n", capabilities());
+	reply(R_OK_CAPA);
+}
+
+void do_noop(void)
+{
+	if (noargs() < 0) return;
+	reply(R_OK_NOOP);
+}
+
+void do_logout(void)
+{
+	if (noargs() < 0) return;
+	untagged(R_BYE_LOGOUT);
+	S.over = 1;      /* no untagged updates after the BYE */
+	reply(R_OK_LOGOUT);
+}
+
+void do_id(void)
+{
+	if (S.nargs != 1 || (S.args->type != IMAP_LIST && !imap_arg_nil(S.args))) { reply(R_BAD_ARGS); return; }
+	out("* ID (\"name\" \"posthorn\")\r\n");
+	reply(R_OK_ID);
+}
+
+void do_enable(void)
+{
+	/* none of the extensions we offer needs enabling */
+	if (!S.nargs) { reply(R_BAD_ARGS); return; }
+	out("* ENABLED\r\n");
+	reply(R_OK_ENABLE);
+}
+
+void do_namespace(void)
+{
+	if (noargs() < 0) return;
+	out("* NAMESPACE ((\"\" \".\")) NIL NIL\r\n");
+	reply(R_OK_NAMESPACE);
+}
+
+void do_starttls(void)
+{
+	if (noargs() < 0) return;
+	if (S.io.tls) { reply(R_BAD_TLS_ACTIVE); return; }
+	if (!S.tls_available) { reply(R_NO_TLS_NONE); return; }
+	if (session_tls_setup() < 0) { reply(R_NO_TLS_FAIL); return; }
+	reply(R_OK_STARTTLS);
+	/* session_tls flushes the OK and drops anything pipelined after the
+	 * command (RFC 3501 6.2.1), then shakes hands */
+	if (session_tls() < 0) session_end("tls-failed", EXIT_DONE);
+	log_event("tls", "ip", S.ip, "version", stream_tls_version(&S.io), "cipher", stream_tls_cipher(&S.io),
+		  (char *)0);
+}
+
+/* Becomes the mail owner when running as root: no mailbox is touched,
+ * and no client served, as root. */
+static int drop_privileges(void)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (geteuid() != 0) return 0;
+	if (!S.owner.len) {
+		errno = EPERM;
+		log_error("mailowner", "running as root and no mailowner configured");
+		return -1;
+	}
+	if (privs_lookup(S.owner.s, &uid, &gid) < 0) {
+		log_error("mailowner", S.owner.s);
+		return -1;
+	}
+	if (privs_drop(uid, gid) < 0) {
+		log_error("drop-privileges", S.owner.s);
+		return -1;
+	}
+	return 0;
+}
+
+static int login_allowed(void)
+{
+	if (!S.io.tls && !S.cleartext_ok) {
+		reply(R_NO_LOGINDISABLED);
+		return 0;
+	}
+	return 1;
+}
+
+static void login(const char *name, const char *password)
+{
+	int r = auth_check(S.cdbpath.s, name, password, &rec);
+
+	if (r == AUTH_TEMP) {
+		log_event("login-fail", "user", name, "ip", S.ip, "method", S.method, "reason", "users.cdb unreadable",
+			  (char *)0);
+		reply(R_NO_LOGIN_TEMP);
+		return;
+	}
+	if (r != AUTH_OK) {
+		char n[16];
+		snprintf(n, sizeof n, "%u", ++S.fails);
+		log_event("login-fail", "user", name, "ip", S.ip, "method", S.method, "reason", "auth", "fails", n,
+			  (char *)0);
+		if (S.faildelay) {
+			stream_flush(&S.io);
+			sleep((unsigned)S.faildelay);
+		}
+		if (S.fails >= IMAP_FAILS_MAX) {
+			reply(R_NO_LOGIN);
+			untagged(R_BYE_FAILS);
+			session_end("login-failures", EXIT_DONE);
+		}
+		reply(R_NO_LOGIN);
+		return;
+	}
+	strcpy(S.user, rec.name);
+	if (drop_privileges() < 0) {
+		reply(R_NO_SYS);
+		session_end("privileges", EXIT_DONE);
+	}
+	if (chdir(rec.maildir) < 0) {
+		log_error("chdir", rec.maildir);
+		reply(R_NO_SYS);
+		session_end("mailbox-unavailable", EXIT_DONE);
+	}
+	S.state = ST_AUTH;
+	log_event("login", "user", S.user, "ip", S.ip, "method", S.method, "tls", S.io.tls ? "yes" : "no",
+		  (char *)0);
+	reply(R_OK_LOGIN, capabilities());
+}
+
+void do_login(void)
+{
+	const struct imap_arg *u = S.args, *p = u ? u->next : 0;
+
+	if (S.nargs != 2 || !imap_arg_string(u) || !imap_arg_string(p)) { reply(R_BAD_ARGS); return; }
+	if (!login_allowed()) return;
+	S.method = "login";
+	if (u->len > AUTH_LOGIN_MAX || strlen(u->s) != u->len || strlen(p->s) != p->len) {
+		login("-", "");
+		return;
+	}
+	login(u->s, p->s);
+}
+
+/* RFC 3501 6.2.2, RFC 4959: AUTHENTICATE PLAIN [initial-response]; "=" is
+ * an empty initial response, "*" from the client cancels. */
+void do_authenticate(void)
+{
+	static stralloc authzid, authcid, passwd;
+	const struct imap_arg *m = S.args;
+	const char *resp;
+	size_t len;
+	int ok;
+
+	if (S.nargs < 1 || S.nargs > 2 || m->type != IMAP_ATOM) { reply(R_BAD_ARGS); return; }
+	if (!login_allowed()) return;
+	if (strcasecmp(m->s, "PLAIN")) { reply(R_NO_MECH); return; }
+	if (S.nargs == 2) {
+		if (m->next->type != IMAP_ATOM) { reply(R_BAD_ARGS); return; }
+		resp = m->next->s;
+		if (!strcmp(resp, "=")) resp = "";
+		len = strlen(resp);
+	} else {
+		int r;
+		out("+ \r\n");
+		r = session_readline(AUTH_PLAIN_MAX + 2);
+		if (r > 0) { reply(R_BAD_ARGS); return; }
+		if (r < 0) { reply(R_NO_LIMIT, "out of memory"); return; }
+		resp = S.buf.s;
+		len = S.buf.len;
+		if (!strcmp(resp, "*")) { reply(R_BAD_AUTH_CANCEL); return; }
+	}
+	S.method = "plain";
+	ok = auth_plain_decode(resp, len, &authzid, &authcid, &passwd) == 0;
+	/* logging in as authcid only: acting for another user is not offered */
+	if (ok && authzid.len && strcmp(authzid.s, authcid.s)) ok = 0;
+	login(ok ? authcid.s : "-", ok ? passwd.s : "");
+	if (passwd.s) explicit_bzero(passwd.s, passwd.a);
+}

@@ -1,0 +1,2 @@
+#include "imapd.h"
+void do_fetch(void) { reply(R_BAD_UNKNOWN); }

@@ -1,0 +1,98 @@
+/*
+ * posthorn-imapd: an IMAP4rev1 server (RFC 3501 and the extensions in
+ * posthorn-imapd(8)) on fd 0/1 over one user's Maildir++ folders, one
+ * process per connection under tcpserver or inetd.
+ *
+ *     posthorn-imapd [-C DIR] [-T]
+ *
+ * -T: implicit TLS (port 993): the handshake comes before the greeting.
+ * main() reads the options, the environment and the config dir (once),
+ * then hands over to session_run, which never returns.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <buffer.h>
+#include "conf.h"
+#include "exitcode.h"
+#include "log.h"
+#include "imapd.h"
+
+struct session S;
+
+static const char usage_text[] = "usage: posthorn-imapd [-C DIR] [-T]\n";
+
+_Noreturn static void conf_fail(const char *name)
+{
+	log_event("config-error", "file", name, "dir", conf_dir(), "error", errno ? strerror(errno) : "bad value",
+		  (char *)0);
+	out("* BYE [UNAVAILABLE] server misconfigured, try again later\r\n");
+	stream_flush(&S.io);
+	_exit(EXIT_TEMP);
+}
+
+static void read_config(void)
+{
+	char host[256];
+	unsigned long n;
+	const char *env;
+
+	errno = 0;
+	if (!conf_path(&S.cdbpath, "users.cdb") || !conf_path(&S.certpath, "tls/cert.pem") ||
+	    !conf_path(&S.keypath, "tls/key.pem"))
+		conf_fail("users.cdb");
+	if (gethostname(host, sizeof host) < 0) strcpy(host, "posthorn");
+	host[sizeof host - 1] = 0;
+	if (conf_line("me", &S.me, host) < 0) conf_fail("me");
+	if (conf_line("mailowner", &S.owner, "") < 0) conf_fail("mailowner");
+	if (conf_ulong("imapd-cleartext", &n, 0) < 0 || n > 1) conf_fail("imapd-cleartext");
+	S.cleartext_ok = n == 1;
+	env = getenv("IMAPD_CLEARTEXT");
+	if (env && !strcmp(env, "1")) S.cleartext_ok = 1;
+	if (conf_ulong("imapd-faildelay", &S.faildelay, IMAP_FAILDELAY_DEFAULT) < 0 || S.faildelay > 60)
+		conf_fail("imapd-faildelay");
+	if (conf_ulong("imapd-timeout", &S.timeout, IMAP_TIMEOUT_DEFAULT) < 0 || S.timeout < 60 ||
+	    S.timeout > 86400)
+		conf_fail("imapd-timeout");
+	if (conf_ulong("imapd-maxmsg", &S.append_max, IMAP_APPEND_MAX_DEFAULT) < 0 || S.append_max < 1024 ||
+	    S.append_max > (1UL << 30))
+		conf_fail("imapd-maxmsg");
+	S.tls_available = access(S.certpath.s, F_OK) == 0 && access(S.keypath.s, F_OK) == 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *confdir = 0;
+	int c;
+
+	log_init("posthorn-imapd");
+	while ((c = getopt(argc, argv, "C:T")) != -1) {
+		switch (c) {
+		case 'C': confdir = optarg; break;
+		case 'T': S.implicit_tls = 1; break;
+		default:
+			buffer_puts(buffer_2, usage_text);
+			buffer_flush(buffer_2);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		buffer_puts(buffer_2, usage_text);
+		buffer_flush(buffer_2);
+		return EXIT_USAGE;
+	}
+	conf_init(confdir);
+	S.ip = getenv("TCPREMOTEIP");
+	S.state = ST_NOAUTH;
+	S.method = "-";
+	stream_init(&S.io, 0, 1, IMAP_PREAUTH_TIMEOUT);
+	read_config();
+	if (S.implicit_tls && !S.tls_available) {
+		log_event("config-error", "file", "tls/cert.pem", "dir", conf_dir(), "error",
+			  "-T needs tls/cert.pem and tls/key.pem", (char *)0);
+		_exit(EXIT_TEMP);
+	}
+	session_run();
+	return EXIT_DONE;
+}

@@ -1,0 +1,285 @@
+/*
+ * The selected folder: SELECT, EXAMINE, CLOSE, UNSELECT, CHECK, and the
+ * view, which is the folder as the client knows it (message numbers,
+ * flags it was told, \Recent).
+ *
+ * The view changes only when we tell the client: new messages are
+ * appended with "* N EXISTS", expunged ones leave with "* n EXPUNGE"
+ * (RFC 3501 7.4.1: never during FETCH, STORE or SEARCH, so a message that
+ * went meanwhile stays in the view as "gone" until a later command), and
+ * flags changed by another session or program come as "* n FETCH
+ * (FLAGS ...)".  view_update runs before every tagged response and
+ * whenever IDLE wakes; it reads the disk only when a directory or the UID
+ * list changed (store_sync).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "exitcode.h"
+#include "imapd.h"
+#include "log.h"
+
+const char *flag_keyword(unsigned i)
+{
+	return i < S.st.kw.n ? S.st.kw.name[i] : 0;
+}
+
+long view_store(unsigned long i)
+{
+	if (i >= S.nv || S.v[i].gone) return -1;
+	return store_find(&S.st, S.v[i].uid);
+}
+
+static int view_grow(unsigned long n)
+{
+	if (n > S.vcap) {
+		unsigned long cap = S.vcap ? S.vcap : 256;
+		struct vmsg *v;
+		while (cap < n) cap *= 2;
+		v = realloc(S.v, cap * sizeof *v);
+		if (!v) return -1;
+		S.v = v;
+		S.vcap = cap;
+	}
+	return 0;
+}
+
+void view_close(void)
+{
+	store_free(&S.st);
+	free(S.v);
+	S.v = 0;
+	S.nv = S.vcap = 0;
+	S.told_exists = S.told_recent = 0;
+	S.mailbox[0] = 0;
+}
+
+static unsigned long count_recent(void)
+{
+	unsigned long i, r = 0;
+	for (i = 0; i < S.nv; i++) r += S.v[i].recent;
+	return r;
+}
+
+void view_update(int allow_expunge)
+{
+	unsigned long i, k;
+	int r;
+
+	if (!S.st.synced) return;
+	r = store_sync(&S.st, 0);
+	if (r < 0) {
+		if (errno == ENOENT) {
+			untagged(R_BYE_GONE);
+			session_end("mailbox-gone", EXIT_DONE);
+		}
+		log_error("sync", S.mailbox);
+		return;
+	}
+	if (r > 0) {
+		uint32_t last = S.nv ? S.v[S.nv - 1].uid : 0;
+		for (i = 0; i < S.nv; i++) {
+			long j = S.v[i].gone ? -1 : store_find(&S.st, S.v[i].uid);
+			if (j < 0) S.v[i].gone = 1;
+			else if (S.st.m[j].flags != S.v[i].flags) S.v[i].dirty = 1;
+		}
+		/* new messages: UIDs above the last we know */
+		for (k = 0; k < S.st.n; k++) {
+			if (S.st.m[k].uid <= last) continue;
+			if (view_grow(S.nv + 1) < 0) break;
+			memset(&S.v[S.nv], 0, sizeof S.v[S.nv]);
+			S.v[S.nv].uid = S.st.m[k].uid;
+			S.v[S.nv].flags = S.st.m[k].flags;
+			S.v[S.nv].recent = S.st.m[k].recent;
+			S.nv++;
+		}
+	}
+	if (allow_expunge) {
+		unsigned long o;
+		int any = 0;
+		for (i = S.nv; i-- > 0;)
+			if (S.v[i].gone) {
+				outf("* %lu EXPUNGE\r\n", i + 1);
+				S.told_exists--;
+				any = 1;
+			}
+		if (any) {
+			for (i = 0, o = 0; i < S.nv; i++)
+				if (!S.v[i].gone) S.v[o++] = S.v[i];
+			S.nv = o;
+		}
+	}
+	for (i = 0; i < S.nv; i++) {
+		long j;
+		if (!S.v[i].dirty || S.v[i].gone) continue;
+		S.v[i].dirty = 0;
+		if ((j = store_find(&S.st, S.v[i].uid)) < 0) continue;
+		S.v[i].flags = S.st.m[j].flags;
+		outf("* %lu FETCH (FLAGS ", i + 1);
+		out_flags(S.v[i].flags, S.v[i].recent);
+		out(")\r\n");
+	}
+	if (S.nv > S.told_exists || (allow_expunge && S.nv != S.told_exists)) {
+		outf("* %lu EXISTS\r\n", S.nv);
+		S.told_exists = S.nv;
+	}
+	if (count_recent() != S.told_recent) {
+		S.told_recent = count_recent();
+		outf("* %lu RECENT\r\n", S.told_recent);
+	}
+}
+
+void view_expunged(unsigned long seq)
+{
+	if (!seq || seq > S.nv) return;
+	outf("* %lu EXPUNGE\r\n", seq);
+	memmove(&S.v[seq - 1], &S.v[seq], (S.nv - seq) * sizeof *S.v);
+	S.nv--;
+	S.told_exists--;
+	S.told_recent = count_recent();
+}
+
+int view_set(const char *text, struct imapseq *seq, int uid)
+{
+	if (imapseq_parse(seq, text) < 0) { reply(R_BAD_SEQ); return -1; }
+	if (uid) {
+		imapseq_resolve(seq, S.nv ? S.v[S.nv - 1].uid : 0);
+	} else {
+		/* RFC 3501 9: a message number beyond the mailbox is an error */
+		if (seq->top > S.nv || (seq->star && !S.nv)) { reply(R_BAD_SEQ); return -1; }
+		imapseq_resolve(seq, (uint32_t)S.nv);
+	}
+	return 0;
+}
+
+int view_in(const struct imapseq *seq, unsigned long i, int uid)
+{
+	return imapseq_has(seq, uid ? S.v[i].uid : (uint32_t)(i + 1));
+}
+
+static void flag_list(void)
+{
+	unsigned i;
+	out("(\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+	for (i = 0; i < S.st.kw.n; i++) outf(" %s", S.st.kw.name[i]);
+}
+
+static void select_common(int readonly)
+{
+	char name[IMAP_MAILBOX_MAX + 1], dir[IMAP_MAILBOX_MAX + 8];
+	unsigned long i, unseen = 0;
+
+	if (S.nargs != 1 || !imap_arg_string(S.args)) { reply(R_BAD_ARGS); return; }
+	if (S.state == ST_SELECTED) {
+		view_close();
+		S.state = ST_AUTH;
+	}
+	mailbox_canon(S.args->s, name, sizeof name);
+	if (strlen(S.args->s) != S.args->len || mailbox_dir(name, dir, sizeof dir) < 0 || !mailbox_exists(dir)) {
+		reply(R_NO_NOMAILBOX);
+		return;
+	}
+	if (store_open(&S.st, dir) < 0 || store_sync(&S.st, 1) < 0) {
+		log_error("select", name);
+		reply(R_NO_CANNOT, readonly ? "EXAMINE" : "SELECT", strerror(errno));
+		store_free(&S.st);
+		return;
+	}
+	if (view_grow(S.st.n + 1) < 0) {
+		reply(R_NO_LIMIT, "out of memory");
+		store_free(&S.st);
+		return;
+	}
+	for (i = 0; i < S.st.n; i++) {
+		memset(&S.v[i], 0, sizeof S.v[i]);
+		S.v[i].uid = S.st.m[i].uid;
+		S.v[i].flags = S.st.m[i].flags;
+		S.v[i].recent = S.st.m[i].recent;
+		if (!unseen && !(S.v[i].flags & STORE_SEEN)) unseen = i + 1;
+	}
+	S.nv = S.st.n;
+	snprintf(S.mailbox, sizeof S.mailbox, "%s", name);
+	S.readonly = readonly;
+	S.told_exists = S.nv;
+	S.told_recent = count_recent();
+	out("* FLAGS ");
+	flag_list();
+	out(")\r\n* OK [PERMANENTFLAGS ");
+	if (readonly) out("()");
+	else {
+		flag_list();
+		out(S.st.kw.n < STORE_KEYWORDS_MAX ? " \\*)" : ")");
+	}
+	out("] flags permitted\r\n");
+	outf("* %lu EXISTS\r\n* %lu RECENT\r\n", S.nv, S.told_recent);
+	if (unseen) outf("* OK [UNSEEN %lu] first unseen\r\n", unseen);
+	outf("* OK [UIDVALIDITY %lu] UIDs valid\r\n* OK [UIDNEXT %lu] predicted next UID\r\n",
+	     (unsigned long)S.st.ul.validity, (unsigned long)S.st.ul.next);
+	S.state = ST_SELECTED;
+	reply(readonly ? R_OK_SELECT_RO : R_OK_SELECT_RW, readonly ? "EXAMINE" : "SELECT");
+}
+
+void do_select(void) { select_common(0); }
+void do_examine(void) { select_common(1); }
+
+void do_check(void)
+{
+	if (S.nargs) { reply(R_BAD_ARGS); return; }
+	store_sync(&S.st, 1);
+	S.st.synced = 1;
+	reply(R_OK_CHECK);
+}
+
+void do_unselect(void)
+{
+	if (S.nargs) { reply(R_BAD_ARGS); return; }
+	view_close();
+	S.state = ST_AUTH;
+	reply(R_OK_UNSELECT);
+}
+
+/* RFC 3501 6.4.2: CLOSE expunges silently (not when read-only). */
+void do_close(void)
+{
+	unsigned long i;
+
+	if (S.nargs) { reply(R_BAD_ARGS); return; }
+	if (!S.readonly) {
+		for (i = 0; i < S.nv; i++) {
+			long k = view_store(i);
+			if (k >= 0 && (S.st.m[k].flags & STORE_DELETED) && store_remove(&S.st, (unsigned long)k) == 0)
+				S.expunged++;
+		}
+	}
+	view_close();
+	S.state = ST_AUTH;
+	reply(R_OK_CLOSE);
+}
+
+int parse_flags(const struct imap_arg *a, uint32_t *sys, const char **kw, unsigned *nkw, int *recent_ok)
+{
+	static const struct { const char *name; uint32_t bit; } sysf[] = {
+		{"\\Seen", STORE_SEEN}, {"\\Answered", STORE_ANSWERED}, {"\\Flagged", STORE_FLAGGED},
+		{"\\Deleted", STORE_DELETED}, {"\\Draft", STORE_DRAFT},
+	};
+	const struct imap_arg *e = a->type == IMAP_LIST ? a->list : a;
+
+	*sys = 0;
+	*nkw = 0;
+	for (; e; e = a->type == IMAP_LIST ? e->next : 0) {
+		unsigned i;
+		int found = 0;
+		if (e->type != IMAP_ATOM) return -1;
+		for (i = 0; i < sizeof sysf / sizeof sysf[0]; i++)
+			if (imap_arg_atom_is(e, sysf[i].name)) { *sys |= sysf[i].bit; found = 1; }
+		if (found) continue;
+		if (imap_arg_atom_is(e, "\\Recent") && recent_ok) continue;
+		if (e->s[0] == '\\') return -1;
+		for (i = 0; i < e->len; i++)
+			if (strchr("(){]%*\"\\", e->s[i])) return -1;
+		if (e->len > STORE_KEYWORD_LEN) return -1;
+		if (*nkw < STORE_KEYWORDS_MAX) kw[(*nkw)++] = e->s;
+	}
+	return 0;
+}

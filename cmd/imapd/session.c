@@ -1,0 +1,292 @@
+/*
+ * The session: reading a command (its lines and literals, with every
+ * bound), one dispatch table, TLS, and the end.
+ *
+ * A command is read line by line into S.buf.  A line that ends with a
+ * literal announcement is checked before the literal is read: a
+ * synchronizing literal over the bound gets "NO [TOOBIG]" (APPEND) or
+ * "BAD [TOOBIG]" at once, and the client, which waits for our "+", sends
+ * nothing more of that command (RFC 3501 7.5, RFC 7889); a
+ * non-synchronizing one (LITERAL+, RFC 7888 section 4) is already on its
+ * way, so we answer BAD and close the connection rather than read it.
+ * APPEND's message may be up to S.append_max bytes; every other literal
+ * IMAP_LITERAL_MAX, the whole command IMAP_CMD_MAX.
+ *
+ * Then imapparse_command splits it, the table gives the handler and the
+ * states it is valid in, and the handler checks its arguments and runs.
+ * Untagged updates of the selected folder go out just before each tagged
+ * response (reply.c calls view_update), never between a command's
+ * numbering and its execution.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <tls.h>
+#include "exitcode.h"
+#include "log.h"
+#include "imapd.h"
+
+struct command {
+	const char *name;
+	unsigned states;            /* ST_* bits it is valid in */
+	unsigned uid;               /* may follow "UID" */
+	int expunge_ok;             /* may be followed by untagged EXPUNGE (RFC 3501 7.4.1) */
+	void (*run)(void);
+};
+
+/* RFC 3501 section 6, with RFC 2177 (IDLE), 2342 (NAMESPACE), 2971 (ID),
+ * 3691 (UNSELECT), 4315 (UIDPLUS), 5161 (ENABLE), 6851 (MOVE). */
+static const struct command commands[] = {
+	{"CAPABILITY", ST_NOAUTH | ST_AUTH | ST_SELECTED, 0, 1, do_capability},
+	{"NOOP", ST_NOAUTH | ST_AUTH | ST_SELECTED, 0, 1, do_noop},
+	{"LOGOUT", ST_NOAUTH | ST_AUTH | ST_SELECTED, 0, 1, do_logout},
+	{"ID", ST_NOAUTH | ST_AUTH | ST_SELECTED, 0, 1, do_id},
+	{"STARTTLS", ST_NOAUTH, 0, 1, do_starttls},
+	{"LOGIN", ST_NOAUTH, 0, 1, do_login},
+	{"AUTHENTICATE", ST_NOAUTH, 0, 1, do_authenticate},
+	{"ENABLE", ST_AUTH | ST_SELECTED, 0, 1, do_enable},
+	{"NAMESPACE", ST_AUTH | ST_SELECTED, 0, 1, do_namespace},
+	{"SELECT", ST_AUTH | ST_SELECTED, 0, 1, do_select},
+	{"EXAMINE", ST_AUTH | ST_SELECTED, 0, 1, do_examine},
+	{"CREATE", ST_AUTH | ST_SELECTED, 0, 1, do_create},
+	{"DELETE", ST_AUTH | ST_SELECTED, 0, 1, do_delete},
+	{"RENAME", ST_AUTH | ST_SELECTED, 0, 1, do_rename},
+	{"SUBSCRIBE", ST_AUTH | ST_SELECTED, 0, 1, do_subscribe},
+	{"UNSUBSCRIBE", ST_AUTH | ST_SELECTED, 0, 1, do_unsubscribe},
+	{"LIST", ST_AUTH | ST_SELECTED, 0, 1, do_list},
+	{"LSUB", ST_AUTH | ST_SELECTED, 0, 1, do_lsub},
+	{"STATUS", ST_AUTH | ST_SELECTED, 0, 1, do_status},
+	{"APPEND", ST_AUTH | ST_SELECTED, 0, 1, do_append},
+	{"IDLE", ST_AUTH | ST_SELECTED, 0, 1, do_idle},
+	{"CHECK", ST_SELECTED, 0, 1, do_check},
+	{"CLOSE", ST_SELECTED, 0, 1, do_close},
+	{"UNSELECT", ST_SELECTED, 0, 1, do_unselect},
+	{"EXPUNGE", ST_SELECTED, 1, 1, do_expunge},
+	{"SEARCH", ST_SELECTED, 1, 0, do_search},
+	{"FETCH", ST_SELECTED, 1, 0, do_fetch},
+	{"STORE", ST_SELECTED, 1, 0, do_store},
+	{"COPY", ST_SELECTED, 1, 1, do_copy},
+	{"MOVE", ST_SELECTED, 1, 1, do_move},
+};
+
+int expunge_allowed = 1;    /* read by reply.c's hook via view_update */
+
+static void error_reply(enum resp_id id, const char *why)
+{
+	reply(id, why);
+	if (++S.errors >= IMAP_ERRORS_MAX) {
+		untagged(R_BYE_ERRORS);
+		session_end("errors", EXIT_DONE);
+	}
+}
+
+static const struct command *lookup(const char *name)
+{
+	size_t i;
+	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(commands[i].name, name)) return &commands[i];
+	return 0;
+}
+
+static void dispatch(void)
+{
+	const struct command *c;
+	int r = imapparse_command(&S.cmd, S.buf.s, S.buf.len);
+
+	if (r == IMAPPARSE_EMPTY) return;
+	if (r == IMAPPARSE_NOTAG) { S.cmd.tag[0] = 0; error_reply(R_BAD_SYNTAX, S.cmd.error); return; }
+	if (r == IMAPPARSE_NOMEM) { reply(R_NO_LIMIT, "out of memory"); return; }
+	if (r != IMAPPARSE_OK) { error_reply(R_BAD_SYNTAX, S.cmd.error); return; }
+	S.uid = 0;
+	S.args = S.cmd.args;
+	S.nargs = S.cmd.nargs;
+	if (!strcmp(S.cmd.name, "UID")) {
+		char sub[IMAP_NAME_MAX + 1];
+		size_t i;
+		if (!S.args || S.args->type != IMAP_ATOM || S.args->len > IMAP_NAME_MAX) {
+			error_reply(R_BAD_ARGS, 0);
+			return;
+		}
+		for (i = 0; i <= S.args->len; i++) {
+			char ch = S.args->s[i];
+			sub[i] = ch >= 'a' && ch <= 'z' ? (char)(ch - 32) : ch;
+		}
+		c = lookup(sub);
+		if (!c || !c->uid) { error_reply(R_BAD_UNKNOWN, 0); return; }
+		S.uid = 1;
+		S.args = S.args->next;
+		S.nargs--;
+	} else {
+		c = lookup(S.cmd.name);
+		if (!c) { error_reply(R_BAD_UNKNOWN, 0); return; }
+	}
+	if (!(c->states & S.state)) { error_reply(R_BAD_STATE, 0); return; }
+	expunge_allowed = c->expunge_ok;
+	S.errors = 0;
+	c->run();
+	expunge_allowed = 1;
+}
+
+/* Reads len bytes of a literal into S.buf. */
+static int read_literal(unsigned long long len)
+{
+	if (!stralloc_readyplus(&S.buf, (size_t)len + 1)) return -1;
+	while (len) {
+		long n = stream_read(&S.io, S.buf.s + S.buf.len, len > 65536 ? 65536 : (size_t)len);
+		if (n == STREAM_TIMEOUT) { untagged(R_BYE_TIMEOUT); session_end("timeout", EXIT_DONE); }
+		if (n <= 0) session_end(n == STREAM_EOF ? "eof" : "read-error", EXIT_DONE);
+		S.buf.len += (size_t)n;
+		len -= (unsigned long long)n;
+	}
+	return 0;
+}
+
+static void read_failed(int r)
+{
+	if (r == STREAM_TIMEOUT) {
+		untagged(S.state == ST_NOAUTH ? R_PREAUTH_BYE_TIMEOUT : R_BYE_TIMEOUT);
+		session_end("timeout", EXIT_DONE);
+	}
+	if (r == STREAM_EOF) session_end("eof", EXIT_DONE);
+	session_end("read-error", EXIT_DONE);
+}
+
+/* Reads one command into S.buf.  1 when whole, 0 when it was refused
+ * (and answered) on the way. */
+static int read_command(void)
+{
+	static stralloc line;
+	char name[IMAP_NAME_MAX + 1];
+	size_t text = 0;
+	int first = 1;
+
+	S.buf.len = 0;
+	S.cmd.tag[0] = 0;
+	name[0] = 0;
+	for (;;) {
+		unsigned long long n;
+		int nonsync, k, r = stream_getline(&S.io, &line, IMAP_LINE_MAX);
+
+		if (r == STREAM_TOOLONG) {
+			error_reply(R_BAD_TOOLONG, 0);
+			return 0;
+		}
+		if (r != STREAM_OK) read_failed(r);
+		if (first) {
+			imapparse_peek(line.s, line.len, S.cmd.tag, name);
+			first = 0;
+		}
+		text += line.len;
+		if (text > IMAP_CMD_MAX) {
+			error_reply(R_BAD_CMDTOOBIG, 0);
+			return 0;
+		}
+		if (!stralloc_catb(&S.buf, line.s, line.len)) { reply(R_NO_LIMIT, "out of memory"); return 0; }
+		k = imapparse_literal(line.s, line.len, &n, &nonsync);
+		if (k == 0) return 1;
+		if (k < 0 || n > (!strcmp(name, "APPEND") ? S.append_max : IMAP_LITERAL_MAX) ||
+		    (strcmp(name, "APPEND") && text + n > IMAP_CMD_MAX)) {
+			if (nonsync) {
+				/* the bytes are on their way and could be read as
+				 * commands: refuse and hang up */
+				reply(R_BAD_TOOBIG_NONSYNC);
+				untagged(R_BYE_TOOBIG);
+				session_end("literal-too-big", EXIT_DONE);
+			}
+			if (!strcmp(name, "APPEND")) reply(R_NO_TOOBIG);
+			else error_reply(R_BAD_CMDTOOBIG, 0);
+			return 0;
+		}
+		if (!nonsync) {
+			out("+ ready for literal data\r\n");
+			if (stream_flush(&S.io) < 0) S.dead = 1;
+		}
+		if (strcmp(name, "APPEND")) text += (size_t)n;
+		if (read_literal(n) < 0) { reply(R_NO_LIMIT, "out of memory"); return 0; }
+	}
+}
+
+int session_readline(size_t max)
+{
+	static stralloc line;
+	int r = stream_getline(&S.io, &line, max);
+	size_t len;
+
+	if (r == STREAM_TOOLONG) return 1;
+	if (r != STREAM_OK) read_failed(r);
+	len = line.len;
+	if (len && line.s[len - 1] == '\n') len--;
+	if (len && line.s[len - 1] == '\r') len--;
+	if (!stralloc_copyb(&S.buf, line.s, len) || !stralloc_0(&S.buf)) return -1;
+	S.buf.len--;
+	explicit_bzero(line.s, line.a);
+	return 0;
+}
+
+void session_run(void)
+{
+	if (S.implicit_tls && session_tls() < 0) session_end("tls-failed", EXIT_TEMP);
+	untagged(R_GREETING, capabilities(), S.me.s);
+	for (;;) {
+		S.io.timeout = S.state == ST_NOAUTH ? IMAP_PREAUTH_TIMEOUT : (unsigned)S.timeout;
+		if (read_command()) dispatch();
+		/* a LOGIN or AUTHENTICATE command holds a password */
+		if (S.buf.s) explicit_bzero(S.buf.s, S.buf.len);
+		if (S.buf.a > (1 << 20)) {
+			stralloc_free(&S.buf);
+			S.buf.a = 0;
+		}
+		if (S.dead) session_end("write-error", EXIT_DONE);
+		if (S.over) session_end("logout", EXIT_DONE);
+	}
+}
+
+int session_tls_setup(void)
+{
+	if (S.tlsctx) return 0;
+	if (tls_init() < 0 || !(S.tlscfg = tls_config_new())) {
+		log_event("tls-error", "ip", S.ip, "error", "tls_init failed", (char *)0);
+		return -1;
+	}
+	if (tls_config_set_cert_file(S.tlscfg, S.certpath.s) < 0 ||
+	    tls_config_set_key_file(S.tlscfg, S.keypath.s) < 0) {
+		log_event("tls-error", "ip", S.ip, "error", tls_config_error(S.tlscfg), (char *)0);
+		return -1;
+	}
+	if (!(S.tlsctx = tls_server()) || tls_configure(S.tlsctx, S.tlscfg) < 0) {
+		log_event("tls-error", "ip", S.ip, "error", S.tlsctx ? tls_error(S.tlsctx) : "tls_server failed",
+			  (char *)0);
+		return -1;
+	}
+	return 0;
+}
+
+int session_tls(void)
+{
+	if (session_tls_setup() < 0) return -1;
+	if (stream_starttls_server(&S.io, S.tlsctx)) {
+		log_event("tls-error", "ip", S.ip, "error", stream_error(&S.io), (char *)0);
+		return -1;
+	}
+	return 0;
+}
+
+_Noreturn void session_end(const char *reason, int code)
+{
+	char n1[24], n2[24], n3[24], n4[24];
+
+	if (S.state != ST_NOAUTH) {
+		snprintf(n1, sizeof n1, "%lu", S.fetched);
+		snprintf(n2, sizeof n2, "%lu", S.stored);
+		snprintf(n3, sizeof n3, "%lu", S.expunged);
+		snprintf(n4, sizeof n4, "%lu", S.appended);
+		log_event("logout", "user", S.user, "ip", S.ip, "reason", reason, "fetched", n1, "stored", n2,
+			  "expunged", n3, "appended", n4, (char *)0);
+	} else {
+		log_event("end", "ip", S.ip, "reason", reason, (char *)0);
+	}
+	if (!S.dead) stream_close(&S.io);
+	_exit(code);
+}

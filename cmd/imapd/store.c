@@ -1,0 +1,213 @@
+/*
+ * Changing messages: STORE (RFC 3501 6.4.6), EXPUNGE and UID EXPUNGE
+ * (RFC 4315), COPY with COPYUID (RFC 4315), MOVE (RFC 6851).
+ *
+ * STORE renames each file to its new ":2," flags; keywords new to the
+ * folder are added to its keywords file first (at most 26: beyond that,
+ * NO [LIMIT]).  COPY hard-links each file into the target's cur/ under a
+ * new unique name (a copy when links are refused), MOVE renames it there;
+ * both give the new messages their UIDs in one pass under the target's
+ * UID list lock, so COPYUID can name them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include "imapd.h"
+#include "log.h"
+
+void do_store(void)
+{
+	struct imapseq seq = {0};
+	const struct imap_arg *set = S.args, *item = set ? set->next : 0, *fl = item ? item->next : 0;
+	const char *kw[STORE_KEYWORDS_MAX];
+	unsigned nkw, j;
+	uint32_t sys, kwbits = 0;
+	int mode, silent, gone = 0;
+	unsigned long i;
+	const char *it;
+
+	if (S.nargs != 3 || set->type != IMAP_ATOM || item->type != IMAP_ATOM) { reply(R_BAD_ARGS); return; }
+	it = item->s;
+	mode = *it == '+' ? 1 : *it == '-' ? -1 : 0;
+	if (mode) it++;
+	if (!strncasecmp(it, "FLAGS", 5) && (!it[5] || !strcasecmp(it + 5, ".SILENT"))) silent = it[5] != 0;
+	else { reply(R_BAD_ARGS); return; }
+	if (parse_flags(fl, &sys, kw, &nkw, &(int){1}) < 0) { reply(R_BAD_SYNTAX, "invalid flag"); return; }
+	if (view_set(set->s, &seq, S.uid) < 0) { imapseq_free(&seq); return; }
+	if (S.readonly) { reply(R_NO_READONLY); imapseq_free(&seq); return; }
+	for (j = 0; j < nkw; j++) {
+		int k = store_keyword(&S.st, kw[j], mode >= 0);
+		if (k < 0 && mode >= 0) {
+			if (errno == ENOSPC) { reply(R_NO_KEYWORDS); imapseq_free(&seq); return; }
+			reply(R_BAD_SYNTAX, "invalid keyword");
+			imapseq_free(&seq);
+			return;
+		}
+		if (k >= 0) kwbits |= STORE_KW(k);
+	}
+	for (i = 0; i < S.nv; i++) {
+		long k;
+		uint32_t nf;
+		if (!view_in(&seq, i, S.uid)) continue;
+		if ((k = view_store(i)) < 0) { gone = 1; continue; }
+		nf = S.st.m[k].flags;
+		if (mode > 0) nf |= sys | kwbits;
+		else if (mode < 0) nf &= ~(sys | kwbits);
+		else nf = sys | kwbits;
+		if (nf != S.st.m[k].flags) {
+			int r = store_setflags(&S.st, (unsigned long)k, nf);
+			if (r < 0) { log_error("store", S.mailbox); continue; }
+			if (r > 0) { gone = 1; continue; }
+			S.stored++;
+		}
+		S.v[i].flags = nf;
+		S.v[i].dirty = 0;
+		if (!silent || S.st.m[k].flags != nf) {
+			outf("* %lu FETCH (FLAGS ", i + 1);
+			out_flags(nf, S.v[i].recent);
+			if (S.uid) outf(" UID %lu", (unsigned long)S.v[i].uid);
+			out(")\r\n");
+		}
+	}
+	imapseq_free(&seq);
+	reply(gone ? R_NO_EXPUNGED : R_OK_STORE);
+}
+
+static void expunge(const struct imapseq *seq)
+{
+	unsigned long i;
+
+	if (S.readonly) { reply(R_NO_READONLY); return; }
+	for (i = S.nv; i-- > 0;) {
+		long k = view_store(i);
+		if (k < 0 || !(S.st.m[k].flags & STORE_DELETED)) continue;
+		if (seq && !view_in(seq, i, 1)) continue;
+		if (store_remove(&S.st, (unsigned long)k) < 0) { log_error("expunge", S.mailbox); continue; }
+		S.expunged++;
+		view_expunged(i + 1);
+	}
+	reply(R_OK_EXPUNGE);
+}
+
+void do_expunge(void)
+{
+	struct imapseq seq = {0};
+
+	if (!S.uid) {
+		if (S.nargs) { reply(R_BAD_ARGS); return; }
+		expunge(0);
+		return;
+	}
+	if (S.nargs != 1 || S.args->type != IMAP_ATOM) { reply(R_BAD_ARGS); return; }
+	if (view_set(S.args->s, &seq, 1) < 0) { imapseq_free(&seq); return; }
+	expunge(&seq);
+	imapseq_free(&seq);
+}
+
+/* Appends uid to a compact UID set text ("1:3,7"). */
+static int set_add(stralloc *sa, uint32_t *last, uint32_t *runstart, uint32_t uid, int flush)
+{
+	char num[32];
+	if (!flush && *last && uid == *last + 1) { *last = uid; return 0; }
+	if (*last) {
+		if (*runstart != *last) snprintf(num, sizeof num, "%s%lu:%lu", sa->len ? "," : "", (unsigned long)*runstart,
+						 (unsigned long)*last);
+		else snprintf(num, sizeof num, "%s%lu", sa->len ? "," : "", (unsigned long)*last);
+		if (!stralloc_cats(sa, num)) return -1;
+	}
+	*runstart = *last = uid;
+	return 0;
+}
+
+static void copy_or_move(int move)
+{
+	struct imapseq seq = {0};
+	struct store_adder a;
+	char name[IMAP_MAILBOX_MAX + 1], dir[IMAP_MAILBOX_MAX + 8], path[2048];
+	stralloc src = {0}, dst = {0};
+	uint32_t sl = 0, ss = 0, dl = 0, ds = 0;
+	unsigned long i, done = 0, *moved = 0, nmoved = 0;
+	uint32_t validity;
+	int failed = 0, gone = 0;
+
+	if (S.nargs != 2 || S.args->type != IMAP_ATOM || !imap_arg_string(S.args->next)) { reply(R_BAD_ARGS); return; }
+	if (view_set(S.args->s, &seq, S.uid) < 0) { imapseq_free(&seq); return; }
+	if (move && S.readonly) { reply(R_NO_READONLY); imapseq_free(&seq); return; }
+	mailbox_canon(S.args->next->s, name, sizeof name);
+	if (mailbox_dir(name, dir, sizeof dir) < 0 || !mailbox_exists(dir)) {
+		reply(R_NO_TRYCREATE);
+		imapseq_free(&seq);
+		return;
+	}
+	if (move && !(moved = calloc(S.nv + 1, sizeof *moved))) { reply(R_NO_LIMIT, "out of memory"); imapseq_free(&seq); return; }
+	if (store_add_begin(&a, dir) < 0) {
+		log_error("copy", name);
+		reply(R_NO_CANNOT, move ? "MOVE" : "COPY", strerror(errno));
+		imapseq_free(&seq);
+		free(moved);
+		return;
+	}
+	for (i = 0; i < S.nv; i++) {
+		long k;
+		uint32_t uid;
+		const char *kw[STORE_KEYWORDS_MAX];
+		unsigned nkw = 0, j;
+		if (!view_in(&seq, i, S.uid)) continue;
+		if ((k = view_store(i)) < 0) { gone = 1; continue; }
+		for (j = 0; j < S.st.kw.n; j++)
+			if (S.st.m[k].flags & STORE_KW(j)) kw[nkw++] = S.st.kw.name[j];
+		if (store_path(&S.st, (unsigned long)k, path, sizeof path) < 0 ||
+		    store_add(&a, path, move ? STORE_ADD_RENAME : STORE_ADD_LINK, S.st.m[k].flags & STORE_SYSTEM, kw, nkw,
+			      0, &uid) < 0) {
+			/* renamed by someone else meanwhile: look again, once */
+			int fd = store_open_msg(&S.st, (unsigned long)k);
+			if (fd >= 0) close(fd);
+			if (fd < 0 || store_path(&S.st, (unsigned long)k, path, sizeof path) < 0 ||
+			    store_add(&a, path, move ? STORE_ADD_RENAME : STORE_ADD_LINK, S.st.m[k].flags & STORE_SYSTEM, kw,
+				      nkw, 0, &uid) < 0) {
+				if (fd < 0 && errno == ENOENT) { gone = 1; continue; }
+				log_error(move ? "move" : "copy", name);
+				failed = 1;
+				break;
+			}
+		}
+		done++;
+		if (set_add(&src, &sl, &ss, S.v[i].uid, 0) < 0 || set_add(&dst, &dl, &ds, uid, 0) < 0) failed = 1;
+		if (move) moved[nmoved++] = i + 1;
+	}
+	set_add(&src, &sl, &ss, 0, 1);
+	set_add(&dst, &dl, &ds, 0, 1);
+	validity = a.ul.validity;
+	if (store_add_end(&a) < 0) { log_error("copy", name); failed = 1; }
+	if (failed && !move) {
+		reply(R_NO_CANNOT, "COPY", strerror(errno));
+	} else if (!done) {
+		reply(gone ? R_NO_EXPUNGED : move ? R_OK_MOVE : R_OK_COPY, "", "COPY");
+	} else {
+		char code[64];
+		snprintf(code, sizeof code, "[COPYUID %lu ", (unsigned long)validity);
+		if (!stralloc_0(&src) || !stralloc_0(&dst)) { reply(R_NO_LIMIT, "out of memory"); }
+		else if (move) {
+			/* RFC 6851 4.3: COPYUID in an untagged OK, then the expunges */
+			outf("* OK %s%s %s] moved\r\n", code, src.s, dst.s);
+			for (i = nmoved; i-- > 0;) view_expunged(moved[i]);
+			S.expunged += nmoved;
+			if (failed) reply(R_NO_CANNOT, "MOVE", strerror(errno));
+			else reply(R_OK_MOVE);
+		} else {
+			char txt[8192];
+			snprintf(txt, sizeof txt, "%s%s %s] ", code, src.s, dst.s);
+			reply(R_OK_COPY, txt, "COPY");
+		}
+	}
+	imapseq_free(&seq);
+	stralloc_free(&src);
+	stralloc_free(&dst);
+	free(moved);
+}
+
+void do_copy(void) { copy_or_move(0); }
+void do_move(void) { copy_or_move(1); }

@@ -1,0 +1,654 @@
+/* imapstore: a Maildir++ folder with UIDs, flags and keywords; see imapstore.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "durable.h"
+#include "imapstore.h"
+#include "uniq.h"
+
+#define SCAN_TRIES 5
+
+static const char sysletters[] = "DFRST";
+static const uint32_t sysbits[] = {STORE_DRAFT, STORE_FLAGGED, STORE_ANSWERED, STORE_SEEN, STORE_DELETED};
+
+static int path2(char *buf, size_t cap, const char *a, const char *b)
+{
+	if ((size_t)snprintf(buf, cap, "%s/%s", a, b) >= cap) { errno = ENAMETOOLONG; return -1; }
+	return 0;
+}
+
+static int same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+static void mtime_of(const char *dir, const char *name, struct timespec *t)
+{
+	char p[2048];
+	struct stat st;
+	t->tv_sec = -1;
+	t->tv_nsec = 0;
+	if (path2(p, sizeof p, dir, name) == 0 && stat(p, &st) == 0) *t = st.st_mtim;
+}
+
+int store_open(struct store *s, const char *dir)
+{
+	memset(s, 0, sizeof *s);
+	if (strlen(dir) >= sizeof s->dir) { errno = ENAMETOOLONG; return -1; }
+	strcpy(s->dir, dir);
+	return 0;
+}
+
+/* ---- keywords ---- */
+
+int store_kw_read(struct store_kw *kw, const char *dir)
+{
+	char p[2048], line[STORE_KEYWORD_LEN + 16];
+	FILE *f;
+
+	kw->n = 0;
+	if (path2(p, sizeof p, dir, STORE_KEYWORDS_FILE) < 0) return -1;
+	f = fopen(p, "re");
+	if (!f) return errno == ENOENT ? 0 : -1;
+	while (fgets(line, sizeof line, f)) {
+		char *sp = strchr(line, ' '), *nl = strchr(line, '\n');
+		unsigned long i;
+		if (!sp || !nl) continue;
+		*nl = 0;
+		i = strtoul(line, 0, 10);
+		if (i != kw->n || i >= STORE_KEYWORDS_MAX || strlen(sp + 1) > STORE_KEYWORD_LEN || !sp[1]) continue;
+		strcpy(kw->name[kw->n++], sp + 1);
+	}
+	fclose(f);
+	return 0;
+}
+
+static int kw_write(const struct store_kw *kw, const char *dir)
+{
+	char p[2048];
+	stralloc out = {0};
+	unsigned i;
+	int r;
+
+	if (path2(p, sizeof p, dir, STORE_KEYWORDS_FILE) < 0) return -1;
+	for (i = 0; i < kw->n; i++) {
+		char num[16];
+		snprintf(num, sizeof num, "%u ", i);
+		if (!stralloc_cats(&out, num) || !stralloc_cats(&out, kw->name[i]) || !stralloc_cats(&out, "\n")) {
+			stralloc_free(&out);
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	r = durable_write(p, out.s ? out.s : "", out.len, 0600);
+	stralloc_free(&out);
+	return r;
+}
+
+static int kw_find(const struct store_kw *kw, const char *name)
+{
+	unsigned i;
+	for (i = 0; i < kw->n; i++)
+		if (!strcasecmp(kw->name[i], name)) return (int)i;
+	return -1;
+}
+
+/* Finds or adds name in kw (the lock is held); *dirty is set on an add. */
+static int kw_get(struct store_kw *kw, const char *name, int *dirty)
+{
+	int i = kw_find(kw, name);
+	if (i >= 0) return i;
+	if (kw->n >= STORE_KEYWORDS_MAX) { errno = ENOSPC; return -1; }
+	if (!*name || strlen(name) > STORE_KEYWORD_LEN || strchr(name, '\n')) { errno = EINVAL; return -1; }
+	strcpy(kw->name[kw->n], name);
+	*dirty = 1;
+	return (int)kw->n++;
+}
+
+int store_keyword(struct store *s, const char *name, int create)
+{
+	int i = kw_find(&s->kw, name), fd, dirty = 0;
+
+	if (i >= 0 || !create) return i;
+	fd = uidlist_lock(s->dir);
+	if (fd < 0) return -1;
+	if (store_kw_read(&s->kw, s->dir) < 0) { close(fd); return -1; }
+	i = kw_get(&s->kw, name, &dirty);
+	if (i >= 0 && dirty && kw_write(&s->kw, s->dir) < 0) i = -1;
+	{ int e = errno; close(fd); errno = e; }
+	return i;
+}
+
+/* ---- names and flags ---- */
+
+static size_t base_len(const char *name)
+{
+	const char *c = strchr(name, ':');
+	return c ? (size_t)(c - name) : strlen(name);
+}
+
+static uint32_t parse_info(const char *name)
+{
+	const char *c = strchr(name, ':');
+	uint32_t f = 0;
+	unsigned i;
+
+	if (!c || strncmp(c, ":2,", 3)) return 0;
+	for (c += 3; *c; c++) {
+		if (*c >= 'a' && *c <= 'z') f |= STORE_KW(*c - 'a');
+		for (i = 0; i < 5; i++)
+			if (*c == sysletters[i]) f |= sysbits[i];
+	}
+	return f;
+}
+
+void store_info(uint32_t flags, const char *keep, char *out)
+{
+	int c;
+	size_t o = 0;
+
+	/* ASCII order: capitals (ours and any others found), then keywords */
+	for (c = 'A'; c <= 'Z'; c++) {
+		const char *l = strchr(sysletters, c);
+		int on = l ? !!(flags & sysbits[l - sysletters]) : (keep && strchr(keep, c) != 0);
+		if (on) out[o++] = (char)c;
+	}
+	for (c = 0; c < STORE_KEYWORDS_MAX; c++)
+		if (flags & STORE_KW(c)) out[o++] = (char)('a' + c);
+	out[o] = 0;
+}
+
+/* ---- listing ---- */
+
+struct entry {
+	uint32_t name;      /* offset in the scan's names: "cur/NAME" */
+	uint16_t base;
+	uint8_t innew;
+	uint32_t uid;
+};
+
+struct scan {
+	struct entry *e;
+	unsigned long n, cap;
+	stralloc names;
+};
+
+static int scan_dir(struct scan *sc, const char *dir, const char *sub)
+{
+	char p[2048];
+	DIR *d;
+	struct dirent *de;
+
+	if (path2(p, sizeof p, dir, sub) < 0) return -1;
+	d = opendir(p);
+	if (!d) return -1;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len > UIDLIST_NAME_MAX + 40) continue;
+		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN && de->d_type != DT_LNK) continue;
+		if (sc->n == sc->cap) {
+			unsigned long cap = sc->cap ? sc->cap * 2 : 256;
+			struct entry *e = realloc(sc->e, cap * sizeof *e);
+			if (!e) { closedir(d); return -1; }
+			sc->e = e;
+			sc->cap = cap;
+		}
+		sc->e[sc->n].name = (uint32_t)sc->names.len;
+		sc->e[sc->n].base = (uint16_t)base_len(de->d_name);
+		sc->e[sc->n].innew = sub[0] == 'n';
+		sc->e[sc->n].uid = 0;
+		if (!sc->e[sc->n].base || sc->e[sc->n].base > UIDLIST_NAME_MAX) continue;
+		if (!stralloc_cats(&sc->names, sub) || !stralloc_cats(&sc->names, "/") ||
+		    !stralloc_cats(&sc->names, de->d_name) || !stralloc_0(&sc->names)) {
+			closedir(d);
+			errno = ENOMEM;
+			return -1;
+		}
+		sc->n++;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Lists new/ then cur/, again if cur/ changed meanwhile. */
+static int scan(struct scan *sc, const char *dir, struct timespec *tnew, struct timespec *tcur)
+{
+	int i;
+	for (i = 0; i < SCAN_TRIES; i++) {
+		struct timespec a, b;
+		sc->n = 0;
+		sc->names.len = 0;
+		mtime_of(dir, "cur", &a);
+		mtime_of(dir, "new", tnew);
+		if (scan_dir(sc, dir, "new") < 0 || scan_dir(sc, dir, "cur") < 0) return -1;
+		mtime_of(dir, "cur", &b);
+		*tcur = b;
+		/* a change within the same clock tick is caught by the next sync */
+		if (same_time(&a, &b)) return 0;
+	}
+	return 0;
+}
+
+static const char *ename(const struct scan *sc, const struct entry *e)
+{
+	return sc->names.s + e->name + 4;   /* past "cur/" or "new/" */
+}
+
+static const struct scan *cmp_scan;
+static int cmp_delivery(const void *x, const void *y)
+{
+	const struct entry *a = x, *b = y;
+	const char *na = ename(cmp_scan, a), *nb = ename(cmp_scan, b);
+	unsigned long ta = strtoul(na, 0, 10), tb = strtoul(nb, 0, 10);
+	if (ta != tb) return ta < tb ? -1 : 1;
+	return strcmp(na, nb);
+}
+
+static int cmp_uid(const void *x, const void *y)
+{
+	const struct store_msg *a = x, *b = y;
+	return a->uid < b->uid ? -1 : a->uid > b->uid;
+}
+
+static int keep_present(void *arg, const struct uidlist_rec *r)
+{
+	return store_find(arg, r->uid) >= 0;
+}
+
+/* Assigns UIDs and moves new/ to cur/, under the lock.  Marks moved
+ * entries recent (innew = 2). */
+static int assign(struct store *s, struct scan *sc, struct timespec *tnew, struct timespec *tcur)
+{
+	unsigned long i;
+	int fd = uidlist_lock(s->dir), moved = 0;
+
+	if (fd < 0) return -1;
+	if (uidlist_read(&s->ul, s->dir) < 0 || scan(sc, s->dir, tnew, tcur) < 0) goto fail;
+	if (!s->ul.validity) {
+		s->ul.validity = uidlist_new_validity(0);
+		s->ul.next = 1;
+	}
+	cmp_scan = sc;
+	qsort(sc->e, sc->n, sizeof *sc->e, cmp_delivery);
+	for (i = 0; i < sc->n; i++) {
+		struct entry *e = &sc->e[i];
+		const char *n = ename(sc, e);
+		e->uid = uidlist_find(&s->ul, n, e->base);
+		if (!e->uid && !(e->uid = uidlist_add(&s->ul, n, e->base))) goto fail;
+		if (e->innew) {
+			char from[2048], to[2048], rel[600];
+			snprintf(rel, sizeof rel, "new/%s", n);
+			if (path2(from, sizeof from, s->dir, rel) < 0) goto fail;
+			snprintf(rel, sizeof rel, "cur/%.*s:2,%s", (int)e->base, n,
+				 strchr(n, ':') && !strncmp(strchr(n, ':'), ":2,", 3) ? strchr(n, ':') + 3 : "");
+			if (path2(to, sizeof to, s->dir, rel) < 0) goto fail;
+			if (rename(from, to) == 0) {
+				size_t off = sc->names.len;
+				if (!stralloc_cats(&sc->names, rel) || !stralloc_0(&sc->names)) goto fail;
+				e->name = (uint32_t)off;
+				e->innew = 2;
+				moved = 1;
+			}
+		}
+	}
+	/* the list is written with the present messages only; built first */
+	s->n = 0;
+	for (i = 0; i < sc->n; i++) {
+		/* build s->m now so keep_present can see it */
+		struct store_msg *m;
+		if (s->n == s->cap) {
+			unsigned long cap = s->cap ? s->cap * 2 : 256;
+			struct store_msg *nm = realloc(s->m, cap * sizeof *nm);
+			if (!nm) goto fail;
+			s->m = nm;
+			s->cap = cap;
+		}
+		m = &s->m[s->n++];
+		m->uid = sc->e[i].uid;
+		m->recent = sc->e[i].innew == 2;
+	}
+	qsort(s->m, s->n, sizeof *s->m, cmp_uid);
+	if (uidlist_write(&s->ul, s->dir, keep_present, s) < 0) goto fail;
+	if (moved) {
+		char p[2048];
+		if (path2(p, sizeof p, s->dir, "cur") == 0) durable_sync_dir(p);
+		if (path2(p, sizeof p, s->dir, "new") == 0) durable_sync_dir(p);
+		mtime_of(s->dir, "cur", tcur);
+		mtime_of(s->dir, "new", tnew);
+	}
+	close(fd);
+	return 0;
+fail:
+	{ int e = errno; close(fd); errno = e; }
+	return -1;
+}
+
+int store_sync(struct store *s, int force)
+{
+	struct scan sc = {0};
+	struct timespec tnew, tcur, tlist, tkw;
+	unsigned long i, unknown = 0;
+	int r = -1;
+
+	mtime_of(s->dir, "new", &tnew);
+	mtime_of(s->dir, "cur", &tcur);
+	mtime_of(s->dir, UIDLIST_FILE, &tlist);
+	mtime_of(s->dir, STORE_KEYWORDS_FILE, &tkw);
+	if (tcur.tv_sec < 0) { errno = ENOENT; return -1; }
+	if (!force && s->synced && same_time(&tnew, &s->t_new) && same_time(&tcur, &s->t_cur) &&
+	    same_time(&tlist, &s->t_list) && same_time(&tkw, &s->t_kw))
+		return 0;
+	if (store_kw_read(&s->kw, s->dir) < 0) return -1;
+	if (uidlist_read(&s->ul, s->dir) < 0 || scan(&sc, s->dir, &tnew, &tcur) < 0) goto out;
+	for (i = 0; i < sc.n; i++) {
+		sc.e[i].uid = uidlist_find(&s->ul, ename(&sc, &sc.e[i]), sc.e[i].base);
+		if (!sc.e[i].uid || sc.e[i].innew) unknown++;
+	}
+	if (unknown || !s->ul.validity) {
+		if (assign(s, &sc, &tnew, &tcur) < 0) goto out;
+	}
+	/* rebuild the message list from the scan */
+	{
+		s->names.len = 0;
+		s->n = 0;
+		for (i = 0; i < sc.n; i++) {
+			struct entry *e = &sc.e[i];
+			struct store_msg *m;
+			const char *n = ename(&sc, e);
+			if (!e->uid) continue;
+			if (s->n == s->cap) {
+				unsigned long cap = s->cap ? s->cap * 2 : 256;
+				struct store_msg *nm = realloc(s->m, cap * sizeof *nm);
+				if (!nm) goto out;
+				s->m = nm;
+				s->cap = cap;
+			}
+			m = &s->m[s->n++];
+			m->uid = e->uid;
+			m->flags = parse_info(n);
+			m->base = e->base;
+			m->recent = e->innew == 2;
+			m->name = (uint32_t)s->names.len;
+			if (!stralloc_cats(&s->names, sc.names.s + e->name) || !stralloc_0(&s->names)) goto out;
+		}
+		qsort(s->m, s->n, sizeof *s->m, cmp_uid);
+		/* two names with one UID (a copy made by another tool): keep the first */
+		for (i = 1; i < s->n; i++)
+			if (s->m[i].uid == s->m[i - 1].uid) {
+				memmove(&s->m[i], &s->m[i + 1], (s->n - i - 1) * sizeof *s->m);
+				s->n--;
+				i--;
+			}
+	}
+	mtime_of(s->dir, UIDLIST_FILE, &tlist);
+	mtime_of(s->dir, STORE_KEYWORDS_FILE, &tkw);
+	s->t_new = tnew;
+	s->t_cur = tcur;
+	s->t_list = tlist;
+	s->t_kw = tkw;
+	s->synced = 1;
+	r = 1;
+out:
+	free(sc.e);
+	stralloc_free(&sc.names);
+	return r;
+}
+
+long store_find(const struct store *s, uint32_t uid)
+{
+	unsigned long lo = 0, hi = s->n;
+	while (lo < hi) {
+		unsigned long mid = lo + (hi - lo) / 2;
+		if (uid < s->m[mid].uid) hi = mid;
+		else if (uid > s->m[mid].uid) lo = mid + 1;
+		else return (long)mid;
+	}
+	return -1;
+}
+
+int store_path(const struct store *s, unsigned long i, char *buf, size_t cap)
+{
+	return path2(buf, cap, s->dir, s->names.s + s->m[i].name);
+}
+
+/* Looks for message i under another name (renamed by someone else). */
+static int relocate(struct store *s, unsigned long i)
+{
+	static const char *const subs[] = {"cur", "new"};
+	const char *old = s->names.s + s->m[i].name + 4;
+	char base[UIDLIST_NAME_MAX + 1], p[2048];
+	size_t bl = s->m[i].base;
+	unsigned k;
+
+	memcpy(base, old, bl);
+	base[bl] = 0;
+	for (k = 0; k < 2; k++) {
+		DIR *d;
+		struct dirent *de;
+		if (path2(p, sizeof p, s->dir, subs[k]) < 0) return -1;
+		if (!(d = opendir(p))) continue;
+		while ((de = readdir(d))) {
+			if (strncmp(de->d_name, base, bl) || (de->d_name[bl] && de->d_name[bl] != ':')) continue;
+			{
+				size_t off = s->names.len;
+				if (!stralloc_cats(&s->names, subs[k]) || !stralloc_cats(&s->names, "/") ||
+				    !stralloc_cats(&s->names, de->d_name) || !stralloc_0(&s->names)) {
+					closedir(d);
+					errno = ENOMEM;
+					return -1;
+				}
+				s->m[i].name = (uint32_t)off;
+				s->m[i].flags = parse_info(de->d_name);
+			}
+			closedir(d);
+			return 0;
+		}
+		closedir(d);
+	}
+	errno = ENOENT;
+	return -1;
+}
+
+int store_open_msg(struct store *s, unsigned long i)
+{
+	char p[2048];
+	int fd;
+
+	if (store_path(s, i, p, sizeof p) < 0) return -1;
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT) return fd;
+	if (relocate(s, i) < 0) return -1;
+	if (store_path(s, i, p, sizeof p) < 0) return -1;
+	return open(p, O_RDONLY | O_CLOEXEC);
+}
+
+int store_setflags(struct store *s, unsigned long i, uint32_t flags)
+{
+	char from[2048], to[2048], info[64], rel[600];
+	int tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		const char *name = s->names.s + s->m[i].name + 4;
+		const char *c = strchr(name, ':');
+		const char *keep = c && !strncmp(c, ":2,", 3) ? c + 3 : "";
+		size_t off;
+
+		store_info(flags, keep, info);
+		snprintf(rel, sizeof rel, "cur/%.*s:2,%s", (int)s->m[i].base, name, info);
+		if (store_path(s, i, from, sizeof from) < 0 || path2(to, sizeof to, s->dir, rel) < 0) return -1;
+		if (!strcmp(from, to)) { s->m[i].flags = flags; return 0; }
+		if (rename(from, to) == 0) {
+			off = s->names.len;
+			if (!stralloc_cats(&s->names, rel) || !stralloc_0(&s->names)) { errno = ENOMEM; return -1; }
+			s->m[i].name = (uint32_t)off;
+			s->m[i].flags = flags;
+			return 0;
+		}
+		if (errno != ENOENT) return -1;
+		if (relocate(s, i) < 0) return errno == ENOENT ? 1 : -1;
+	}
+	return 1;
+}
+
+int store_remove(struct store *s, unsigned long i)
+{
+	char p[2048];
+	int tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		if (store_path(s, i, p, sizeof p) < 0) return -1;
+		if (unlink(p) == 0) return 0;
+		if (errno != ENOENT) return -1;
+		if (relocate(s, i) < 0) return errno == ENOENT ? 0 : -1;
+	}
+	return 0;
+}
+
+/* ---- adding messages ---- */
+
+int store_add_begin(struct store_adder *a, const char *dir)
+{
+	memset(a, 0, sizeof *a);
+	a->lockfd = -1;
+	if (strlen(dir) >= sizeof a->dir) { errno = ENAMETOOLONG; return -1; }
+	strcpy(a->dir, dir);
+	a->lockfd = uidlist_lock(dir);
+	if (a->lockfd < 0) return -1;
+	if (uidlist_read(&a->ul, dir) < 0 || store_kw_read(&a->kw, dir) < 0) {
+		int e = errno;
+		close(a->lockfd);
+		a->lockfd = -1;
+		errno = e;
+		return -1;
+	}
+	if (!a->ul.validity) {
+		a->ul.validity = uidlist_new_validity(0);
+		a->ul.next = 1;
+	}
+	return 0;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC), out;
+	ssize_t n;
+
+	if (in < 0) return -1;
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) { close(in); return -1; }
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		if (durable_writeall(out, buf, (size_t)n) < 0) break;
+	if (n != 0 || fsync(out) < 0) {
+		int e = errno;
+		close(in);
+		close(out);
+		unlink(to);
+		errno = e;
+		return -1;
+	}
+	close(in);
+	return close(out);
+}
+
+int store_add(struct store_adder *a, const char *src, int how, uint32_t sysflags, const char *const *kw, unsigned nkw,
+	      time_t mtime, uint32_t *uid)
+{
+	stralloc u = {0};
+	char info[64], rel[600], to[2048];
+	uint32_t flags = sysflags & STORE_SYSTEM;
+	unsigned i;
+	size_t base;
+
+	for (i = 0; i < nkw; i++) {
+		int k = kw_get(&a->kw, kw[i], &a->kwdirty);
+		if (k >= 0) flags |= STORE_KW(k);
+	}
+	store_info(flags, "", info);
+	if (!uniq_name(&u) || !stralloc_0(&u)) { stralloc_free(&u); errno = ENOMEM; return -1; }
+	base = strlen(u.s);
+	snprintf(rel, sizeof rel, "cur/%s:2,%s", u.s, info);
+	if (path2(to, sizeof to, a->dir, rel) < 0) { stralloc_free(&u); return -1; }
+	if (how == STORE_ADD_RENAME) {
+		if (rename(src, to) < 0) { stralloc_free(&u); return -1; }
+	} else if (link(src, to) < 0) {
+		if (copy_file(src, to) < 0) { stralloc_free(&u); return -1; }
+	}
+	if (mtime) {
+		struct timespec ts[2];
+		ts[0].tv_sec = ts[1].tv_sec = mtime;
+		ts[0].tv_nsec = ts[1].tv_nsec = 0;
+		/* a hard link shares its times with the source: only for new files */
+		if (how == STORE_ADD_RENAME) utimensat(AT_FDCWD, to, ts, 0);
+	}
+	*uid = uidlist_add(&a->ul, u.s, base);
+	stralloc_free(&u);
+	if (!*uid) return -1;
+	a->added++;
+	return 0;
+}
+
+int store_add_end(struct store_adder *a)
+{
+	int r = 0;
+	char p[2048];
+
+	if (a->lockfd < 0) { uidlist_free(&a->ul); return -1; }
+	if (a->kwdirty && kw_write(&a->kw, a->dir) < 0) r = -1;
+	if (a->added) {
+		if (path2(p, sizeof p, a->dir, "cur") == 0 && durable_sync_dir(p) < 0) r = -1;
+		if (uidlist_write(&a->ul, a->dir, 0, 0) < 0) r = -1;
+	}
+	{ int e = errno; close(a->lockfd); errno = e; }
+	a->lockfd = -1;
+	uidlist_free(&a->ul);
+	return r;
+}
+
+int store_write_tmp(const char *dir, const char *data, size_t len, stralloc *path)
+{
+	stralloc u = {0};
+	char *buf;
+	size_t i, o = 0;
+	int fd, r;
+
+	if (!stralloc_copys(path, dir) || !stralloc_cats(path, "/tmp/") || !uniq_name(&u) ||
+	    !stralloc_cat(path, &u) || !stralloc_0(path)) {
+		stralloc_free(&u);
+		errno = ENOMEM;
+		return -1;
+	}
+	stralloc_free(&u);
+	buf = malloc(len + 1);
+	if (!buf) return -1;
+	for (i = 0; i < len; i++) {
+		if (data[i] == '\r' && i + 1 < len && data[i + 1] == '\n') continue;
+		buf[o++] = data[i];
+	}
+	fd = open(path->s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) { free(buf); return -1; }
+	r = durable_writeall(fd, buf, o);
+	free(buf);
+	if (r < 0 || fsync(fd) < 0) {
+		int e = errno;
+		close(fd);
+		unlink(path->s);
+		errno = e;
+		return -1;
+	}
+	return close(fd);
+}
+
+void store_free(struct store *s)
+{
+	uidlist_free(&s->ul);
+	free(s->m);
+	stralloc_free(&s->names);
+	memset(s, 0, sizeof *s);
+}

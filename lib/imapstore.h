@@ -1,0 +1,140 @@
+#ifndef IMAPSTORE_H
+#define IMAPSTORE_H
+/*
+ * One Maildir++ folder as posthorn-imapd sees it: every message of new/ and
+ * cur/ with its UID (from the folder's UID list, uidlist.h), its flags and
+ * its keywords, kept in step with the disk by store_sync.
+ *
+ * Flags live in the file name, as every Maildir tool keeps them
+ * (":2,<letters>" in ASCII order): D \Draft, F \Flagged, R \Answered,
+ * S \Seen, T \Deleted; other capitals (P "passed") are kept as found.
+ * Keywords are the small letters a..z, each naming the keyword on the line
+ * with its index (0 = a) in the folder's "posthorn-keywords" file:
+ *
+ *     0 $Forwarded
+ *     1 Work
+ *
+ * (the scheme of Dovecot's dovecot-keywords).  That file only grows, under
+ * the UID list lock, and is replaced atomically; at most 26 keywords.
+ *
+ * Sync: new/ and cur/ are listed; names the UID list knows get their UID;
+ * if any name is unknown, or a message waits in new/, the UID list lock is
+ * taken, the list re-read and the folder listed again, each unknown name
+ * gets the next UID (in delivery order), messages in new/ move to cur/
+ * (these are this session's \Recent ones), and the list is written.  A
+ * listing during which cur/ changed is made again, so a rename by another
+ * program never makes a message look gone.  Deliveries take no lock.
+ *
+ * Flag changes rename the file without the lock (a rename is atomic; a
+ * message renamed by someone else meanwhile is looked up again by its
+ * unique name).  New messages (APPEND, COPY, MOVE) enter cur/ directly
+ * under the lock: store_add_*.
+ *
+ * Paths are relative to the folder dir given to store_open (the server
+ * runs inside the Maildir, so "." is INBOX and ".Sent" is Sent).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <stralloc.h>
+#include "uidlist.h"
+
+#define STORE_KEYWORDS_FILE "posthorn-keywords"
+#define STORE_KEYWORDS_MAX 26
+#define STORE_KEYWORD_LEN 64
+
+enum {
+	STORE_SEEN = 1, STORE_ANSWERED = 2, STORE_FLAGGED = 4, STORE_DELETED = 8, STORE_DRAFT = 16,
+	STORE_SYSTEM = 31
+};
+#define STORE_KW(i) (1u << (5 + (i)))     /* keyword i of the folder */
+
+struct store_kw {
+	char name[STORE_KEYWORDS_MAX][STORE_KEYWORD_LEN + 1];
+	unsigned n;
+};
+
+struct store_msg {
+	uint32_t uid;
+	uint32_t flags;            /* STORE_* | STORE_KW(i) */
+	uint32_t name;             /* offset in names of "cur/NAME" or "new/NAME" */
+	uint16_t base;             /* bytes of the unique part of NAME */
+	uint8_t recent;            /* moved from new/ by this process */
+};
+
+struct store {
+	char dir[1024];
+	struct uidlist ul;
+	struct store_msg *m;       /* n messages, ascending UIDs; owned */
+	unsigned long n, cap;
+	stralloc names;
+	struct store_kw kw;
+	struct timespec t_new, t_cur, t_list, t_kw;   /* as of the last sync */
+	int synced;
+};
+
+/* Sets up s for the folder dir (no I/O). */
+int store_open(struct store *s, const char *dir);
+
+/* Brings s in step with the disk.  force 0: nothing is read when new/,
+ * cur/, the UID list and the keywords file are unchanged.  1 if the
+ * message list was rebuilt, 0 if unchanged, -1 with errno. */
+int store_sync(struct store *s, int force);
+
+/* The index of uid in s->m, or -1. */
+long store_find(const struct store *s, uint32_t uid);
+
+/* "DIR/cur/NAME" of message i into buf.  0, or -1 (too long). */
+int store_path(const struct store *s, unsigned long i, char *buf, size_t cap);
+
+/* Opens message i (O_RDONLY); if it was renamed meanwhile it is found again.
+ * fd, or -1 with errno ENOENT when it is gone. */
+int store_open_msg(struct store *s, unsigned long i);
+
+/* Sets the flags (STORE_* | STORE_KW bits) of message i by renaming it.
+ * 0, 1 when it is gone, -1 with errno. */
+int store_setflags(struct store *s, unsigned long i, uint32_t flags);
+
+/* Removes message i (EXPUNGE).  A message already gone is fine.  0 or -1. */
+int store_remove(struct store *s, unsigned long i);
+
+/* The keyword index of name (case-insensitive), or -1.  With create, a
+ * missing keyword is added to the file (under the lock); -1 with ENOSPC
+ * when the folder has 26. */
+int store_keyword(struct store *s, const char *name, int create);
+
+/* The info letters of flags (":2," not included) into out (cap >= 40). */
+void store_info(uint32_t flags, const char *keep, char *out);
+
+/* Reads the keywords file of dir into kw.  0 or -1. */
+int store_kw_read(struct store_kw *kw, const char *dir);
+
+/* Adding messages to a folder (APPEND, COPY, MOVE): begin takes the
+ * folder's lock and reads its UID list and keywords; each add makes
+ * DIR/cur/UNIQUE:2,FLAGS from src (by rename, or by hard link with a copy
+ * as fallback), gives it the next UID and sets its mtime (INTERNALDATE)
+ * when mtime is not 0; end writes the keywords and the UID list, fsyncs
+ * cur/ and releases the lock.  On error in add, call end anyway. */
+struct store_adder {
+	char dir[1024];
+	int lockfd;
+	struct uidlist ul;
+	struct store_kw kw;
+	int kwdirty, added;
+};
+enum { STORE_ADD_RENAME = 1, STORE_ADD_LINK = 2 };
+int store_add_begin(struct store_adder *a, const char *dir);
+/* kw: nkw keyword names for the message (mapped to this folder's letters,
+ * created when missing; those over 26 are dropped). */
+int store_add(struct store_adder *a, const char *src, int how, uint32_t sysflags, const char *const *kw, unsigned nkw,
+	      time_t mtime, uint32_t *uid);
+int store_add_end(struct store_adder *a);
+
+/* Writes data (len bytes) into a new file in dir/tmp, turning CRLF
+ * into LF, and fsyncs it; path gets its name.  0 or -1. */
+int store_write_tmp(const char *dir, const char *data, size_t len, stralloc *path);
+
+void store_free(struct store *s);
+#endif

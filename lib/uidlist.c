@@ -1,0 +1,254 @@
+/* uidlist: the per-folder UID list of posthorn-imapd; see uidlist.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "durable.h"
+#include "uidlist.h"
+
+#define UIDLIST_FILE_MAX (256UL << 20)
+
+static uint32_t hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+	while (len--) h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static const char *name_of(const struct uidlist *l, unsigned long i)
+{
+	return l->names.s + l->r[i].name;
+}
+
+static int index_put(struct uidlist *l, unsigned long i)
+{
+	const char *n = name_of(l, i);
+	unsigned long mask = l->idxcap - 1, h = hash(n, strlen(n)) & mask;
+	while (l->idx[h]) h = (h + 1) & mask;
+	l->idx[h] = (uint32_t)(i + 1);
+	return 0;
+}
+
+static int index_grow(struct uidlist *l, unsigned long want)
+{
+	unsigned long cap = 64, i;
+	uint32_t *idx;
+
+	while (cap < want * 2) cap *= 2;
+	if (cap <= l->idxcap) return 0;
+	idx = calloc(cap, sizeof *idx);
+	if (!idx) return -1;
+	free(l->idx);
+	l->idx = idx;
+	l->idxcap = cap;
+	for (i = 0; i < l->n; i++) index_put(l, i);
+	return 0;
+}
+
+uint32_t uidlist_find(const struct uidlist *l, const char *name, size_t len)
+{
+	unsigned long mask, h;
+
+	if (!l->idxcap) return 0;
+	mask = l->idxcap - 1;
+	h = hash(name, len) & mask;
+	while (l->idx[h]) {
+		unsigned long i = l->idx[h] - 1;
+		const char *n = name_of(l, i);
+		if (!strncmp(n, name, len) && !n[len]) return l->r[i].uid;
+		h = (h + 1) & mask;
+	}
+	return 0;
+}
+
+static int add_rec(struct uidlist *l, uint32_t uid, const char *name, size_t len)
+{
+	if (!len || len > UIDLIST_NAME_MAX || memchr(name, 0, len) || memchr(name, '/', len)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (l->n == l->cap) {
+		unsigned long cap = l->cap ? l->cap * 2 : 256;
+		struct uidlist_rec *r = realloc(l->r, cap * sizeof *r);
+		if (!r) return -1;
+		l->r = r;
+		l->cap = cap;
+	}
+	if (l->names.len > 0xffffff00UL) { errno = ENOMEM; return -1; }
+	l->r[l->n].uid = uid;
+	l->r[l->n].name = (uint32_t)l->names.len;
+	if (!stralloc_catb(&l->names, name, len) || !stralloc_0(&l->names)) { errno = ENOMEM; return -1; }
+	if (index_grow(l, l->n + 1) < 0) return -1;
+	index_put(l, l->n);
+	l->n++;
+	return 0;
+}
+
+static int num(const char **p, const char *end, uint32_t *out)
+{
+	unsigned long long v = 0;
+	const char *q = *p;
+	if (q >= end || *q < '0' || *q > '9') return -1;
+	while (q < end && *q >= '0' && *q <= '9') {
+		v = v * 10 + (unsigned)(*q++ - '0');
+		if (v > 0xffffffffULL) return -1;
+	}
+	*out = (uint32_t)v;
+	*p = q;
+	return 0;
+}
+
+int uidlist_parse(struct uidlist *l, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len, *nl;
+	uint32_t last = 0;
+
+	l->n = 0;
+	l->names.len = 0;
+	l->validity = 0;
+	l->next = 1;
+	if (l->idx) memset(l->idx, 0, l->idxcap * sizeof *l->idx);
+	if (!len) return 0;
+	nl = memchr(p, '\n', len);
+	if (!nl || end - p < 4 || memcmp(p, "1 V", 3)) goto bad;
+	p += 3;
+	if (num(&p, nl, &l->validity) < 0 || !l->validity) goto bad;
+	if (nl - p < 3 || memcmp(p, " N", 2)) goto bad;
+	p += 2;
+	if (num(&p, nl, &l->next) < 0 || !l->next) goto bad;
+	/* fields added later are skipped */
+	p = nl + 1;
+	while (p < end) {
+		uint32_t uid;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl) goto bad;
+		if (num(&p, nl, &uid) < 0 || !uid || uid <= last || uid >= l->next) goto bad;
+		if (p >= nl || *p != ' ') goto bad;
+		p++;
+		if (add_rec(l, uid, p, (size_t)(nl - p)) < 0) { if (errno == EINVAL) goto bad; return -1; }
+		last = uid;
+		p = nl + 1;
+	}
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+int uidlist_read(struct uidlist *l, const char *dir)
+{
+	char path[4096];
+	struct stat st;
+	char *buf;
+	int fd, r;
+	ssize_t got = 0;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, UIDLIST_FILE) >= sizeof path) { errno = ENAMETOOLONG; return -1; }
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT) return -1;
+		return uidlist_parse(l, "", 0);
+	}
+	if (fstat(fd, &st) < 0) { close(fd); return -1; }
+	if ((unsigned long long)st.st_size > UIDLIST_FILE_MAX) { close(fd); errno = EFBIG; return -1; }
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) { close(fd); return -1; }
+	while (got < st.st_size) {
+		ssize_t k = read(fd, buf + got, (size_t)(st.st_size - got));
+		if (k < 0 && errno == EINTR) continue;
+		if (k <= 0) break;
+		got += k;
+	}
+	close(fd);
+	r = uidlist_parse(l, buf, (size_t)got);
+	free(buf);
+	return r;
+}
+
+uint32_t uidlist_add(struct uidlist *l, const char *name, size_t len)
+{
+	uint32_t uid = l->next;
+	if (uid == 0xffffffffU) { errno = ERANGE; return 0; }
+	if (add_rec(l, uid, name, len) < 0) return 0;
+	l->next++;
+	return uid;
+}
+
+int uidlist_write(const struct uidlist *l, const char *dir, int (*keep)(void *, const struct uidlist_rec *),
+		  void *arg)
+{
+	char path[4096];
+	stralloc tmp = {0}, out = {0};
+	char line[64];
+	unsigned long i;
+	int fd, r;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, UIDLIST_FILE) >= sizeof path) { errno = ENAMETOOLONG; return -1; }
+	snprintf(line, sizeof line, "1 V%lu N%lu\n", (unsigned long)l->validity, (unsigned long)l->next);
+	if (!stralloc_copys(&out, line)) goto nomem;
+	for (i = 0; i < l->n; i++) {
+		if (keep && !keep(arg, &l->r[i])) continue;
+		snprintf(line, sizeof line, "%lu ", (unsigned long)l->r[i].uid);
+		if (!stralloc_cats(&out, line) || !stralloc_cats(&out, name_of(l, i)) || !stralloc_cats(&out, "\n"))
+			goto nomem;
+	}
+	fd = durable_open_tmp(&tmp, path, 0600);
+	if (fd < 0) { stralloc_free(&out); stralloc_free(&tmp); return -1; }
+	if (durable_writeall(fd, out.s, out.len) < 0) {
+		int e = errno;
+		close(fd);
+		unlink(tmp.s);
+		stralloc_free(&out);
+		stralloc_free(&tmp);
+		errno = e;
+		return -1;
+	}
+	r = durable_commit(fd, tmp.s, path);
+	stralloc_free(&out);
+	stralloc_free(&tmp);
+	return r;
+nomem:
+	stralloc_free(&out);
+	errno = ENOMEM;
+	return -1;
+}
+
+int uidlist_lock(const char *dir)
+{
+	char path[4096];
+	int fd, i;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, UIDLIST_LOCK) >= sizeof path) { errno = ENAMETOOLONG; return -1; }
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) return -1;
+	/* Holders keep it for a directory scan and one file write: poll
+	 * rather than block, so a wedged holder cannot hang us forever. */
+	for (i = 0; i < UIDLIST_LOCK_WAIT * 100; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR) break;
+		usleep(10000);
+	}
+	{ int e = errno; close(fd); errno = e; }
+	return -1;
+}
+
+uint32_t uidlist_new_validity(uint32_t old)
+{
+	uint32_t v = (uint32_t)time(0);
+	if (v <= old) v = old + 1;
+	if (!v) v = 1;
+	return v;
+}
+
+void uidlist_free(struct uidlist *l)
+{
+	free(l->r);
+	free(l->idx);
+	stralloc_free(&l->names);
+	memset(l, 0, sizeof *l);
+}

@@ -1,0 +1,76 @@
+#ifndef UIDLIST_H
+#define UIDLIST_H
+/*
+ * The per-folder UID list of posthorn-imapd: the file "posthorn-uidlist" in
+ * each Maildir++ folder (and in the Maildir itself for INBOX), mapping each
+ * message's unique name to its IMAP UID.  Format (one record a line, LF):
+ *
+ *     1 V<uidvalidity> N<next uid>
+ *     <uid> <unique name>
+ *     ...
+ *
+ * The unique name is a Maildir file name up to its ":2," info part, which
+ * no Maildir tool changes when it moves a message from new/ to cur/ or sets
+ * flags; so UIDs survive those renames by any program.  Records are in
+ * ascending UID order.
+ *
+ * Writers hold the lock (flock on "posthorn-uidlist.lock" in the folder),
+ * re-read the file, change it, and replace it with a temp file that is
+ * fsync'ed and renamed over it, then fsync the folder: a reader without the
+ * lock sees the old or the new list, never a half one, and a crash at any
+ * point leaves a list whose next UID is at least every UID ever given to a
+ * client, so no UID is used twice.  Deliveries never take the lock.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stralloc.h>
+
+#define UIDLIST_FILE "posthorn-uidlist"
+#define UIDLIST_LOCK "posthorn-uidlist.lock"
+#define UIDLIST_NAME_MAX 255       /* bytes of a unique name */
+#define UIDLIST_LOCK_WAIT 30       /* seconds to wait for the lock */
+
+struct uidlist_rec {
+	uint32_t uid;
+	uint32_t name;             /* offset of the NUL-terminated name in names */
+};
+
+struct uidlist {
+	uint32_t validity;         /* 0: no list yet */
+	uint32_t next;
+	struct uidlist_rec *r;     /* n records, ascending UIDs; owned */
+	unsigned long n, cap;
+	stralloc names;
+	uint32_t *idx;             /* hash index over names: record number + 1, 0 = free */
+	unsigned long idxcap;      /* a power of two, at least 2n */
+};
+
+/* Reads dir/posthorn-uidlist.  0 (a missing file gives validity 0 and no
+ * records), or -1 with errno (EINVAL: the file is malformed). */
+int uidlist_read(struct uidlist *l, const char *dir);
+
+/* Parses the text of a list (for tests and the fuzz target). 0 or -1. */
+int uidlist_parse(struct uidlist *l, const char *text, size_t len);
+
+/* The UID of a unique name (len bytes), 0 if not listed. */
+uint32_t uidlist_find(const struct uidlist *l, const char *name, size_t len);
+
+/* Adds a record with UID l->next and increments next.  The UID or 0 (ENOMEM,
+ * or UIDs exhausted: ERANGE). */
+uint32_t uidlist_add(struct uidlist *l, const char *name, size_t len);
+
+/* Replaces dir/posthorn-uidlist durably with l; only the records for which
+ * keep(arg, record) says 1 (all if keep is null).  Caller holds the lock.
+ * 0 or -1. */
+int uidlist_write(const struct uidlist *l, const char *dir, int (*keep)(void *, const struct uidlist_rec *),
+		  void *arg);
+
+/* Takes the lock of dir (waiting up to UIDLIST_LOCK_WAIT seconds); returns
+ * the fd that holds it (close it to release), or -1. */
+int uidlist_lock(const char *dir);
+
+/* A new UIDVALIDITY: the time, made different from old. */
+uint32_t uidlist_new_validity(uint32_t old);
+
+void uidlist_free(struct uidlist *l);
+#endif

@@ -1,0 +1,95 @@
+"""Shared set-up of the posthorn-imapd tests (tests/imapd*.t): the
+posthorn-pop3d test instance (config dir, users made by posthorn-user, a
+certificate made by openssl, deliveries by posthorn-local) with
+posthorn-imapd under real tcpserver on free loopback ports, killed by pid
+when the test exits; plus imaplib helpers."""
+import imaplib
+import os
+import socket
+import ssl
+import subprocess
+import time
+
+import pop3d
+from pop3d import ROOT, NOBODY, free_port, wire_size
+from tap import prog
+
+imaplib._MAXLINE = 10_000_000
+
+
+class Instance(pop3d.Instance):
+    def __init__(self, users=(), faildelay=0):
+        super().__init__(users=users, faildelay=faildelay)
+        self.write("imapd-faildelay", str(faildelay))
+        self.ctx = ssl.create_default_context(cafile=self.cert)
+        self.ctx.check_hostname = False
+
+    def start(self, args=(), env=None):
+        """posthorn-imapd under tcpserver on a free port; returns the port."""
+        e = dict(os.environ)
+        e.update(env or {})
+        port = free_port()
+        log = os.path.join(self.logdir, "imapd-%d.log" % port)
+        self.logs.append(log)
+        with open(log, "wb") as lf:
+            p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "localhost", "127.0.0.1", str(port),
+                                  prog("imapd"), "-C", self.conf] + list(args),
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=lf, env=e)
+        pop3d._children.append(p)
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                break
+            except OSError:
+                time.sleep(0.02)
+        return port
+
+    def login(self, port, user="alice", pw="alice-pw", tls=False):
+        if tls:
+            m = imaplib.IMAP4_SSL("127.0.0.1", port, ssl_context=self.ctx, timeout=20)
+        else:
+            m = imaplib.IMAP4("127.0.0.1", port, timeout=20)
+        m.login(user + "@example.org", pw)
+        return m
+
+    def pipe(self, data, args=(), env=None, timeout=30):
+        e = dict(os.environ)
+        e.update(env or {})
+        p = subprocess.run([prog("imapd"), "-C", self.conf] + list(args), input=data,
+                           capture_output=True, env=e, timeout=timeout)
+        return p.returncode, p.stdout.decode("latin-1"), p.stderr.decode("utf-8", "replace")
+
+    def folder_dir(self, user, folder=""):
+        md = self.maildir(user)
+        return os.path.join(md, "." + folder) if folder and folder != "INBOX" else md
+
+
+class Raw:
+    """A raw line-based client for what imaplib will not send."""
+
+    def __init__(self, port, timeout=10):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout)
+        self.f = self.s.makefile("rb")
+        self.greeting = self.f.readline()
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def line(self):
+        return self.f.readline().decode("latin-1")
+
+    def until(self, tag):
+        """Lines up to and including the tagged one."""
+        out = []
+        while True:
+            l = self.line()
+            out.append(l)
+            if not l or l.startswith(tag + " "):
+                return out
+
+    def cmd(self, text, tag="t"):
+        self.send(("%s %s\r\n" % (tag, text)).encode() if isinstance(text, str) else text)
+        return self.until(tag)
+
+    def close(self):
+        self.s.close()
