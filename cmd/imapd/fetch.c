@@ -1,2 +1,628 @@
+/*
+ * FETCH and UID FETCH (RFC 3501 6.4.5, 7.4.2).
+ *
+ * A message is read from its file and turned into wire form (every LF
+ * that has no CR before it becomes CRLF) once per FETCH response; every
+ * size and offset we report (RFC822.SIZE, BODYSTRUCTURE sizes, <partial>
+ * origins) is in that form, which is what the client receives.  Items
+ * that need only the header (ENVELOPE, BODY.PEEK[HEADER...]) read only up
+ * to the blank line.  RFC822.SIZE is remembered per message for the
+ * session.
+ *
+ * Sections (RFC 3501 6.4.5): "" (all), HEADER, HEADER.FIELDS (...),
+ * HEADER.FIELDS.NOT (...), TEXT, and part numbers "1.2" with an optional
+ * ".MIME", ".HEADER", ".TEXT", ... suffix; a <origin.count> partial
+ * range.  BODY[...] without .PEEK, RFC822 and RFC822.TEXT set \Seen (not
+ * in an EXAMINEd folder), and the new FLAGS go out in the same response.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include "imapd.h"
-void do_fetch(void) { reply(R_BAD_UNKNOWN); }
+#include "log.h"
+#include "mime.h"
+#include "wire.h"
+
+#define FETCH_ITEMS_MAX 64
+#define FETCH_FIELDS_MAX 64
+#define HEADER_READ_MAX (1UL << 20)
+#define ADDR_MAX 200
+
+enum fkind {
+	F_FLAGS = 1, F_INTERNALDATE, F_SIZE, F_ENVELOPE, F_UID, F_BODY, F_BODYSTRUCTURE, F_SECTION,
+	F_RFC822, F_RFC822_HEADER, F_RFC822_TEXT
+};
+enum fwhat { W_ALL, W_HEADER, W_FIELDS, W_FIELDS_NOT, W_TEXT, W_MIME };
+
+struct fitem {
+	enum fkind kind;
+	char echo[300];                 /* the section as the client wrote it */
+	unsigned nums[16], nnum;
+	enum fwhat what;
+	char fields[FETCH_FIELDS_MAX][80];
+	unsigned nfields;
+	int peek, partial;
+	unsigned long origin, count;
+};
+
+static struct fitem items[FETCH_ITEMS_MAX];
+static unsigned nitems;
+static stralloc raw, wire;
+
+/* ---- loading ---- */
+
+static int to_wire(const char *s, size_t len)
+{
+	size_t i;
+	if (!stralloc_ready(&wire, len + len / 16 + 16)) return -1;
+	wire.len = 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r')) {
+			if (!stralloc_append(&wire, "\r")) return -1;
+		}
+		if (!stralloc_append(&wire, &s[i])) return -1;
+	}
+	return 0;
+}
+
+int message_load(unsigned long i, int header_only, const char **data, size_t *len)
+{
+	long k = view_store(i);
+	int fd;
+	char buf[65536];
+	ssize_t n;
+
+	if (k < 0) { errno = ENOENT; return -1; }
+	fd = store_open_msg(&S.st, (unsigned long)k);
+	if (fd < 0) return -1;
+	raw.len = 0;
+	for (;;) {
+		n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR) continue;
+		if (n <= 0) break;
+		if (!stralloc_catb(&raw, buf, (size_t)n)) { close(fd); errno = ENOMEM; return -1; }
+		if (header_only) {
+			size_t from = raw.len > (size_t)n + 3 ? raw.len - (size_t)n - 3 : 0;
+			if (memmem(raw.s + from, raw.len - from, "\n\n", 2) || memmem(raw.s + from, raw.len - from, "\n\r\n", 3) ||
+			    raw.len > HEADER_READ_MAX)
+				break;
+		}
+	}
+	close(fd);
+	if (n < 0) return -1;
+	if (to_wire(raw.s ? raw.s : "", raw.len) < 0) { errno = ENOMEM; return -1; }
+	if (header_only) wire.len = mime_header_end(wire.s, wire.len);
+	*data = wire.s ? wire.s : "";
+	*len = wire.len;
+	return 0;
+}
+
+int message_size(unsigned long i, uint64_t *size)
+{
+	long k;
+	int fd;
+	unsigned long long sz;
+
+	if (S.v[i].sized) { *size = S.v[i].size; return 0; }
+	if ((k = view_store(i)) < 0) return -1;
+	fd = store_open_msg(&S.st, (unsigned long)k);
+	if (fd < 0) return -1;
+	if (wire_size_fd(fd, &sz) < 0) { close(fd); return -1; }
+	close(fd);
+	S.v[i].size = sz;
+	S.v[i].sized = 1;
+	*size = sz;
+	return 0;
+}
+
+int64_t message_date(unsigned long i)
+{
+	char p[2048];
+	struct stat st;
+	long k = view_store(i);
+	if (k < 0 || store_path(&S.st, (unsigned long)k, p, sizeof p) < 0) return 0;
+	if (stat(p, &st) < 0) {
+		int fd = store_open_msg(&S.st, (unsigned long)k);
+		if (fd < 0 || fstat(fd, &st) < 0) { if (fd >= 0) close(fd); return 0; }
+		close(fd);
+	}
+	return (int64_t)st.st_mtime;
+}
+
+/* ---- parsing the items ---- */
+
+static int parse_section(struct fitem *it, const char *s, size_t len)
+{
+	size_t i = 0;
+	char fl[300];
+
+	if (len >= sizeof it->echo) return -1;
+	memcpy(it->echo, s, len);
+	it->echo[len] = 0;
+	s = it->echo;
+	it->what = W_ALL;
+	while (i < len && s[i] >= '0' && s[i] <= '9') {
+		unsigned long v = 0;
+		if (s[i] == '0' || it->nnum >= 16) return -1;
+		while (i < len && s[i] >= '0' && s[i] <= '9') {
+			v = v * 10 + (unsigned long)(s[i++] - '0');
+			if (v > 100000) return -1;
+		}
+		it->nums[it->nnum++] = (unsigned)v;
+		if (i < len && s[i] == '.') {
+			i++;
+			if (i >= len) return -1;
+		} else if (i < len) return -1;
+	}
+	if (i == len) return 0;
+	if (!strncasecmp(s + i, "HEADER.FIELDS", 13)) {
+		size_t j = i + 13;
+		const char *p;
+		it->what = W_FIELDS;
+		if (j + 4 <= len && !strncasecmp(s + j, ".NOT", 4)) { it->what = W_FIELDS_NOT; j += 4; }
+		if (j + 2 > len || s[j] != ' ' || s[j + 1] != '(' || s[len - 1] != ')') return -1;
+		if (len - j - 3 >= sizeof fl) return -1;
+		memcpy(fl, s + j + 2, len - j - 3);
+		fl[len - j - 3] = 0;
+		for (p = strtok(fl, " \""); p; p = strtok(0, " \"")) {
+			if (it->nfields >= FETCH_FIELDS_MAX || strlen(p) >= sizeof it->fields[0]) return -1;
+			strcpy(it->fields[it->nfields++], p);
+		}
+		return it->nfields ? 0 : -1;
+	}
+	if (!strcasecmp(s + i, "HEADER")) it->what = W_HEADER;
+	else if (!strcasecmp(s + i, "TEXT")) it->what = W_TEXT;
+	else if (!strcasecmp(s + i, "MIME") && it->nnum) it->what = W_MIME;
+	else return -1;
+	return 0;
+}
+
+static int parse_item(const struct imap_arg *a)
+{
+	static const struct { const char *name; enum fkind kind; } simple[] = {
+		{"FLAGS", F_FLAGS}, {"INTERNALDATE", F_INTERNALDATE}, {"RFC822.SIZE", F_SIZE},
+		{"ENVELOPE", F_ENVELOPE}, {"UID", F_UID}, {"BODYSTRUCTURE", F_BODYSTRUCTURE}, {"BODY", F_BODY},
+		{"RFC822", F_RFC822}, {"RFC822.HEADER", F_RFC822_HEADER}, {"RFC822.TEXT", F_RFC822_TEXT},
+	};
+	struct fitem *it;
+	const char *s = a->s, *br, *close;
+	unsigned i;
+
+	if (a->type != IMAP_ATOM || nitems >= FETCH_ITEMS_MAX) return -1;
+	it = &items[nitems];
+	memset(it, 0, sizeof *it);
+	br = strchr(s, '[');
+	if (!br) {
+		for (i = 0; i < sizeof simple / sizeof simple[0]; i++)
+			if (!strcasecmp(s, simple[i].name)) { it->kind = simple[i].kind; nitems++; return 0; }
+		return -1;
+	}
+	if ((size_t)(br - s) == 4 && !strncasecmp(s, "BODY", 4)) it->peek = 0;
+	else if ((size_t)(br - s) == 9 && !strncasecmp(s, "BODY.PEEK", 9)) it->peek = 1;
+	else return -1;
+	close = strchr(br, ']');
+	if (!close || parse_section(it, br + 1, (size_t)(close - br - 1)) < 0) return -1;
+	it->kind = F_SECTION;
+	s = close + 1;
+	if (*s) {
+		char *end;
+		if (*s != '<') return -1;
+		it->partial = 1;
+		it->origin = strtoul(s + 1, &end, 10);
+		if (end == s + 1 || *end != '.') return -1;
+		s = end + 1;
+		it->count = strtoul(s, &end, 10);
+		if (end == s || strcmp(end, ">") || !it->count) return -1;
+	}
+	nitems++;
+	return 0;
+}
+
+static int parse_items(const struct imap_arg *a)
+{
+	nitems = 0;
+	if (a->type == IMAP_ATOM) {
+		static const char *const macros[][5] = {
+			{"ALL", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"},
+			{"FAST", "FLAGS", "INTERNALDATE", "RFC822.SIZE", 0},
+			{"FULL", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"},
+		};
+		unsigned m, j;
+		for (m = 0; m < 3; m++) {
+			if (!imap_arg_atom_is(a, macros[m][0])) continue;
+			for (j = 1; j < 5 && macros[m][j]; j++) {
+				struct imap_arg t = {IMAP_ATOM, macros[m][j], strlen(macros[m][j]), 0, 0, 0};
+				parse_item(&t);
+			}
+			if (m == 2) {
+				struct imap_arg t = {IMAP_ATOM, "BODY", 4, 0, 0, 0};
+				parse_item(&t);
+			}
+			return 0;
+		}
+		return parse_item(a);
+	}
+	if (a->type != IMAP_LIST || !a->len) return -1;
+	for (a = a->list; a; a = a->next)
+		if (parse_item(a) < 0) return -1;
+	return 0;
+}
+
+/* ---- output ---- */
+
+static void out_date(int64_t t)
+{
+	static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	outf("\"%02d-%.3s-%04d %02d:%02d:%02d +0000\"", tm.tm_mday, mon + 3 * tm.tm_mon, tm.tm_year + 1900, tm.tm_hour,
+	     tm.tm_min, tm.tm_sec);
+}
+
+static void out_addrs(const char *hdr, size_t hlen, const char *name, const char *fallback)
+{
+	static struct mime_addr a[ADDR_MAX];
+	static stralloc v;
+	unsigned n, i;
+
+	if (!mime_field(hdr, hlen, name, &v) && (!fallback || !mime_field(hdr, hlen, fallback, &v))) { out("NIL"); return; }
+	n = mime_addresses(v.s, v.len, a, ADDR_MAX);
+	if (!n) { out("NIL"); return; }
+	out("(");
+	for (i = 0; i < n; i++) {
+		if (a[i].group == 1) {
+			out("(NIL NIL ");
+			out_string(a[i].mailbox, strlen(a[i].mailbox));
+			out(" NIL)");
+		} else if (a[i].group == 2) {
+			out("(NIL NIL NIL NIL)");
+		} else {
+			out("(");
+			out_nstring(a[i].has_name ? a[i].name : 0, strlen(a[i].name));
+			out(" ");
+			out_nstring(a[i].adl[0] ? a[i].adl : 0, strlen(a[i].adl));
+			out(" ");
+			out_string(a[i].mailbox, strlen(a[i].mailbox));
+			out(" ");
+			out_string(a[i].host, strlen(a[i].host));
+			out(")");
+		}
+	}
+	out(")");
+}
+
+static void out_field(const char *hdr, size_t hlen, const char *name)
+{
+	static stralloc v;
+	if (mime_field(hdr, hlen, name, &v)) out_string(v.s, v.len);
+	else out("NIL");
+}
+
+static void out_envelope(const char *hdr, size_t hlen)
+{
+	out("(");
+	out_field(hdr, hlen, "date");
+	out(" ");
+	out_field(hdr, hlen, "subject");
+	out(" ");
+	out_addrs(hdr, hlen, "from", 0);
+	out(" ");
+	out_addrs(hdr, hlen, "sender", "from");
+	out(" ");
+	out_addrs(hdr, hlen, "reply-to", "from");
+	out(" ");
+	out_addrs(hdr, hlen, "to", 0);
+	out(" ");
+	out_addrs(hdr, hlen, "cc", 0);
+	out(" ");
+	out_addrs(hdr, hlen, "bcc", 0);
+	out(" ");
+	out_field(hdr, hlen, "in-reply-to");
+	out(" ");
+	out_field(hdr, hlen, "message-id");
+	out(")");
+}
+
+static void out_params(const struct mime_params *p)
+{
+	unsigned i;
+	if (!p->n) { out("NIL"); return; }
+	out("(");
+	for (i = 0; i < p->n; i++) {
+		if (i) out(" ");
+		out_string(p->name[i], strlen(p->name[i]));
+		out(" ");
+		out_string(p->value[i], strlen(p->value[i]));
+	}
+	out(")");
+}
+
+static void out_str0(const char *s)
+{
+	out_nstring(s, s ? strlen(s) : 0);
+}
+
+static void out_structure(const struct mime *m, const struct mime_part *p, int ext)
+{
+	out("(");
+	if (p->multipart) {
+		const struct mime_part *c;
+		for (c = p->child; c; c = c->next) out_structure(m, c, ext);
+		out(" ");
+		out_str0(p->subtype);
+		if (ext) {
+			out(" ");
+			out_params(&p->params);
+			out(" ");
+			if (p->disposition) {
+				out("(");
+				out_str0(p->disposition);
+				out(" ");
+				out_params(&p->dparams);
+				out(")");
+			} else out("NIL");
+			out(" ");
+			out_str0(p->language);
+			out(" ");
+			out_str0(p->location);
+		}
+		out(")");
+		return;
+	}
+	out_str0(p->type);
+	out(" ");
+	out_str0(p->subtype);
+	out(" ");
+	out_params(&p->params);
+	out(" ");
+	out_str0(p->id);
+	out(" ");
+	out_str0(p->description);
+	out(" ");
+	out_str0(p->encoding ? p->encoding : "7BIT");
+	outf(" %zu", p->bodylen);
+	if (p->message && p->msg) {
+		out(" ");
+		out_envelope(m->data + p->msg->hdr, p->msg->hdrlen);
+		out(" ");
+		out_structure(m, p->msg, ext);
+		outf(" %lu", p->lines);
+	} else if (!strcasecmp(p->type, "text")) {
+		outf(" %lu", p->lines);
+	}
+	if (ext) {
+		out(" ");
+		out_str0(p->md5);
+		out(" ");
+		if (p->disposition) {
+			out("(");
+			out_str0(p->disposition);
+			out(" ");
+			out_params(&p->dparams);
+			out(")");
+		} else out("NIL");
+		out(" ");
+		out_str0(p->language);
+		out(" ");
+		out_str0(p->location);
+	}
+	out(")");
+}
+
+/* The part that section numbers name, or null. */
+static const struct mime_part *find_part(const struct mime *m, const unsigned *nums, unsigned n)
+{
+	const struct mime_part *cur = &m->part[0];
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		if (i > 0 && cur->message && cur->msg) cur = cur->msg;
+		if (cur->multipart) {
+			const struct mime_part *c = cur->child;
+			unsigned k;
+			for (k = 1; c && k < nums[i]; k++) c = c->next;
+			if (!c) return 0;
+			cur = c;
+		} else if (nums[i] != 1) {
+			return 0;
+		}
+	}
+	return cur;
+}
+
+/* The bytes of a section into s and len (in m, or in a static buffer). */
+static int section_data(const struct mime *m, const struct fitem *it, const char **s, size_t *len)
+{
+	static stralloc sel;
+	const struct mime_part *p = &m->part[0], *msg;
+	size_t pos = 0, flen;
+	const char *f;
+
+	if (it->nnum) {
+		p = find_part(m, it->nums, it->nnum);
+		if (!p) { *s = ""; *len = 0; return 0; }
+	}
+	if (it->what == W_ALL) {
+		if (!it->nnum) { *s = m->data; *len = m->len; }
+		else { *s = m->data + p->body; *len = p->bodylen; }
+		return 0;
+	}
+	if (it->what == W_MIME) {
+		*s = m->data + p->hdr;
+		*len = p->hdrlen;
+		return 0;
+	}
+	/* HEADER, HEADER.FIELDS, TEXT: of the message, or of a message/rfc822 part */
+	msg = p;
+	if (it->nnum) {
+		if (!p->message || !p->msg) { *s = ""; *len = 0; return 0; }
+		msg = p->msg;
+	}
+	if (it->what == W_TEXT) { *s = m->data + msg->body; *len = msg->bodylen; return 0; }
+	if (it->what == W_HEADER) { *s = m->data + msg->hdr; *len = msg->hdrlen; return 0; }
+	sel.len = 0;
+	while (mime_next_field(m->data + msg->hdr, msg->hdrlen, &pos, &f, &flen)) {
+		unsigned i;
+		int hit = 0;
+		for (i = 0; i < it->nfields && !hit; i++) {
+			size_t nl = strlen(it->fields[i]);
+			if (flen > nl && !strncasecmp(f, it->fields[i], nl) && (f[nl] == ':' || f[nl] == ' ' || f[nl] == '\t'))
+				hit = 1;
+		}
+		if (hit == (it->what == W_FIELDS) && !stralloc_catb(&sel, f, flen)) return -1;
+	}
+	if (!stralloc_cats(&sel, "\r\n")) return -1;
+	*s = sel.s;
+	*len = sel.len;
+	return 0;
+}
+
+static int needs(int *full, int *header, int *setseen)
+{
+	unsigned i;
+	*full = *header = *setseen = 0;
+	for (i = 0; i < nitems; i++) {
+		switch (items[i].kind) {
+		case F_ENVELOPE: case F_RFC822_HEADER: *header = 1; break;
+		case F_BODY: case F_BODYSTRUCTURE: *full = 1; break;
+		case F_RFC822: case F_RFC822_TEXT: *full = 1; *setseen = 1; break;
+		case F_SECTION:
+			if (items[i].nnum || items[i].what == W_ALL || items[i].what == W_TEXT) *full = 1;
+			else *header = 1;
+			if (!items[i].peek) *setseen = 1;
+			break;
+		default: break;
+		}
+	}
+	return 0;
+}
+
+static void fetch_one(unsigned long i, int full, int header, int setseen, int *gone)
+{
+	static struct mime m;
+	const char *data = 0;
+	size_t len = 0;
+	unsigned j;
+	int sp = 0, flags_sent = 0, parsed = 0;
+	long k = view_store(i);
+
+	if (k < 0) { *gone = 1; return; }
+	if ((full || header) && message_load(i, !full, &data, &len) < 0) {
+		if (errno != ENOENT) log_error("fetch", S.mailbox);
+		*gone = 1;
+		return;
+	}
+	if (full && mime_parse(&m, data, len) == 0) parsed = 1;
+	if (setseen && !S.readonly && !(S.st.m[k].flags & STORE_SEEN)) {
+		uint32_t nf = S.st.m[k].flags | STORE_SEEN;
+		if (store_setflags(&S.st, (unsigned long)k, nf) == 0) S.v[i].flags = nf;
+	} else {
+		setseen = 0;
+	}
+	outf("* %lu FETCH (", i + 1);
+	if (S.uid) {
+		int has = 0;
+		for (j = 0; j < nitems; j++) has |= items[j].kind == F_UID;
+		if (!has) { outf("UID %lu", (unsigned long)S.v[i].uid); sp = 1; }
+	}
+	for (j = 0; j < nitems; j++) {
+		const struct fitem *it = &items[j];
+		if (sp) out(" ");
+		sp = 1;
+		switch (it->kind) {
+		case F_UID: outf("UID %lu", (unsigned long)S.v[i].uid); break;
+		case F_FLAGS:
+			out("FLAGS ");
+			out_flags(S.v[i].flags, S.v[i].recent);
+			flags_sent = 1;
+			break;
+		case F_INTERNALDATE: out("INTERNALDATE "); out_date(message_date(i)); break;
+		case F_SIZE: {
+			uint64_t sz = 0;
+			if (message_size(i, &sz) < 0) *gone = 1;
+			outf("RFC822.SIZE %llu", (unsigned long long)sz);
+			break;
+		}
+		case F_ENVELOPE: out("ENVELOPE "); out_envelope(data, mime_header_end(data, len)); break;
+		case F_BODY: case F_BODYSTRUCTURE:
+			out(it->kind == F_BODY ? "BODY " : "BODYSTRUCTURE ");
+			if (parsed) out_structure(&m, &m.part[0], it->kind == F_BODYSTRUCTURE);
+			else out("(\"text\" \"plain\" NIL NIL NIL \"7BIT\" 0 0)");
+			break;
+		case F_RFC822: out("RFC822 "); out_literal(data, len); break;
+		case F_RFC822_HEADER: {
+			size_t h = mime_header_end(data, len);
+			out("RFC822.HEADER ");
+			out_literal(data, h);
+			break;
+		}
+		case F_RFC822_TEXT: {
+			size_t h = mime_header_end(data, len);
+			out("RFC822.TEXT ");
+			out_literal(data + h, len - h);
+			break;
+		}
+		case F_SECTION: {
+			const char *s = "";
+			size_t sl = 0;
+			struct mime hm;
+			const struct mime *mm = &m;
+			if (!parsed) {
+				/* header-only sections: a one-part view of the header */
+				memset(&hm, 0, sizeof hm);
+				if (mime_parse(&hm, data, len) < 0) { out("NIL"); break; }
+				mm = &hm;
+			}
+			section_data(mm, it, &s, &sl);
+			outf("BODY[%s]", it->echo);
+			if (it->partial) {
+				outf("<%lu>", it->origin);
+				if (it->origin >= sl) sl = 0;
+				else {
+					s += it->origin;
+					sl -= it->origin;
+					if (sl > it->count) sl = it->count;
+				}
+			}
+			out(" ");
+			out_literal(s, sl);
+			if (!parsed) mime_free(&hm);
+			break;
+		}
+		}
+	}
+	if (setseen && !flags_sent) {
+		out(" FLAGS ");
+		out_flags(S.v[i].flags, S.v[i].recent);
+	}
+	out(")\r\n");
+	if (parsed) mime_free(&m);
+	S.fetched++;
+}
+
+void do_fetch(void)
+{
+	struct imapseq seq = {0};
+	unsigned long i;
+	int full, header, setseen, gone = 0;
+
+	if (S.nargs != 2 || S.args->type != IMAP_ATOM) { reply(R_BAD_ARGS); return; }
+	if (parse_items(S.args->next) < 0) { reply(R_BAD_SYNTAX, "invalid FETCH item"); return; }
+	if (view_set(S.args->s, &seq, S.uid) < 0) { imapseq_free(&seq); return; }
+	needs(&full, &header, &setseen);
+	for (i = 0; i < S.nv && !S.dead; i++) {
+		if (!view_in(&seq, i, S.uid)) continue;
+		fetch_one(i, full, header, setseen, &gone);
+		/* a big FETCH goes out as it is made */
+		if (S.io.outlen > STREAM_BUF / 2 && stream_flush(&S.io) < 0) S.dead = 1;
+	}
+	imapseq_free(&seq);
+	reply(gone ? R_NO_EXPUNGED : R_OK_FETCH);
+}

@@ -1,2 +1,395 @@
+/*
+ * SEARCH and UID SEARCH (RFC 3501 6.4.4): every search key, AND by
+ * juxtaposition, OR, NOT, parentheses, sequence sets and UID sets.
+ *
+ * The keys are parsed into a tree once, then each message is tested; a
+ * message's header is read only for keys that need it, and the whole
+ * message (with a MIME parse) only for BODY and TEXT.  String matches are
+ * substring matches without regard to ASCII case, on text decoded to
+ * UTF-8: header values with their RFC 2047 encoded words decoded, bodies
+ * of text parts with their quoted-printable or base64 undone and their
+ * charset converted.  CHARSET UTF-8 and US-ASCII are accepted.
+ * Dates compare days: INTERNALDATE's in UTC, the Date field's as written.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
 #include "imapd.h"
-void do_search(void) { reply(R_BAD_UNKNOWN); }
+#include "log.h"
+#include "mime.h"
+
+#define SEARCH_NODES_MAX 1000
+#define SEARCH_DEPTH_MAX 64
+
+enum skey {
+	K_ALL = 1, K_AND, K_OR, K_NOT, K_SEQ, K_UID, K_FLAG, K_UNFLAG, K_KEYWORD, K_UNKEYWORD, K_NEW, K_OLD,
+	K_RECENT, K_HEADER, K_BODY, K_TEXT, K_LARGER, K_SMALLER, K_BEFORE, K_ON, K_SINCE, K_SENTBEFORE, K_SENTON,
+	K_SENTSINCE
+};
+
+struct snode {
+	enum skey key;
+	uint32_t flag;
+	const char *field, *str;
+	unsigned long num;
+	struct imapseq seq;
+	struct snode *a, *b;    /* AND: a list through b; OR: a, b; NOT: a */
+	struct snode *next;     /* AND members */
+};
+
+static struct snode nodes[SEARCH_NODES_MAX];
+static unsigned nnodes;
+
+static struct snode *node(enum skey k)
+{
+	struct snode *n;
+	if (nnodes >= SEARCH_NODES_MAX) return 0;
+	n = &nodes[nnodes++];
+	memset(n, 0, sizeof *n);
+	n->key = k;
+	return n;
+}
+
+/* "1-Feb-1994" as a day number. */
+static long parse_day(const char *s)
+{
+	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+	int d, y, i;
+	char mon[4];
+	struct tm tm;
+
+	if (sscanf(s, "%2d-%3c-%4d", &d, mon, &y) != 3 || d < 1 || d > 31 || y < 1000) return -1;
+	mon[3] = 0;
+	for (i = 0; i < 12; i++)
+		if (!strncasecmp(months + 3 * i, mon, 3)) break;
+	if (i == 12) return -1;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_mday = d;
+	tm.tm_mon = i;
+	tm.tm_year = y - 1900;
+	return (long)(timegm(&tm) / 86400);
+}
+
+static const struct imap_arg *cur;
+static int depth;
+static const char *why;
+
+static struct snode *parse_key(void);
+
+static const char *need_string(void)
+{
+	const struct imap_arg *a = cur;
+	if (!imap_arg_string(a)) { why = "missing argument"; return 0; }
+	cur = a->next;
+	return a->s;
+}
+
+static struct snode *parse_list(const struct imap_arg *first)
+{
+	struct snode *and = node(K_AND), *last = 0;
+	const struct imap_arg *save = cur;
+	if (!and) return 0;
+	cur = first;
+	while (cur) {
+		struct snode *k = parse_key();
+		if (!k) return 0;
+		if (last) last->next = k;
+		else and->a = k;
+		last = k;
+	}
+	cur = save;
+	return and;
+}
+
+static struct snode *parse_key(void)
+{
+	static const struct { const char *name; enum skey key; uint32_t flag; } simple[] = {
+		{"ALL", K_ALL, 0}, {"ANSWERED", K_FLAG, STORE_ANSWERED}, {"DELETED", K_FLAG, STORE_DELETED},
+		{"DRAFT", K_FLAG, STORE_DRAFT}, {"FLAGGED", K_FLAG, STORE_FLAGGED}, {"SEEN", K_FLAG, STORE_SEEN},
+		{"UNANSWERED", K_UNFLAG, STORE_ANSWERED}, {"UNDELETED", K_UNFLAG, STORE_DELETED},
+		{"UNDRAFT", K_UNFLAG, STORE_DRAFT}, {"UNFLAGGED", K_UNFLAG, STORE_FLAGGED}, {"UNSEEN", K_UNFLAG, STORE_SEEN},
+		{"NEW", K_NEW, 0}, {"OLD", K_OLD, 0}, {"RECENT", K_RECENT, 0},
+	};
+	static const struct { const char *name; const char *field; enum skey key; } strs[] = {
+		{"BCC", "bcc", K_HEADER}, {"CC", "cc", K_HEADER}, {"FROM", "from", K_HEADER}, {"TO", "to", K_HEADER},
+		{"SUBJECT", "subject", K_HEADER}, {"BODY", 0, K_BODY}, {"TEXT", 0, K_TEXT},
+	};
+	static const struct { const char *name; enum skey key; } dates[] = {
+		{"BEFORE", K_BEFORE}, {"ON", K_ON}, {"SINCE", K_SINCE}, {"SENTBEFORE", K_SENTBEFORE},
+		{"SENTON", K_SENTON}, {"SENTSINCE", K_SENTSINCE},
+	};
+	const struct imap_arg *a = cur;
+	struct snode *n;
+	unsigned i;
+
+	if (!a) { why = "missing search key"; return 0; }
+	if (++depth > SEARCH_DEPTH_MAX) { why = "search keys nested too deeply"; return 0; }
+	cur = a->next;
+	if (a->type == IMAP_LIST) {
+		n = parse_list(a->list);
+		depth--;
+		return n;
+	}
+	if (a->type != IMAP_ATOM) { why = "bad search key"; return 0; }
+	for (i = 0; i < sizeof simple / sizeof simple[0]; i++)
+		if (imap_arg_atom_is(a, simple[i].name)) {
+			if ((n = node(simple[i].key))) n->flag = simple[i].flag;
+			depth--;
+			return n;
+		}
+	for (i = 0; i < sizeof strs / sizeof strs[0]; i++)
+		if (imap_arg_atom_is(a, strs[i].name)) {
+			if (!(n = node(strs[i].key)) || !(n->str = need_string())) return 0;
+			n->field = strs[i].field;
+			depth--;
+			return n;
+		}
+	for (i = 0; i < sizeof dates / sizeof dates[0]; i++)
+		if (imap_arg_atom_is(a, dates[i].name)) {
+			const char *d;
+			if (!(n = node(dates[i].key)) || !(d = need_string())) return 0;
+			if ((long)(n->num = (unsigned long)parse_day(d)) < 0) { why = "bad date"; return 0; }
+			depth--;
+			return n;
+		}
+	if (imap_arg_atom_is(a, "HEADER")) {
+		if (!(n = node(K_HEADER)) || !(n->field = need_string()) || !(n->str = need_string())) return 0;
+	} else if (imap_arg_atom_is(a, "KEYWORD") || imap_arg_atom_is(a, "UNKEYWORD")) {
+		if (!(n = node(imap_arg_atom_is(a, "KEYWORD") ? K_KEYWORD : K_UNKEYWORD)) || !(n->str = need_string())) return 0;
+	} else if (imap_arg_atom_is(a, "LARGER") || imap_arg_atom_is(a, "SMALLER")) {
+		const char *v;
+		char *end;
+		if (!(n = node(imap_arg_atom_is(a, "LARGER") ? K_LARGER : K_SMALLER)) || !(v = need_string())) return 0;
+		n->num = strtoul(v, &end, 10);
+		if (*end || !*v || *v == '-') { why = "bad number"; return 0; }
+	} else if (imap_arg_atom_is(a, "NOT")) {
+		if (!(n = node(K_NOT)) || !(n->a = parse_key())) return 0;
+	} else if (imap_arg_atom_is(a, "OR")) {
+		if (!(n = node(K_OR)) || !(n->a = parse_key()) || !(n->b = parse_key())) return 0;
+	} else if (imap_arg_atom_is(a, "UID")) {
+		const char *v;
+		if (!(n = node(K_UID)) || !(v = need_string())) return 0;
+		if (imapseq_parse(&n->seq, v) < 0) { why = "invalid UID set"; return 0; }
+		imapseq_resolve(&n->seq, S.nv ? S.v[S.nv - 1].uid : 0);
+	} else if (strchr("0123456789*", a->s[0])) {
+		if (!(n = node(K_SEQ))) return 0;
+		if (imapseq_parse(&n->seq, a->s) < 0 || n->seq.top > S.nv) { why = "invalid sequence set"; return 0; }
+		imapseq_resolve(&n->seq, (uint32_t)S.nv);
+	} else {
+		why = "unknown search key";
+		return 0;
+	}
+	depth--;
+	return n;
+}
+
+/* ---- matching ---- */
+
+static int contains(const char *hay, size_t hl, const char *needle)
+{
+	size_t nl = strlen(needle), i, j;
+	if (!nl) return 1;
+	for (i = 0; i + nl <= hl; i++) {
+		for (j = 0; j < nl; j++) {
+			unsigned char x = (unsigned char)hay[i + j], y = (unsigned char)needle[j];
+			if (x >= 'A' && x <= 'Z') x += 32;
+			if (y >= 'A' && y <= 'Z') y += 32;
+			if (x != y) break;
+		}
+		if (j == nl) return 1;
+	}
+	return 0;
+}
+
+struct msgctx {
+	unsigned long i;
+	int have_hdr, have_full;
+	stralloc hdr;           /* wire header */
+	stralloc full;
+	struct mime m;
+	int parsed, failed;
+};
+
+static int load(struct msgctx *c, int full)
+{
+	const char *d;
+	size_t l;
+	if (full ? c->have_full : (c->have_hdr || c->have_full)) return 0;
+	if (c->failed || message_load(c->i, !full, &d, &l) < 0) { c->failed = 1; return -1; }
+	if (full) {
+		if (!stralloc_copyb(&c->full, d, l)) return -1;
+		c->have_full = 1;
+	} else {
+		if (!stralloc_copyb(&c->hdr, d, l)) return -1;
+		c->have_hdr = 1;
+	}
+	return 0;
+}
+
+static const char *hdr_of(struct msgctx *c, size_t *len)
+{
+	if (c->have_full) { *len = mime_header_end(c->full.s, c->full.len); return c->full.s; }
+	*len = c->hdr.len;
+	return c->hdr.s;
+}
+
+static int header_match(struct msgctx *c, const char *field, const char *str)
+{
+	static stralloc dec;
+	size_t hl, pos = 0, flen, nl = strlen(field);
+	const char *h, *f;
+
+	if (load(c, 0) < 0) return 0;
+	h = hdr_of(c, &hl);
+	while (mime_next_field(h, hl, &pos, &f, &flen)) {
+		const char *colon;
+		if (nl && (flen <= nl || strncasecmp(f, field, nl) || (f[nl] != ':' && f[nl] != ' ' && f[nl] != '\t')))
+			continue;
+		/* TEXT (field ""): the whole field, name included */
+		colon = nl ? memchr(f, ':', flen) : f - 1;
+		if (!colon) continue;
+		dec.len = 0;
+		if (mime_decode_header(colon + 1, flen - (size_t)(colon + 1 - f), &dec) < 0) return 0;
+		if (contains(dec.s ? dec.s : "", dec.len, str)) return 1;
+	}
+	return 0;
+}
+
+static int body_match(struct msgctx *c, const char *str)
+{
+	static stralloc text;
+	unsigned k;
+
+	if (load(c, 1) < 0) return 0;
+	if (!c->parsed) {
+		if (mime_parse(&c->m, c->full.s, c->full.len) < 0) return 0;
+		c->parsed = 1;
+	}
+	for (k = 0; k < c->m.nparts; k++) {
+		const struct mime_part *p = &c->m.part[k];
+		if (p->multipart || p->message) continue;
+		if (strcasecmp(p->type, "text") && strcasecmp(p->type, "message")) continue;
+		if (mime_part_text(&c->m, p, &text) < 0) continue;
+		if (contains(text.s ? text.s : "", text.len, str)) return 1;
+	}
+	return 0;
+}
+
+static long sent_day(struct msgctx *c)
+{
+	static stralloc v;
+	size_t hl;
+	const char *h, *p;
+	char buf[64];
+
+	if (load(c, 0) < 0) return -1;
+	h = hdr_of(c, &hl);
+	if (!mime_field(h, hl, "date", &v)) return -1;
+	/* "[Day, ] d Mon yyyy ..." */
+	p = strchr(v.s, ',');
+	p = p ? p + 1 : v.s;
+	while (*p == ' ') p++;
+	{
+		int d, y;
+		char mon[4];
+		if (sscanf(p, "%d %3s %d", &d, mon, &y) != 3) return -1;
+		if (y < 100) y += y < 50 ? 2000 : 1900;
+		snprintf(buf, sizeof buf, "%d-%s-%d", d, mon, y);
+	}
+	return parse_day(buf);
+}
+
+static int match(const struct snode *n, struct msgctx *c)
+{
+	long k = view_store(c->i);
+	uint32_t flags = k >= 0 ? S.st.m[k].flags : S.v[c->i].flags;
+	const struct snode *e;
+
+	switch (n->key) {
+	case K_ALL: return 1;
+	case K_AND:
+		for (e = n->a; e; e = e->next)
+			if (!match(e, c)) return 0;
+		return 1;
+	case K_OR: return match(n->a, c) || match(n->b, c);
+	case K_NOT: return !match(n->a, c);
+	case K_SEQ: return imapseq_has(&n->seq, (uint32_t)(c->i + 1));
+	case K_UID: return imapseq_has(&n->seq, S.v[c->i].uid);
+	case K_FLAG: return (flags & n->flag) != 0;
+	case K_UNFLAG: return !(flags & n->flag);
+	case K_KEYWORD: case K_UNKEYWORD: {
+		unsigned j;
+		int has = 0;
+		for (j = 0; j < S.st.kw.n; j++)
+			if (!strcasecmp(S.st.kw.name[j], n->str) && (flags & STORE_KW(j))) has = 1;
+		return n->key == K_KEYWORD ? has : !has;
+	}
+	case K_NEW: return S.v[c->i].recent && !(flags & STORE_SEEN);
+	case K_OLD: return !S.v[c->i].recent;
+	case K_RECENT: return S.v[c->i].recent;
+	case K_HEADER: return header_match(c, n->field, n->str);
+	case K_BODY: return body_match(c, n->str);
+	case K_TEXT: return header_match(c, "", n->str) || body_match(c, n->str);
+	case K_LARGER: case K_SMALLER: {
+		uint64_t sz;
+		if (message_size(c->i, &sz) < 0) return 0;
+		return n->key == K_LARGER ? sz > n->num : sz < n->num;
+	}
+	case K_BEFORE: case K_ON: case K_SINCE: {
+		long d = (long)(message_date(c->i) / 86400);
+		return n->key == K_BEFORE ? d < (long)n->num : n->key == K_ON ? d == (long)n->num : d >= (long)n->num;
+	}
+	case K_SENTBEFORE: case K_SENTON: case K_SENTSINCE: {
+		long d = sent_day(c);
+		if (d < 0) return 0;
+		return n->key == K_SENTBEFORE ? d < (long)n->num : n->key == K_SENTON ? d == (long)n->num
+			: d >= (long)n->num;
+	}
+	}
+	return 0;
+}
+
+void do_search(void)
+{
+	static struct msgctx c;
+	struct snode *root;
+	unsigned long i;
+	unsigned j;
+
+	nnodes = 0;
+	depth = 0;
+	why = "bad search key";
+	cur = S.args;
+	if (cur && imap_arg_atom_is(cur, "CHARSET")) {
+		const struct imap_arg *cs = cur->next;
+		if (!imap_arg_string(cs)) { reply(R_BAD_ARGS); return; }
+		if (strcasecmp(cs->s, "UTF-8") && strcasecmp(cs->s, "US-ASCII")) { reply(R_NO_CHARSET); return; }
+		cur = cs->next;
+	}
+	if (!cur) { reply(R_BAD_ARGS); return; }
+	{
+		const struct imap_arg *first = cur;
+		cur = 0;
+		root = parse_list(first);
+	}
+	if (!root || cur) {
+		for (j = 0; j < nnodes; j++) imapseq_free(&nodes[j].seq);
+		if (!root && nnodes >= SEARCH_NODES_MAX) why = "too many search keys";
+		reply(R_BAD_SYNTAX, why);
+		return;
+	}
+	out("* SEARCH");
+	for (i = 0; i < S.nv && !S.dead; i++) {
+		if (S.v[i].gone) continue;
+		c.i = i;
+		c.have_hdr = c.have_full = c.failed = 0;
+		if (match(root, &c)) outf(" %lu", S.uid ? (unsigned long)S.v[i].uid : i + 1);
+		if (c.parsed) { mime_free(&c.m); c.parsed = 0; }
+	}
+	out("\r\n");
+	for (j = 0; j < nnodes; j++) imapseq_free(&nodes[j].seq);
+	reply(R_OK_SEARCH);
+}
