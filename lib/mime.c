@@ -275,8 +275,14 @@ static void split(struct mime *m, struct mime_part *mp)
 			}
 			p = le;
 		}
-		if (!closed && start != (size_t)-1)
-			add_child(mp, &last, parse_part(m, start, mp->body + mp->bodylen - start, mp->depth + 1, digest));
+		if (!closed && start != (size_t)-1) {
+			/* no close delimiter: the part ends at the end of its parent,
+			 * without the last line end (as if a delimiter followed) */
+			size_t e = mp->body + mp->bodylen;
+			if (e > start && d[e - 1] == '\n') e--;
+			if (e > start && d[e - 1] == '\r') e--;
+			add_child(mp, &last, parse_part(m, start, e - start, mp->depth + 1, digest));
+		}
 	}
 	if (!mp->nchild) {
 		/* no boundary seen: one text/plain part with the whole body */
