@@ -271,7 +271,7 @@ static int assign(struct store *s, struct scan *sc, struct timespec *tnew, struc
 	if (fd < 0) return -1;
 	if (uidlist_read(&s->ul, s->dir) < 0 || scan(sc, s->dir, tnew, tcur) < 0) goto fail;
 	if (!s->ul.validity) {
-		s->ul.validity = uidlist_new_validity(0);
+		s->ul.validity = uidlist_fresh_validity(fd);
 		s->ul.next = 1;
 	}
 	cmp_scan = sc;
@@ -528,7 +528,7 @@ int store_add_begin(struct store_adder *a, const char *dir)
 		return -1;
 	}
 	if (!a->ul.validity) {
-		a->ul.validity = uidlist_new_validity(0);
+		a->ul.validity = uidlist_fresh_validity(a->lockfd);
 		a->ul.next = 1;
 	}
 	return 0;

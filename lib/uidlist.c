@@ -245,6 +245,26 @@ uint32_t uidlist_new_validity(uint32_t old)
 	return v;
 }
 
+uint32_t uidlist_fresh_validity(int lockfd)
+{
+	char buf[32];
+	ssize_t n = pread(lockfd, buf, sizeof buf - 1, 0);
+	unsigned long old = 0;
+	uint32_t v;
+
+	if (n > 0) {
+		buf[n] = 0;
+		old = strtoul(buf, 0, 10);
+		if (old > 0xfffffffeUL) old = 0;
+	}
+	v = uidlist_new_validity((uint32_t)old);
+	n = snprintf(buf, sizeof buf, "%lu\n", (unsigned long)v);
+	if (pwrite(lockfd, buf, (size_t)n, 0) == n) {
+		if (ftruncate(lockfd, n) == 0) fsync(lockfd);
+	}
+	return v;
+}
+
 void uidlist_free(struct uidlist *l)
 {
 	free(l->r);

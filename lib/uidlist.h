@@ -72,5 +72,11 @@ int uidlist_lock(const char *dir);
 /* A new UIDVALIDITY: the time, made different from old. */
 uint32_t uidlist_new_validity(uint32_t old);
 
+/* A new UIDVALIDITY for a folder whose list is missing, made different
+ * from the last one given in that folder: that one is kept in the lock
+ * file (lockfd, held), so a list lost or removed by hand never brings
+ * back an old UIDVALIDITY with new UIDs. */
+uint32_t uidlist_fresh_validity(int lockfd);
+
 void uidlist_free(struct uidlist *l);
 #endif
