@@ -109,7 +109,7 @@ class Instance:
         network programs run as nobody when the tests run as root (the
         queue dir is given to nobody so smtpd can inject).  Returns the port."""
         port = port or free_port()
-        cmd = ["tcpserver", "-R", "-H", "-c", "50"]
+        cmd = ["tcpserver", "-R", "-H", "-l", "localhost", "-c", "50"]
         if ROOT:
             nobody = pwd.getpwnam("nobody")
             os.makedirs(self.queue, exist_ok=True)

@@ -12,6 +12,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.environ.get("POSTHORN_BIN", os.path.join(ROOT, "bin"))
 SANITIZER = bool(os.environ.get("POSTHORN_SANITIZER"))
 
+# No test asks the machine's real DNS resolver anything: posthorn-remote
+# (started by posthorn-runq for any remote recipient) asks $DNSCACHEIP,
+# which on loopback answers at once with "connection refused".  Tests of
+# the MX logic run their own DNS server and set DNSCACHEIP themselves.
+os.environ["DNSCACHEIP"] = "127.0.0.1"
+
 
 def ok(cond, name, diag=None):
     global _n, _failed
