@@ -275,7 +275,7 @@ static int assign(struct store *s, struct scan *sc, struct timespec *tnew, struc
 		s->ul.next = 1;
 	}
 	cmp_scan = sc;
-	qsort(sc->e, sc->n, sizeof *sc->e, cmp_delivery);
+	if (sc->n > 1) qsort(sc->e, sc->n, sizeof *sc->e, cmp_delivery);
 	for (i = 0; i < sc->n; i++) {
 		struct entry *e = &sc->e[i];
 		const char *n = ename(sc, e);
@@ -313,7 +313,7 @@ static int assign(struct store *s, struct scan *sc, struct timespec *tnew, struc
 		m->uid = sc->e[i].uid;
 		m->recent = sc->e[i].innew == 2;
 	}
-	qsort(s->m, s->n, sizeof *s->m, cmp_uid);
+	if (s->n > 1) qsort(s->m, s->n, sizeof *s->m, cmp_uid);
 	if (uidlist_write(&s->ul, s->dir, keep_present, s) < 0) goto fail;
 	if (moved) {
 		char p[2048];
@@ -377,7 +377,7 @@ int store_sync(struct store *s, int force)
 			m->name = (uint32_t)s->names.len;
 			if (!stralloc_cats(&s->names, sc.names.s + e->name) || !stralloc_0(&s->names)) goto out;
 		}
-		qsort(s->m, s->n, sizeof *s->m, cmp_uid);
+		if (s->n > 1) qsort(s->m, s->n, sizeof *s->m, cmp_uid);
 		/* two names with one UID (a copy made by another tool): keep the first */
 		for (i = 1; i < s->n; i++)
 			if (s->m[i].uid == s->m[i - 1].uid) {

@@ -117,4 +117,7 @@ ok(p.returncode == 0 and p.stdout.startswith("* SEARCH"), "curl searches over ST
 p = subprocess.run(["curl", "-sS", "--max-time", "20", "-u", "alice@example.org:wrong"] + cacert +
                    ["imaps://localhost:%d/" % implicit], capture_output=True, text=True)
 ok(p.returncode != 0, "curl with a wrong password fails")
+slog = inst.log()
+ok("AddressSanitizer" not in slog and "runtime error" not in slog, "no sanitizer report in the server log",
+   slog[-3000:])
 done()

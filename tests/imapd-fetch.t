@@ -331,4 +331,7 @@ try:
 except imaplib.IMAP4.error:
     ok(True, "message number beyond the mailbox: BAD")
 m.logout()
+slog = inst.log()
+ok("AddressSanitizer" not in slog and "runtime error" not in slog, "no sanitizer report in the server log",
+   slog[-3000:])
 done()

@@ -144,4 +144,7 @@ with open(os.path.join(md, "posthorn-uidlist")) as f:
     lines = f.read().splitlines()
 uids = [int(l.split()[0]) for l in lines[1:]]
 ok(len(uids) == 23 and len(set(uids)) == 23, "23 messages, 23 distinct UIDs", lines)
+slog = inst.log()
+ok("AddressSanitizer" not in slog and "runtime error" not in slog, "no sanitizer report in the server log",
+   slog[-3000:])
 done()

@@ -207,4 +207,7 @@ log = inst.log()
 ok("event=login user=alice@example.org" in log and "event=login-fail" in log and "event=logout" in log,
    "login, failure and logout logged")
 ok("alice-pw" not in log, "no password in the log")
+slog = inst.log()
+ok("AddressSanitizer" not in slog and "runtime error" not in slog, "no sanitizer report in the server log",
+   slog[-3000:])
 done()
