@@ -522,6 +522,7 @@ unsigned mime_addresses(const char *s, size_t len, struct mime_addr *out, unsign
 			if (angle != (size_t)-1 && !angle_end) continue;
 			if (c == ',' || c == ';' || (c == ':' && !in_group)) { stop = c; break; }
 		}
+		if (j > len) j = len;    /* a backslash or quote at the very end */
 		start = i;
 		if (stop == ':') {
 			struct mime_addr *a = &out[n++];
