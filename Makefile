@@ -47,7 +47,7 @@ BINS     = $(PROGRAMS:%=$(BINDIR)/posthorn-%)
 
 PROVE    = prove
 
-.PHONY: all deps test unit asan fuzz fuzz-build bench run clean lint
+.PHONY: all deps test unit asan fuzz fuzz-build bench run clean lint install uninstall
 .SECONDARY:
 
 all: $(BINS) $(UNITS)
@@ -134,6 +134,37 @@ run: all
 
 lint:
 	mandoc -Tlint -Wwarning man/*.[1-8]
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: programs into PREFIX/bin,
+# posthorn-setup into PREFIX/sbin, man pages, the example config and service
+# scripts into PREFIX/share/posthorn, and the sendmail and mailq links
+# (SENDMAIL, MAILQ: point them at /usr/sbin/sendmail and /usr/bin/mailq to
+# replace the system's).  Owners and the set-user-ID bit of posthorn-queue
+# are posthorn-setup's job: a DESTDIR install runs as anyone.
+SENDMAIL ?= $(PREFIX)/sbin/sendmail
+MAILQ    ?= $(PREFIX)/bin/mailq
+SHAREDIR  = $(PREFIX)/share/posthorn
+MANDIR    = $(PREFIX)/share/man
+MANPAGES  = $(wildcard man/*.[1-8])
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SHAREDIR) \
+		$(DESTDIR)$(dir $(SENDMAIL)) $(DESTDIR)$(dir $(MAILQ))
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 tools/posthorn-setup $(DESTDIR)$(PREFIX)/sbin/posthorn-setup
+	for m in $(MANPAGES); do \
+		sec=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$sec; \
+		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$sec/; done
+	cp -R conf/. $(DESTDIR)$(SHAREDIR)/
+	ln -sf $(PREFIX)/bin/posthorn-sendmail $(DESTDIR)$(SENDMAIL)
+	ln -sf $(PREFIX)/bin/posthorn-sendmail $(DESTDIR)$(MAILQ)
+
+uninstall:
+	rm -f $(BINS:$(BINDIR)/%=$(DESTDIR)$(PREFIX)/bin/%) $(DESTDIR)$(PREFIX)/sbin/posthorn-setup
+	for m in $(MANPAGES); do sec=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$sec/$${m##*/}; done
+	rm -rf $(DESTDIR)$(SHAREDIR)
+	for l in $(DESTDIR)$(SENDMAIL) $(DESTDIR)$(MAILQ); do \
+		[ -L $$l ] && [ "$$(readlink $$l)" = $(PREFIX)/bin/posthorn-sendmail ] && rm -f $$l || true; done
 
 clean:
 	rm -rf $(B) build-asan $(BINDIR)
