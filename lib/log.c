@@ -1,19 +1,37 @@
 /* log: key=value event lines on stderr; format in log.h. */
 #include <errmsg.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 #include "log.h"
 
 #define LOG_LINE_MAX 4096
 
 static const char *log_program = "posthorn";
+static int log_syslog;
 
 void log_init(const char *program)
 {
 	const char *slash = strrchr(program, '/');
+	struct stat st;
+
 	log_program = slash ? slash + 1 : program;
 	errmsg_iam(log_program);
+	/* inetd and xinetd hand the connection over as fds 0, 1 and 2: a log
+	 * line on stderr would go to the client (and break TLS).  Then stderr
+	 * becomes /dev/null and the lines go to syslog (facility mail). */
+	if (fstat(2, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		int fd = open("/dev/null", O_WRONLY);
+		if (fd >= 0 && fd != 2) {
+			dup2(fd, 2);
+			close(fd);
+		}
+		openlog(log_program, LOG_PID, LOG_MAIL);
+		log_syslog = 1;
+	}
 }
 
 static int needs_quotes(const char *v)
@@ -78,6 +96,12 @@ void log_event(const char *event, ...)
 		log_quote(line, &len, cap, value);
 	}
 	va_end(ap);
+	if (log_syslog) {
+		size_t skip = strlen(log_program) + 2;   /* syslog names the program */
+		line[len] = 0;
+		syslog(LOG_INFO, "%s", len > skip ? line + skip : line);
+		return;
+	}
 	line[len++] = '\n';
 	/* one write(2): lines from concurrent processes do not interleave */
 	if (write(2, line, len) < 0) return;

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+# The inetd lines of conf/ work: two instances made by posthorn-setup, their
+# SMTP and submission services run by xinetd from conf/xinetd.posthorn
+# (paths and ports rewritten, bound to 127.0.0.1), no tcpserver anywhere.
+# The same pair of messages as tests/system.t: a user of each domain sends
+# to the other by submission with STARTTLS and AUTH; posthorn-runq passes
+# deliver them.  Needs root and xinetd.
+import glob
+import os
+import re
+import shutil
+import signal
+import smtplib
+import socket
+import ssl
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from tap import ok, is_, note, done, tempdir, ROOT as SRC, BIN
+from instance import free_port, wait_for
+
+if os.geteuid() != 0 or not shutil.which("xinetd"):
+    print("1..0 # SKIP needs root and xinetd")
+    sys.exit(0)
+
+CTX = ssl.create_default_context()
+CTX.check_hostname = False
+CTX.verify_mode = ssl.CERT_NONE
+
+
+def listening(port):
+    s = socket.socket()
+    try:
+        s.connect(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+class Inst:
+    def __init__(self, domain, user, pw):
+        self.domain, self.user, self.pw = domain, user, pw
+        self.root = tempdir()
+        self.bin = os.path.join(self.root, "bin")
+        os.makedirs(self.bin)
+        for p in glob.glob(os.path.join(BIN, "posthorn-*")):
+            shutil.copy(p, self.bin)
+        self.conf = os.path.join(self.root, "conf")
+        self.mail = os.path.join(self.root, "mail")
+        p = subprocess.run([os.path.join(SRC, "tools/posthorn-setup"), "-C", self.conf, "-q",
+                            os.path.join(self.root, "queue"), "-m", self.mail, "-b", self.bin, "-n", "mx." + domain,
+                            "-p", domain, user], input=pw + "\n", capture_output=True, text=True, timeout=120)
+        self.setup_rc = p.returncode
+        self.ports = {}
+        # xinetd: the posthorn services from conf/, the SMTP ones only.
+        text = open(os.path.join(SRC, "conf/xinetd.posthorn")).read()
+        blocks = re.findall(r"(# [^\n]*\nservice (\S+)\n\{.*?\n\})", text, re.S)
+        out = "defaults\n{\n\tinstances = 50\n}\n\n"
+        for block, name in blocks:
+            if name not in ("posthorn-smtpd", "posthorn-submission"):
+                continue
+            port = free_port()
+            self.ports[name] = port
+            block = re.sub(r"port\s+= \d+", "port        = %d\n\tbind        = 127.0.0.1" % port, block)
+            block = block.replace("/usr/local/bin/", self.bin + "/").replace("/etc/posthorn", self.conf)
+            out += block + "\n\n"
+        self.xconf = os.path.join(self.root, "xinetd.conf")
+        with open(self.xconf, "w") as f:
+            f.write(out)
+        self.xinetd = subprocess.Popen(["xinetd", "-dontfork", "-f", self.xconf, "-pidfile",
+                                        os.path.join(self.root, "xinetd.pid")],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def set(self, name, value):
+        with open(os.path.join(self.conf, name), "w") as f:
+            f.write(value + "\n")
+        os.chmod(os.path.join(self.conf, name), 0o644)
+
+    def submit(self, rcpt, subject):
+        with smtplib.SMTP("127.0.0.1", self.ports["posthorn-submission"], timeout=30) as s:
+            s.ehlo("client." + self.domain)
+            s.starttls(context=CTX)
+            s.ehlo("client." + self.domain)
+            s.login(self.user, self.pw)
+            return s.sendmail(self.user, [rcpt], ("From: %s\r\nTo: %s\r\nSubject: %s\r\n\r\nvia inetd\r\n"
+                                                  % (self.user, rcpt, subject)).encode())
+
+    def runq(self):
+        return subprocess.run([os.path.join(self.bin, "posthorn-runq"), "-C", self.conf], capture_output=True,
+                              text=True, timeout=60)
+
+    def has(self, subject):
+        local = self.user.split("@")[0]
+        return any(("Subject: " + subject).encode() in open(f, "rb").read()
+                   for f in glob.glob(os.path.join(self.mail, self.domain, local, "new", "*")))
+
+    def stop(self):
+        self.xinetd.send_signal(signal.SIGTERM)
+        try:
+            self.xinetd.wait(10)
+        except subprocess.TimeoutExpired:
+            self.xinetd.kill()
+
+
+a = Inst("a.test", "alice@a.test", "alice-secret")
+b = Inst("b.test", "bob@b.test", "bob-secret")
+try:
+    is_((a.setup_rc, b.setup_rc), (0, 0), "posthorn-setup for both instances")
+    ok(all(wait_for(lambda p=p: listening(p), 15) for x in (a, b) for p in x.ports.values()),
+       "xinetd listens for SMTP and submission of both instances")
+    a.set("routes", "b.test [127.0.0.1]:%d" % b.ports["posthorn-smtpd"])
+    b.set("routes", "a.test [127.0.0.1]:%d" % a.ports["posthorn-smtpd"])
+    is_(a.submit("bob@b.test", "inetd from alice"), {}, "alice submits to bob through xinetd (STARTTLS + AUTH)")
+    is_(b.submit("alice@a.test", "inetd from bob"), {}, "bob submits to alice through xinetd")
+    for x in (a, b):
+        x.runq()
+    for x in (a, b):
+        x.runq()
+    ok(b.has("inetd from alice"), "bob's Maildir has alice's message")
+    ok(a.has("inetd from bob"), "alice's Maildir has bob's message")
+    logs = open(os.path.join(b.mail, "..", "conf", "me")).read()
+finally:
+    a.stop()
+    b.stop()
+done()
