@@ -97,21 +97,10 @@ void do_starttls(void)
  * and no client served, as root. */
 static int drop_privileges(void)
 {
-	uid_t uid;
-	gid_t gid;
+	const char *why;
 
-	if (geteuid() != 0) return 0;
-	if (!S.owner.len) {
-		errno = EPERM;
-		log_error("mailowner", "running as root and no mailowner configured");
-		return -1;
-	}
-	if (privs_lookup(S.owner.s, &uid, &gid) < 0) {
-		log_error("mailowner", S.owner.s);
-		return -1;
-	}
-	if (privs_drop(uid, gid) < 0) {
-		log_error("drop-privileges", S.owner.s);
+	if (privs_become_owner(S.owner.s, &why) < 0) {
+		log_error("mailowner", why);
 		return -1;
 	}
 	return 0;
