@@ -17,6 +17,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from tap import ok, is_, note, done, ROOT, BIN, tempdir
+from instance import wait_for
 
 d = tempdir()
 run = os.path.join(d, "run")
@@ -89,7 +90,8 @@ def listening(port):
 
 
 if os.path.exists(os.path.join(BIN, "posthorn-smtpd")):
-    ok(listening(base + 25), "SMTP listens on BASE+25")
+    # tcpserver may still be starting when the summary is printed.
+    ok(wait_for(lambda: listening(base + 25), 10), "SMTP listens on BASE+25")
     try:
         with smtplib.SMTP("127.0.0.1", base + 25, timeout=20) as c:
             c.sendmail("visitor@example.net", ["demo@example.test"],
@@ -109,7 +111,7 @@ if os.path.exists(os.path.join(BIN, "posthorn-smtpd")):
         time.sleep(0.1)
     ok(got, "the running queue runner delivers it to the Maildir")
 if os.path.exists(os.path.join(BIN, "posthorn-pop3d")):
-    ok(listening(base + 110), "POP3 listens on BASE+110")
+    ok(wait_for(lambda: listening(base + 110), 10), "POP3 listens on BASE+110")
     try:
         pop = poplib.POP3("127.0.0.1", base + 110, timeout=20)
         ctx = ssl.create_default_context()
