@@ -62,7 +62,6 @@ struct session {
 	int implicit_tls, cleartext_ok, tls_available;
 	unsigned long faildelay, timeout, append_max;
 	stralloc cdbpath, owner, certpath, keypath, me;
-	struct tls_config *tlscfg;
 	struct tls *tlsctx;
 	const char *ip;
 

@@ -27,6 +27,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "imapd.h"
+#include "tlsserver.h"
 
 struct command {
 	const char *name;
@@ -245,19 +246,11 @@ void session_run(void)
 
 int session_tls_setup(void)
 {
+	const char *why;
+
 	if (S.tlsctx) return 0;
-	if (tls_init() < 0 || !(S.tlscfg = tls_config_new())) {
-		log_event("tls-error", "ip", S.ip, "error", "tls_init failed", (char *)0);
-		return -1;
-	}
-	if (tls_config_set_cert_file(S.tlscfg, S.certpath.s) < 0 ||
-	    tls_config_set_key_file(S.tlscfg, S.keypath.s) < 0) {
-		log_event("tls-error", "ip", S.ip, "error", tls_config_error(S.tlscfg), (char *)0);
-		return -1;
-	}
-	if (!(S.tlsctx = tls_server()) || tls_configure(S.tlsctx, S.tlscfg) < 0) {
-		log_event("tls-error", "ip", S.ip, "error", S.tlsctx ? tls_error(S.tlsctx) : "tls_server failed",
-			  (char *)0);
+	if (!(S.tlsctx = tlsserver_new(S.certpath.s, S.keypath.s, &why))) {
+		log_event("tls-error", "ip", S.ip, "error", why, (char *)0);
 		return -1;
 	}
 	return 0;

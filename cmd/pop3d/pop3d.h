@@ -50,7 +50,6 @@ struct session {
 	unsigned long timeout;       /* seconds */
 	stralloc cdbpath, owner, certpath, keypath, me;
 	int tls_available;           /* a certificate is configured */
-	struct tls_config *tlscfg;   /* made on the first STLS (or -T) only */
 	struct tls *tlsctx;
 	const char *ip;              /* TCPREMOTEIP, for logs */
 

@@ -16,36 +16,17 @@
 #include "log.h"
 #include "reply.h"
 #include "smtpd.h"
+#include "tlsserver.h"
 
 static struct tls *server;
 
 /* 0 and *ctx, or -1 (logged). */
 static int server_ctx(struct session *s, struct tls **ctx)
 {
-	struct tls_config *cfg;
-	const char *why = 0;
+	const char *why;
 
-	if (server) {
-		*ctx = server;
-		return 0;
-	}
-	if (tls_init()) {
-		log_event("tls", "error", "tls_init failed", (char *)0);
-		return -1;
-	}
-	cfg = tls_config_new();
-	if (!cfg) why = "tls_config_new failed";
-	else if (tls_config_set_protocols(cfg, TLS_PROTOCOLS_DEFAULT) ||
-	         tls_config_set_cert_file(cfg, s->conf->certpath.s) ||
-	         tls_config_set_key_file(cfg, s->conf->keypath.s))
-		why = tls_config_error(cfg);
-	else if (!(server = tls_server())) why = "tls_server failed";
-	else if (tls_configure(server, cfg)) why = tls_error(server);
-	if (cfg) tls_config_free(cfg);
-	if (why) {
+	if (!server && !(server = tlsserver_new(s->conf->certpath.s, s->conf->keypath.s, &why))) {
 		log_event("tls", "error", why, "cert", s->conf->certpath.s, (char *)0);
-		if (server) tls_free(server);
-		server = 0;
 		return -1;
 	}
 	*ctx = server;

@@ -1,0 +1,15 @@
+#ifndef TLSSERVER_H
+#define TLSSERVER_H
+/*
+ * The server side's TLS context, shared by smtpd, pop3d and imapd: made on
+ * first use, so a session that never asks for TLS never loads the key nor
+ * pays for libtls' initialisation.  Part of the TLS archive (links libtls).
+ */
+struct tls;
+
+/* A libtls server context for the certificate chain and key at the two
+ * paths, with libtls' default protocols (TLS 1.2 and 1.3).  Returns it, or
+ * null with *why set to a static or libtls-owned English reason (valid
+ * until the next libtls call). */
+struct tls *tlsserver_new(const char *certpath, const char *keypath, const char **why);
+#endif
