@@ -43,6 +43,10 @@ for f in ("example/me", "s6/posthorn-smtpd/run", "s6/posthorn-smtpd/log/run", "d
           "tcp.smtp", "inetd.conf", "xinetd.posthorn"):
     ok(os.path.isfile(os.path.join(share, f)), "share/posthorn/%s is installed" % f)
 ok(os.access(os.path.join(share, "s6/posthorn-submission/run"), os.X_OK), "service scripts stay executable")
+runs = sorted(glob.glob(os.path.join(share, "*/*/run")) + glob.glob(os.path.join(share, "*/*/log/run")))
+ok(len(runs) == 32, "8 services with a logger each, for s6 and daemontools (%d run scripts)" % len(runs))
+bad = [r for r in runs if subprocess.run(["sh", "-n", r]).returncode != 0]
+is_(bad, [], "every run script is valid sh")
 
 p = subprocess.run(args + ["uninstall"], capture_output=True, text=True, timeout=120)
 is_(p.returncode, 0, "make uninstall exits 0")
