@@ -9,9 +9,15 @@
  * exit 0.  Any failure before that removes what we wrote and exits 100 or
  * 111 with nothing queued.  fd 1 is the envelope, so the one reason line goes
  * to fd 2.
+ *
+ * The message's fsync runs in a second thread while the envelope is read,
+ * written and fsync'ed: the two flushes overlap (the file system can put
+ * them in one journal commit), so a message waits for two disk flushes in
+ * a row, not three.  Both have finished before anything is renamed.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,10 +123,16 @@ static unsigned long long copy_message(void)
 		}
 		if (durable_writeall(msgfd, buf, (size_t)r)) temp_sys("4.3.0 unable to write the message");
 	}
-	if (fsync(msgfd)) temp_sys("4.3.0 unable to fsync the message");
-	if (close(msgfd)) { msgfd = -1; temp_sys("4.3.0 unable to write the message"); }
-	msgfd = -1;
 	return size;
+}
+
+/* The message's fsync, in its own thread; its errno, or 0. */
+static int msg_sync_errno;
+static void *sync_message(void *unused)
+{
+	(void)unused;
+	msg_sync_errno = fsync(msgfd) ? errno : 0;
+	return 0;
 }
 
 /* Reads one NUL-terminated envelope item (after its letter) into item.
@@ -213,14 +225,23 @@ int main(int argc, char **argv)
 	memset(&env, 0, sizeof env);
 	msgfd = open_tmp(&msgtmp, ".msg");
 	env.size = copy_message();
-	read_envelope(&env);
-	env.created = (long long)time(0);
-
-	envfd = open_tmp(&envtmp, ".env");
-	if (!queue_env_format(&text, &env)) nomem();
-	if (durable_writeall(envfd, text.s, text.len) || fsync(envfd)) temp_sys("4.3.0 unable to write the envelope");
-	if (close(envfd)) { envfd = -1; temp_sys("4.3.0 unable to write the envelope"); }
-	envfd = -1;
+	{
+		pthread_t syncer;
+		int started = pthread_create(&syncer, 0, sync_message, 0) == 0;
+		if (!started) sync_message(0);   /* no thread: the same fsync, in line */
+		read_envelope(&env);
+		env.created = (long long)time(0);
+		envfd = open_tmp(&envtmp, ".env");
+		if (!queue_env_format(&text, &env)) nomem();
+		if (durable_writeall(envfd, text.s, text.len) || fsync(envfd)) temp_sys("4.3.0 unable to write the envelope");
+		if (close(envfd)) { envfd = -1; temp_sys("4.3.0 unable to write the envelope"); }
+		envfd = -1;
+		if (started) pthread_join(syncer, 0);
+	}
+	errno = msg_sync_errno;
+	if (errno) temp_sys("4.3.0 unable to fsync the message");
+	if (close(msgfd)) { msgfd = -1; temp_sys("4.3.0 unable to write the message"); }
+	msgfd = -1;
 
 	if (!queue_path(&msgdst, qdir.s, "q/", id.s) || !stralloc_cats(&msgdst, ".msg") || !stralloc_0(&msgdst) ||
 	    !queue_path(&envdst, qdir.s, "q/", id.s) || !stralloc_cats(&envdst, ".env") || !stralloc_0(&envdst) ||
