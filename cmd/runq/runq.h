@@ -36,6 +36,7 @@ struct entry {
 	unsigned running;          /* jobs running for this entry */
 	int dirty;                 /* env changed since it was written */
 	int gone;                  /* the .env vanished (deleted by an admin) */
+	long long due;             /* no recipient needs a look before this; 0 = now */
 	long long settle_at;       /* no bounce attempt before this (after one failed) */
 };
 

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -202,6 +203,7 @@ static void scan(int reload)
 				if (fresh.n == e->env.n) {
 					queue_env_free(&e->env);
 					e->env = fresh;
+					e->due = 0;
 					e->dirty = 1;   /* settle() looks at it: maybe a bounce is owed now */
 				} else
 					queue_env_free(&fresh);
@@ -401,7 +403,29 @@ static void expire(struct entry *e, unsigned i)
 	log_result(e, i, "queue", "expired");
 }
 
-/* Starts what is due and allowed; returns the earliest future due time. */
+/* When e next needs a look: 0 if a pending recipient that no job has is
+ * due now (it may have waited for a free slot), else the earliest of their
+ * next attempts and expiry times; LLONG_MAX if there is none. */
+static long long entry_due(const struct entry *e, long long now)
+{
+	long long due = LLONG_MAX, t;
+	unsigned i;
+
+	for (i = 0; i < e->env.n; i++) {
+		const struct queue_rcpt *r = &e->env.r[i];
+		if (r->state != QUEUE_PENDING || e->inflight[i]) continue;
+		if (r->next <= now) return 0;
+		if (r->next < due) due = r->next;
+		t = e->env.created + (long long)cfg.lifetime + 1;
+		if (r->tries > 0 && t < due) due = t;
+	}
+	return due;
+}
+
+/* Starts what is due and allowed; returns the earliest future due time.
+ * Entries whose cached due time lies ahead cost one comparison: a large
+ * queue of deferred mail is not walked recipient by recipient at every
+ * event. */
 static long long start_due(long long now, int stopping)
 {
 	long long next = now + RESCAN_SECONDS;
@@ -409,6 +433,10 @@ static long long start_due(long long now, int stopping)
 
 	for (k = 0; k < nentries; k++) {
 		struct entry *e = entries[k];
+		if (e->due > now) {
+			if (e->due < next) next = e->due;
+			continue;
+		}
 		for (i = 0; i < e->env.n; i++) {
 			struct queue_rcpt *r = &e->env.r[i];
 			char why[300];
@@ -434,6 +462,8 @@ static long long start_due(long long now, int stopping)
 				start_remote(e, i, now);
 			}
 		}
+		e->due = entry_due(e, now);
+		if (e->due && e->due < next) next = e->due;
 	}
 	return next;
 }
@@ -541,6 +571,7 @@ static void finish_job(struct job *j)
 	}
 	for (i = 0; i < j->n; i++) e->inflight[j->rcpt[i]] = 0;
 	e->running--;
+	e->due = 0;
 }
 
 /* ---- entries that need writing, bouncing or removing ---- */
@@ -680,6 +711,7 @@ static void flush_all(void)
 	for (k = 0; k < nentries; k++)
 		for (i = 0; i < entries[k]->env.n; i++)
 			if (entries[k]->env.r[i].state == QUEUE_PENDING) entries[k]->env.r[i].next = 0;
+	for (k = 0; k < nentries; k++) entries[k]->due = 0;
 }
 
 static int open_fifo(int *keep)
