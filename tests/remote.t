@@ -50,6 +50,14 @@ ok(s["mail"].startswith("MAIL FROM:<alice@example.test> SIZE=%d" % len(MSG)), "M
 is_(s["commands"][0], "EHLO mx.example.test", "EHLO with our name")
 is_(s["commands"][-1], "QUIT", "and a QUIT at the end")
 
+# ---- a message stored with CRLF line ends and no final line end ----
+crlf = os.path.join(inst.dir, "crlf")
+with open(crlf, "wb") as f:
+    f.write(b"Subject: crlf\r\n\r\n.dot\r\nbare\rcr\r\nno end")
+rc, lines, err = remote("far.test", "alice@example.test", ["bob@far.test"], msg=crlf)
+is_(peer.sessions[-1]["data"], b"Subject: crlf\r\n\r\n..dot\r\nbare\rcr\r\nno end\r\n",
+    "CRLF kept (not doubled), the dot stuffed, a final CRLF added")
+
 # ---- per-recipient results ----
 peer2 = FakeSMTP(rcpt={"no@far.test": "550 5.1.1 no such user", "later@far.test": "451 4.3.0 try later"})
 routes("far.test 127.0.0.1:%d\n" % peer2.port)
