@@ -1,6 +1,8 @@
 /* tlsserver: the servers' libtls context; contract in tlsserver.h. */
 #include <stdio.h>
 #include <tls.h>
+#include "log.h"
+#include "stream.h"
 #include "tlsserver.h"
 
 struct tls *tlsserver_new(const char *certpath, const char *keypath, const char **why)
@@ -36,4 +38,26 @@ struct tls *tlsserver_new(const char *certpath, const char *keypath, const char 
 	/* A configured context keeps what it needs of cfg. */
 	tls_config_free(cfg);
 	return server;
+}
+
+int tlsserver_ready(struct tls **ctx, const char *certpath, const char *keypath, const char *ip)
+{
+	const char *why;
+
+	if (*ctx) return 0;
+	if (!(*ctx = tlsserver_new(certpath, keypath, &why))) {
+		log_event("tls-error", "ip", ip, "error", why, (char *)0);
+		return -1;
+	}
+	return 0;
+}
+
+int tlsserver_start(struct stream *s, struct tls **ctx, const char *certpath, const char *keypath, const char *ip)
+{
+	if (tlsserver_ready(ctx, certpath, keypath, ip) < 0) return -1;
+	if (stream_starttls_server(s, *ctx)) {
+		log_event("tls-error", "ip", ip, "error", stream_error(s), (char *)0);
+		return -1;
+	}
+	return 0;
 }

@@ -12,4 +12,14 @@ struct tls;
  * null with *why set to a static or libtls-owned English reason (valid
  * until the next libtls call). */
 struct tls *tlsserver_new(const char *certpath, const char *keypath, const char **why);
+
+struct stream;
+
+/* The lazy step for a session: makes *ctx with tlsserver_new unless it is
+ * there already; a failure is logged (event tls-error, with ip).  0 or -1. */
+int tlsserver_ready(struct tls **ctx, const char *certpath, const char *keypath, const char *ip);
+
+/* tlsserver_ready, then the server handshake on s (stream_starttls_server,
+ * which drops pipelined input first); a failure is logged.  0 or -1. */
+int tlsserver_start(struct stream *s, struct tls **ctx, const char *certpath, const char *keypath, const char *ip);
 #endif

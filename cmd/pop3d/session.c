@@ -104,24 +104,12 @@ void session_run(void)
  * asks for TLS never loads the key or pays for libtls' set-up. */
 int session_tls_setup(void)
 {
-	const char *why;
-
-	if (S.tlsctx) return 0;
-	if (!(S.tlsctx = tlsserver_new(S.certpath.s, S.keypath.s, &why))) {
-		log_event("tls-error", "ip", S.ip, "error", why, (char *)0);
-		return -1;
-	}
-	return 0;
+	return tlsserver_ready(&S.tlsctx, S.certpath.s, S.keypath.s, S.ip);
 }
 
 int session_tls(void)
 {
-	if (session_tls_setup() < 0) return -1;
-	if (stream_starttls_server(&S.io, S.tlsctx)) {
-		log_event("tls-error", "ip", S.ip, "error", stream_error(&S.io), (char *)0);
-		return -1;
-	}
-	return 0;
+	return tlsserver_start(&S.io, &S.tlsctx, S.certpath.s, S.keypath.s, S.ip);
 }
 
 _Noreturn void session_end(const char *reason, int code)
