@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from tap import ok, is_, note, done, ROOT, BIN, tempdir
-from instance import wait_for
+from instance import wait_for, listening
 
 d = tempdir()
 run = os.path.join(d, "run")
@@ -77,16 +77,6 @@ ok("posthorn is running" in summary, "make run prints what runs", summary)
 note(summary)
 
 
-def listening(port):
-    s = socket.socket()
-    s.settimeout(1)
-    try:
-        s.connect(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
 
 
 if os.path.exists(os.path.join(BIN, "posthorn-smtpd")):

@@ -67,9 +67,8 @@ note("injection to delivery through the daemon: %.3fs" % (time.monotonic() - t0)
 
 # ---- SIGHUP rereads the config, SIGTERM waits for running deliveries ----
 os.unlink(log + ".count")
-with open(os.path.join(inst.dir, "fake-local"), "a") as f:
-    pass
-env2 = fake_local(inst, "sleep 1; cat > %s/slow.$$; echo 2.0.0 slow; exit 0\n" % inst.dir)
+fake_local(inst,  # same path the daemon runs: now a slow deliverer
+           "sleep 1; cat > %s/slow.$$; echo 2.0.0 slow; exit 0\n" % inst.dir)
 d.send_signal(signal.SIGHUP)
 time.sleep(0.2)
 ok(d.poll() is None, "the daemon survives SIGHUP")
@@ -150,7 +149,6 @@ env = fake_local(inst, """
 case "$4" in alice@*) exec %s "$@";; esac
 echo "4.2.2 mailbox busy"; exit 111
 """ % prog("local"))
-env["POSTHORN_LOCAL"] = env["POSTHORN_LOCAL"]
 rc, err = inst.inject(msg(20), "alice@example.test", ["bob@example.test"])
 rc, out, err = inst.runq(env=env)
 is_(inst.queued() != [], True, "after a first temporary failure the message waits")

@@ -26,7 +26,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from tap import ok, is_, note, done, prog, tempdir, ROOT as SRC, BIN
-from instance import free_port, wait_for
+from instance import free_port, wait_for, listening
 
 if os.geteuid() != 0 or not shutil.which("s6-svscan"):
     print("1..0 # SKIP needs root and s6")
@@ -136,16 +136,6 @@ class System:
         return [item[1].decode().strip()[9:] for item in data if isinstance(item, tuple)]
 
 
-def listening(port):
-    s = socket.socket()
-    s.settimeout(1)
-    try:
-        s.connect(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
 
 
 def stop_all():

@@ -122,7 +122,7 @@ class Instance:
         p = subprocess.Popen(cmd + ["127.0.0.1", str(port), prog(name), "-C", self.conf] + list(args),
                              stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.dir, name + ".log"), "ab"), env=e)
         _servers.append(p)
-        wait_for(lambda: _listening(port), 10)
+        wait_for(lambda: listening(port), 10)
         return port
 
     def runq(self, *args, env=None, timeout=120):
@@ -161,8 +161,10 @@ def inject_raw(conf, message, envelope, env=None, exe=None, preexec=None):
     return p.returncode, err.strip()
 
 
-def _listening(port):
+def listening(port):
+    """Does something accept connections on 127.0.0.1:port?"""
     s = socket.socket()
+    s.settimeout(1)
     try:
         s.connect(("127.0.0.1", port))
         return True
