@@ -66,6 +66,14 @@ is_([l.split(" ")[0] for l in lines], ["fail", "ok", "defer"], "5xx fails, 2xx d
 ok("550 5.1.1 no such user" in lines[0], "the 5xx reason keeps the server's text", lines[0])
 is_(peer2.sessions[-1]["rcpts"], ["yes@far.test"], "the others still got the message")
 
+# ---- MAIL refused: every recipient gets MAIL's reply, not what followed it ----
+refusing = FakeSMTP(mail_reply="550 5.7.1 sender rejected")
+routes("far.test 127.0.0.1:%d\n" % refusing.port)
+rc, lines, err = remote("far.test", "alice@example.test", ["a@far.test", "b@far.test"])
+is_([l.split(" ")[0] for l in lines], ["fail", "fail"], "a refused MAIL fails every recipient (pipelined)")
+ok(all("550 5.7.1 sender rejected" in l for l in lines), "with MAIL's own reply as the reason", lines)
+refusing.close()
+
 # ---- without PIPELINING, multi-line replies ----
 peer3 = FakeSMTP(ehlo=("SIZE 100000",), multiline=True, rcpt={"no@far.test": "550 5.1.1 gone"})
 routes("far.test 127.0.0.1:%d\n" % peer3.port)

@@ -274,6 +274,19 @@ fail:
 	return host_error(x, "connection lost during DATA", stream_error(&x->s)), -1;
 }
 
+/* Records the RCPT reply in x->rep for recipient i: 1 if accepted. */
+static int rcpt_result(struct session *x, unsigned i, stralloc *reason)
+{
+	int cls = smtpreply_class(&x->rep);
+
+	if (cls == 2) {
+		x->m->r[i].accepted = 1;
+		return 1;
+	}
+	remote_set(x->m, i, cls == 5 ? RCPT_FAIL : RCPT_DEFER, said(x, reason), 0);
+	return 0;
+}
+
 /* The transaction on an established, greeted session.  Returns 1 (decided)
  * or 0 (try the next host). */
 static int transaction(struct session *x)
@@ -332,34 +345,28 @@ static int transaction(struct session *x)
 		sent++;
 		if (!x->pipelining) {
 			if (flush(x) || get_reply(x)) goto out;
-			goto rcpt_reply;
+			accepted += rcpt_result(x, i, &reason);
 		}
-		continue;
-rcpt_reply:
-		if (smtpreply_class(&x->rep) == 2) {
-			m->r[i].accepted = 1;
-			accepted++;
-		} else
-			remote_set(m, i, smtpreply_class(&x->rep) == 5 ? RCPT_FAIL : RCPT_DEFER, said(x, &reason), 0);
 	}
 	if (x->pipelining) {
 		if (send_cmd(x, "DATA", 0, 0) || flush(x)) goto out;
 		data_sent = 1;
 		if (get_reply(x)) goto out;
 		if (smtpreply_class(&x->rep) != 2) {
-			/* Read what was pipelined behind MAIL, then give up. */
+			/* MAIL refused: keep its reply for the reason, then read
+			 * the replies to what was pipelined behind it. */
+			int cls = smtpreply_class(&x->rep);
+			said(x, &reason);
 			for (i = 0; i < sent + 1; i++)
 				if (get_reply(x)) break;
-			goto mail_refused;
+			remote_set_open(m, cls == 5 ? RCPT_FAIL : RCPT_DEFER, reason.s, 0);
+			decided = 1;
+			goto quit;
 		}
 		for (i = 0; i < m->n; i++) {
 			if (m->r[i].status != RCPT_OPEN) continue;
 			if (get_reply(x)) goto out;
-			if (smtpreply_class(&x->rep) == 2) {
-				m->r[i].accepted = 1;
-				accepted++;
-			} else
-				remote_set(m, i, smtpreply_class(&x->rep) == 5 ? RCPT_FAIL : RCPT_DEFER, said(x, &reason), 0);
+			accepted += rcpt_result(x, i, &reason);
 		}
 	}
 	if (!accepted) {

@@ -9,7 +9,7 @@ import threading
 class FakeSMTP:
     def __init__(self, greeting="220 fake ESMTP", ehlo=("PIPELINING", "SIZE 10000000", "8BITMIME"),
                  rcpt=None, drop_in_data=False, silent=False, starttls_reply=None, data_reply="250 2.0.0 queued",
-                 multiline=False, host="127.0.0.1", port=0):
+                 multiline=False, mail_reply="250 2.1.0 ok", host="127.0.0.1", port=0):
         self.greeting = greeting
         self.ehlo = list(ehlo)
         self.rcpt = rcpt or {}          # address -> reply line; others get 250
@@ -18,6 +18,7 @@ class FakeSMTP:
         self.starttls_reply = starttls_reply
         self.data_reply = data_reply
         self.multiline = multiline
+        self.mail_reply = mail_reply
         self.sessions = []
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -86,7 +87,9 @@ class FakeSMTP:
                 c.sendall(self.starttls_reply.encode() + b"\r\n")
             elif verb == "MAIL":
                 s["mail"] = cmd
-                c.sendall(b"250 2.1.0 ok\r\n")
+                c.sendall(self.mail_reply.encode() + b"\r\n")
+            elif verb == "RCPT" and not self.mail_reply.startswith("2"):
+                c.sendall(b"503 5.5.1 MAIL first\r\n")
             elif verb == "RCPT":
                 addr = cmd[cmd.index("<") + 1:cmd.index(">")]
                 reply = self.rcpt.get(addr, "250 2.1.5 ok")
