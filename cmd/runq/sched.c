@@ -824,6 +824,13 @@ int sched_run(int daemon, int flush)
 			}
 			k++;
 		}
+		/* Record what finished before anything else (a scan, new jobs):
+		 * a runner killed now repeats only the deliveries in flight. */
+		{
+			long long far = now_s() + RESCAN_SECONDS;
+			settle_all(&injected, &far);
+			if (injected) want_scan = 1;
+		}
 	}
 	{
 		int dummy = 0;
