@@ -210,28 +210,40 @@ int queue_id_ok(const char *id)
 	return n && n <= QUEUE_ID_MAX && id[0] != '.' && !strchr(id, '/');
 }
 
-static int make_dir(const char *qdir, const char *sub)
+/* Creates QDIR/SUB (a FIFO when fifo) if missing.  Made by root (the
+ * runner after an upgrade), it is given to the queue dir's owner, so the
+ * injector, which runs as that owner, can use it. */
+static int make_node(const char *qdir, const char *sub, int fifo)
 {
 	stralloc p = {0};
+	struct stat st;
 	int rc;
 
 	if (!queue_path(&p, qdir, sub, "")) return -1;
-	rc = mkdir(p.s, 0700);
+	rc = fifo ? mkfifo(p.s, 0600) : mkdir(p.s, 0700);
+	if (!rc && geteuid() == 0 && !stat(qdir, &st) && st.st_uid != 0 && chown(p.s, st.st_uid, st.st_gid)) rc = -1;
+	else if (rc && errno == EEXIST) rc = 0;
 	stralloc_free(&p);
-	return rc && errno != EEXIST ? -1 : 0;
+	return rc;
 }
 
 int queue_make_dirs(const char *qdir)
 {
-	stralloc p = {0};
-	int rc = 0;
-
 	if (mkdir(qdir, 0700) && errno != EEXIST) return -1;
-	if (make_dir(qdir, "tmp") || make_dir(qdir, "q")) return -1;
-	if (!queue_path(&p, qdir, "", "trigger")) return -1;
-	if (mkfifo(p.s, 0600) && errno != EEXIST) rc = -1;
+	return make_node(qdir, "tmp", 0) || make_node(qdir, "q", 0) || make_node(qdir, "new", 0) ||
+	       make_node(qdir, "trigger", 1) ? -1 : 0;
+}
+
+int queue_mark_new(const char *qdir, const char *id)
+{
+	stralloc p = {0};
+	int fd = -1;
+
+	if (queue_path(&p, qdir, "new/", id)) fd = open(p.s, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	stralloc_free(&p);
-	return rc;
+	if (fd < 0) return -1;
+	close(fd);
+	return 0;
 }
 
 int queue_env_read(const char *qdir, const char *id, struct queue_env *e, const char **why)

@@ -6,7 +6,9 @@
  *     QUEUEDIR/tmp/        files being written (injector: "i.ID.*", runner: "r.*")
  *     QUEUEDIR/q/ID.msg    the message, immutable once committed
  *     QUEUEDIR/q/ID.env    envelope and per-recipient state, replaced by rename
- *     QUEUEDIR/trigger     FIFO: one byte wakes the runner
+ *     QUEUEDIR/new/ID      empty marker: ID was just committed (not fsync'ed;
+ *                          it only spares the runner a listing of q/)
+ *     QUEUEDIR/trigger     FIFO: one byte wakes the runner ('n': look in new/)
  *     QUEUEDIR/lock        flock'ed by the one running runner
  *
  * An entry exists from the moment ID.env is in q/ (the injector renames the
@@ -75,8 +77,12 @@ int queue_set_reason(struct queue_rcpt *r, const char *reason);
 /* out = "QDIR/SUB/NAME", NUL-terminated.  0 on ENOMEM. */
 int queue_path(stralloc *out, const char *qdir, const char *sub, const char *name);
 
-/* Creates tmp/, q/ and the trigger FIFO if missing (mode 0700/0600).  0 or -1. */
+/* Creates tmp/, q/, new/ and the trigger FIFO if missing (mode 0700/0600).
+ * 0 or -1. */
 int queue_make_dirs(const char *qdir);
+
+/* Creates the marker new/ID for a committed entry.  0 or -1. */
+int queue_mark_new(const char *qdir, const char *id);
 
 /* Reads q/ID.env into *e.  0; -1 with errno (ENOENT: no such entry; EINVAL:
  * corrupt, *why says how). */

@@ -40,7 +40,7 @@ volatile int runq_term, runq_hup;
 static struct entry **entries;
 static unsigned nentries, capentries;
 static unsigned running_local, running_remote;
-static int want_scan, want_reload;
+static int want_scan, want_reload, want_new;
 
 static void on_term(int sig) { (void)sig; runq_term = 1; }
 static void on_hup(int sig) { (void)sig; runq_hup = 1; }
@@ -152,6 +152,52 @@ static int is_env_name(const char *name, size_t *idlen)
 	return *idlen <= QUEUE_ID_MAX;
 }
 
+/* Puts e into entries[] at its sorted place.  0 on ENOMEM. */
+static int insert_entry(struct entry *e)
+{
+	unsigned lo = 0, hi = nentries;
+
+	if (!add_entry(e)) return 0;
+	hi = nentries - 1;
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		if (strcmp(entries[mid]->id, e->id) < 0) lo = mid + 1;
+		else hi = mid;
+	}
+	memmove(&entries[lo + 1], &entries[lo], (nentries - 1 - lo) * sizeof *entries);
+	entries[lo] = e;
+	return 1;
+}
+
+/* Takes the markers out of new/ and loads the entries they name that are
+ * not known yet (with load 0, only removes them: a full scan follows).  An
+ * injection costs the runner this, not a listing of the whole q/.  -1 when
+ * new/ cannot be read. */
+static int scan_new(int load)
+{
+	stralloc p = {0};
+	DIR *d;
+	struct dirent *de;
+
+	if (!queue_path(&p, cfg.qdir.s, "new", "")) return -1;
+	d = opendir(p.s);
+	if (!d) {
+		stralloc_free(&p);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		struct entry *e;
+		if (de->d_name[0] == '.' || !queue_id_ok(de->d_name)) continue;
+		if (!queue_path(&p, cfg.qdir.s, "new/", de->d_name)) break;
+		unlink(p.s);
+		if (!load || find_entry(de->d_name, nentries)) continue;
+		if ((e = entry_load(de->d_name)) && !insert_entry(e)) entry_free(e);
+	}
+	closedir(d);
+	stralloc_free(&p);
+	return 0;
+}
+
 /* Lists q/; loads new entries; with reload, rereads known ones (keeping
  * in-flight marks) and forgets those whose .env is gone. */
 static void scan(int reload)
@@ -163,6 +209,8 @@ static void scan(int reload)
 	char id[QUEUE_ID_MAX + 1];
 	size_t idlen;
 
+	/* Markers first: one made after this is still there for the next wake. */
+	(void)scan_new(0);
 	if (!queue_path(&qd, cfg.qdir.s, "q", "")) return;
 	d = opendir(qd.s);
 	stralloc_free(&qd);
@@ -734,6 +782,10 @@ static void read_fifo(int fd)
 
 	while ((r = read(fd, buf, sizeof buf)) > 0)
 		for (i = 0; i < r; i++) {
+			if (buf[i] == 'n') {
+				want_new = 1;
+				continue;
+			}
 			if (buf[i] == 'a') want_reload = 1;
 			else if (buf[i] == 'f') want_reload = 2;
 			want_scan = 1;
@@ -776,8 +828,14 @@ int sched_run(int daemon, int flush)
 		if (want_scan || (daemon && now - lastscan >= RESCAN_SECONDS)) {
 			scan(want_reload != 0);
 			if (want_reload == 2) flush = 1;
-			want_scan = want_reload = 0;
+			want_scan = want_reload = want_new = 0;
 			lastscan = now;
+		} else if (want_new) {
+			want_new = 0;
+			if (scan_new(1)) {   /* no new/: list q/ instead */
+				scan(0);
+				lastscan = now;
+			}
 		}
 		if (flush) {
 			flush_all();
