@@ -127,7 +127,11 @@ fuzz: fuzz-build
 	done
 
 # tools/bench, then each program's own tools/bench-NAME.
-bench: all
+$(B)/tools/maxrss: tools/maxrss.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+bench: all $(B)/tools/maxrss
 	tools/bench
 	@for b in tools/bench-*; do [ -x "$$b" ] && "$$b" || true; done
 
