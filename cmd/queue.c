@@ -70,12 +70,12 @@ static void nomem(void) { finish(EXIT_TEMP, "4.3.0 out of memory", 0); }
  * caller cannot hand us settings of their own (posthorn-queue(8)). */
 static void check_conf_owner(void)
 {
-	struct stat st;
-
 	if (getuid() == geteuid() && getgid() == getegid()) return;
-	if (stat(conf_dir(), &st)) temp_sys("4.3.0 unable to stat the config dir");
-	if (st.st_uid != 0 && st.st_uid != geteuid())
-		finish(EXIT_TEMP, "4.3.0 refusing a config dir not owned by root or the queue owner: ", conf_dir());
+	if (!conf_trusted()) {
+		if (errno != EPERM) temp_sys("4.3.0 unable to stat the config dir");
+		finish(EXIT_TEMP, "4.3.0 refusing a config dir not owned by root or the queue owner, or writable by others: ",
+		       conf_dir());
+	}
 }
 
 static unsigned long databytes, maxrcpt;

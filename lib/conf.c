@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "conf.h"
 
@@ -17,6 +18,18 @@ void conf_init(const char *dir)
 }
 
 const char *conf_dir(void) { return conf_directory; }
+
+int conf_trusted(void)
+{
+	struct stat st;
+
+	if (stat(conf_directory, &st)) return 0;
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		errno = EPERM;
+		return 0;
+	}
+	return 1;
+}
 
 int conf_path(stralloc *out, const char *name)
 {

@@ -21,6 +21,12 @@
 void conf_init(const char *dir);
 const char *conf_dir(void);
 
+/* For set-user-ID programs, whose caller chooses -C: is the config dir owned
+ * by root or by our effective user, and writable by nobody else (so that
+ * neither /tmp nor a dir of the caller's can pass)?  1, or 0 with errno
+ * set (EPERM when the dir is not trusted). */
+int conf_trusted(void);
+
 /* out = "DIR/name", NUL-terminated (out->len excludes the NUL). 0 on ENOMEM. */
 int conf_path(stralloc *out, const char *name);
 

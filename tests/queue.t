@@ -170,6 +170,10 @@ if ROOT and not SANITIZER:
     is_(rc, 111, "setuid posthorn-queue refuses a config dir owned by the caller")
     ok("not owned by root or the queue owner" in err, "and says why", err)
     os.chown(sq.conf, 0, 0)
+    os.chmod(sq.conf, 0o1777)
+    rc, err = inject_raw(sq.conf, MSG, b"Fnobody@example.test\0Tbob@example.test\0\0", exe=exe, preexec=as_nobody)
+    is_(rc, 111, "nor a root-owned config dir that others may write to (like /tmp)")
+    os.chmod(sq.conf, 0o755)
     rc, out, err = sq.runq()
     is_(len(sq.messages("bob@example.test")), 1, "root's runner delivers what nobody injected")
 else:
