@@ -39,7 +39,7 @@ TLS_LIBS = -l:libtls.a -l:libssl.a -l:libcrypto.a -lpthread
 
 LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
-TLS_OBJ  = $(filter $(B)/lib/stream.o $(B)/lib/tlsserver.o,$(LIB_OBJ))
+TLS_OBJ  = $(filter $(B)/lib/stream.o $(B)/lib/tlsserver.o $(B)/lib/handoff.o,$(LIB_OBJ))
 CORE_OBJ = $(filter-out $(TLS_OBJ),$(LIB_OBJ))
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%.t)
@@ -115,7 +115,7 @@ FUZZ_SECONDS = 60
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(CPPFLAGS)
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h) $(CDB_LIB)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(filter-out lib/stream.c lib/tlsserver.c,$(LIB_SRC)) $(LIBS)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(filter-out lib/stream.c lib/tlsserver.c lib/handoff.c,$(LIB_SRC)) $(LIBS)
 
 fuzz-build: $(FUZZERS)
 
@@ -145,8 +145,8 @@ lint:
 # posthorn-setup into PREFIX/sbin, man pages, the example config and service
 # scripts into PREFIX/share/posthorn, and the sendmail and mailq links
 # (SENDMAIL, MAILQ: point them at /usr/sbin/sendmail and /usr/bin/mailq to
-# replace the system's).  Owners and the set-user-ID bit of posthorn-queue
-# are posthorn-setup's job: a DESTDIR install runs as anyone.
+# replace the system's).  Owners and the set-user-ID bits of posthorn-queue
+# and posthorn-mailauth are posthorn-setup's job: a DESTDIR install runs as anyone.
 SENDMAIL ?= $(PREFIX)/sbin/sendmail
 MAILQ    ?= $(PREFIX)/bin/mailq
 SHAREDIR  = $(PREFIX)/share/posthorn

@@ -331,6 +331,18 @@ size_t stream_discard(struct stream *s)
 	return n;
 }
 
+int stream_preload(struct stream *s, const char *buf, size_t len)
+{
+	size_t have = s->inlen - s->inpos;
+
+	if (len > sizeof s->in - have) return fail(s, STREAM_ERROR, "%zu bytes do not fit in the input buffer", len);
+	memmove(s->in + len, s->in + s->inpos, have);
+	memcpy(s->in, buf, len);
+	s->inpos = 0;
+	s->inlen = have + len;
+	return STREAM_OK;
+}
+
 int stream_put(struct stream *s, const char *buf, size_t len)
 {
 	int r;
@@ -430,6 +442,133 @@ const char *stream_tls_cipher(const struct stream *s)
 const char *stream_error(const struct stream *s)
 {
 	return s->err;
+}
+
+/* One libtls call of the relay: >0 bytes moved, 0 at EOF, or the
+ * TLS_WANT_* / -1 that libtls gave. */
+static ssize_t relay_tls(struct stream *s, int writing, char *buf, size_t len)
+{
+	struct pipeguard g;
+	ssize_t r;
+
+	guard_on(&g);
+	r = writing ? tls_write(s->tls, buf, len) : tls_read(s->tls, buf, len);
+	guard_off(&g);
+	return r;
+}
+
+/* Decisions: each direction has one buffer, refilled only when empty, so
+ * neither side can make us hold more than STREAM_BUF of its bytes; poll
+ * runs only after every transfer that could move has returned "would
+ * block", so no byte libtls has already decrypted waits for a wake-up
+ * that will not come.  For clear-text streams the relay is the same with
+ * read/send in place of libtls. */
+int stream_relay(struct stream *s, int fd)
+{
+	char up[STREAM_BUF], down[STREAM_BUF];
+	size_t uplen = 0, uppos = 0, downlen = 0, downpos = 0;
+	int peer_eof = 0, peer_dead = 0, local_eof = 0, status = STREAM_OK;
+
+	if ((status = stream_flush(s))) return status;
+	if (set_nonblock(fd) || set_nonblock(s->infd) || set_nonblock(s->outfd)) return fail_sys(s, "fcntl O_NONBLOCK");
+	for (;;) {
+		short peer_in = 0, peer_out = 0, local_ev = 0;
+		int moved = 0;
+		ssize_t r;
+
+		/* peer -> up */
+		if (!peer_eof && uplen == 0) {
+			if (s->inpos < s->inlen) {   /* what the stream had read ahead */
+				uplen = s->inlen - s->inpos;
+				memcpy(up, s->in + s->inpos, uplen);
+				s->inpos = s->inlen = 0;
+				r = (ssize_t)uplen;
+			} else if (s->tls)
+				r = relay_tls(s, 0, up, sizeof up);
+			else if ((r = read(s->infd, up, sizeof up)) < 0 && (errno == EAGAIN || errno == EINTR))
+				r = TLS_WANT_POLLIN;
+			if (r > 0) {
+				uplen = (size_t)r;
+				uppos = 0;
+				moved = 1;
+			} else if (r == TLS_WANT_POLLIN) peer_in = POLLIN;
+			else if (r == TLS_WANT_POLLOUT) peer_out = POLLOUT;
+			else {   /* EOF or error: the session hears EOF */
+				peer_eof = 1;
+				if (r < 0) peer_dead = 1;
+				shutdown(fd, SHUT_WR);
+				moved = 1;
+			}
+		}
+		/* up -> fd */
+		if (uppos < uplen) {
+			r = send(fd, up + uppos, uplen - uppos, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (r > 0) {
+				uppos += (size_t)r;
+				if (uppos == uplen) uppos = uplen = 0;
+				moved = 1;
+			} else if (r < 0 && (errno == EAGAIN || errno == EINTR)) local_ev |= POLLOUT;
+			else {   /* the session is gone: what the peer sends is dropped */
+				uppos = uplen = 0;
+				peer_eof = 1;
+			}
+		}
+		/* fd -> down */
+		if (!local_eof && downlen == 0) {
+			r = read(fd, down, sizeof down);
+			if (r > 0) {
+				downlen = (size_t)r;
+				downpos = 0;
+				moved = 1;
+			} else if (r < 0 && (errno == EAGAIN || errno == EINTR)) local_ev |= POLLIN;
+			else {
+				local_eof = 1;
+				moved = 1;
+			}
+		}
+		/* down -> peer */
+		if (downpos < downlen && !peer_dead) {
+			if (s->tls)
+				r = relay_tls(s, 1, down + downpos, downlen - downpos);
+			else if ((r = send(s->outfd, down + downpos, downlen - downpos, MSG_NOSIGNAL | MSG_DONTWAIT)) < 0 &&
+			         (errno == EAGAIN || errno == EINTR))
+				r = TLS_WANT_POLLOUT;
+			if (r > 0) {
+				downpos += (size_t)r;
+				if (downpos == downlen) downpos = downlen = 0;
+				moved = 1;
+			} else if (r == TLS_WANT_POLLIN) peer_in = POLLIN;
+			else if (r == TLS_WANT_POLLOUT) peer_out = POLLOUT;
+			else {
+				peer_dead = peer_eof = 1;
+				status = s->tls ? fail_tls(s, s->tls, "TLS write") : fail_sys(s, "write");
+				shutdown(fd, SHUT_WR);
+			}
+		}
+		if (peer_dead) downpos = downlen = 0;
+		if (local_eof && downlen == 0) return status;
+		if (moved) continue;
+		{
+			struct pollfd p[3];
+			int n = 0, timeout = downlen ? (int)s->timeout * 1000 : -1;
+			if (peer_in) {
+				p[n].fd = s->infd;
+				p[n++].events = POLLIN;
+			}
+			if (peer_out) {
+				p[n].fd = s->outfd;
+				p[n++].events = POLLOUT;
+			}
+			if (local_ev) {
+				p[n].fd = fd;
+				p[n++].events = local_ev;
+			}
+			if (!n) return status;   /* nothing left that could move */
+			r = poll(p, (nfds_t)n, timeout);
+			if (r == 0) return fail(s, STREAM_TIMEOUT, "peer took nothing for %u seconds", s->timeout);
+			if (r < 0 && errno != EINTR) return fail_sys(s, "poll");
+		}
+	}
 }
 
 void stream_close(struct stream *s)

@@ -58,6 +58,11 @@ long stream_read(struct stream *s, char *buf, size_t len);
 /* Bytes already buffered but not yet consumed. */
 size_t stream_pending(const struct stream *s);
 
+/* Puts len bytes in front of the input, as if the peer had sent them
+ * first (a session handed over with commands the client had already
+ * pipelined).  0, or STREAM_ERROR when they do not fit in the buffer. */
+int stream_preload(struct stream *s, const char *buf, size_t len);
+
 /* Drops buffered input; returns how many bytes were dropped.  STARTTLS calls
  * this: anything a client pipelined before the handshake is discarded
  * (RFC 3207 section 4.2, the CVE-2011-0411 class of attack). */
@@ -81,6 +86,14 @@ const char *stream_tls_cipher(const struct stream *s);
 
 /* The text of the last error. */
 const char *stream_error(const struct stream *s);
+
+/* Copies bytes both ways between the peer and fd (a local socket, whose
+ * other end serves the session) until fd's side has ended and everything
+ * it sent has reached the peer.  When the peer ends, fd gets a shutdown
+ * for writing.  Waits without limit while both sides are idle (the
+ * session has its own timeouts); a peer that takes none of our output for
+ * the stream's timeout ends the relay.  0, or a stream_status. */
+int stream_relay(struct stream *s, int fd);
 
 /* Flushes, closes the TLS session (close_notify) and frees it; the fds stay
  * open (they belong to the caller). */

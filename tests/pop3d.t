@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from tap import ok, is_, note, done, prog
-from pop3d import Instance, ROOT, NOBODY, wire_size, order_key
+from pop3d import Instance, ROOT, NOBODY, wire_size, order_key, drop_to_nobody
 
 inst = Instance(users=[("alice", "alice-pw"), ("bob", "bob pw with spaces"), ("carol", "carol-pw")])
 ctx = ssl.create_default_context(cafile=inst.cert)
@@ -184,12 +184,16 @@ b.quit()
 # a session killed with SIGKILL leaves no lock behind (flock dies with it)
 env = dict(os.environ, POP3D_CLEARTEXT="1")
 k = subprocess.Popen([prog("pop3d"), "-C", inst.conf], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                     stderr=subprocess.DEVNULL, env=env)
+                     stderr=subprocess.DEVNULL, env=env, preexec_fn=drop_to_nobody)
 k.stdin.write(b"USER alice@example.org\r\nPASS alice-pw\r\n")
 k.stdin.flush()
 greet = k.stdout.readline() + k.stdout.readline() + k.stdout.readline()
 ok(b"+OK logged in" in greet, "a session on pipes logs in and holds the lock", greet)
-os.kill(k.pid, signal.SIGKILL)
+# The lock is held by the session process that posthorn-mailauth started
+# (k's child): that is the one killed.
+with open("/proc/%d/task/%d/children" % (k.pid, k.pid)) as f:
+    for child in f.read().split():
+        os.kill(int(child), signal.SIGKILL)
 k.wait()
 b = tls_session()
 ok(b.stat()[0] == n, "the lock of a killed session does not block the next")
@@ -289,7 +293,7 @@ os.unlink(os.path.join(inst.conf, "pop3d-cleartext"))
 inst.write("pop3d-timeout", "1")
 t0 = time.time()
 p = subprocess.Popen([prog("pop3d"), "-C", inst.conf], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                     stderr=subprocess.PIPE)
+                     stderr=subprocess.PIPE, preexec_fn=drop_to_nobody)
 out = p.stdout.read()          # stdin stays open: the client is idle, not gone
 p.stdin.close()
 p.wait(10)

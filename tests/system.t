@@ -225,6 +225,42 @@ if HAVE_IMAP:
 else:
     note("posthorn-imapd is not built: IMAP reading skipped")
 
+# ---- pop3d and imapd: no mailbox before login ----
+login_user = pwd.getpwnam("posthorn-login")
+is_(as_user(login_user, lambda: open(files[0], "rb").read()) if files else None, 13,
+    "the login account (pop3d and imapd before login) cannot open a Maildir file")
+is_(as_user(login_user, lambda: open(os.path.join(a.conf, "tls", "key.pem")).read()), 0,
+    "but can read the TLS key")
+mailauth = os.stat(os.path.join(a.bin, "posthorn-mailauth"))
+ok(mailauth.st_uid == mail_user.pw_uid and mailauth.st_mode & 0o4000 and not mailauth.st_mode & 0o001,
+   "posthorn-mailauth is set-user-ID posthorn-mail, not executable by others", oct(mailauth.st_mode))
+
+
+def imapd_procs(system):
+    procs = []
+    for line in subprocess.run(["ps", "-eo", "pid=,ppid=,uid=,args="], capture_output=True, text=True).stdout.splitlines():
+        pid, ppid, uid, args = line.split(None, 3)
+        if args.split()[0].endswith("posthorn-imapd") and system.conf in args:
+            procs.append((int(pid), int(ppid), int(uid), "-L" in args.split()))
+    return procs
+
+
+if HAVE_IMAP:
+    m = imaplib.IMAP4("127.0.0.1", a.ports[143], timeout=30)
+    m.starttls(ssl_context=CTX)
+    before = imapd_procs(a)
+    ok(len(before) == 1 and before[0][2] == login_user.pw_uid and not before[0][3],
+       "before login, the one imapd runs as posthorn-login", before)
+    m.login(a.user, a.password)
+    m.select("INBOX")
+    after = imapd_procs(a)
+    halves = {p[3]: p for p in after}
+    ok(len(after) == 2 and halves.get(True, (0, 0, -1))[2] == mail_user.pw_uid and
+       halves.get(False, (0, 0, -1))[2] == login_user.pw_uid and halves[True][1] == halves[False][0],
+       "after login, the session runs as posthorn-mail, a child of the login half (still posthorn-login, "
+       "relaying TLS)", after)
+    m.logout()
+
 # ---- SIGKILL mid-run: the supervisor restarts, nothing is lost ----
 runq_pid = a.service_pid("posthorn-runq")
 smtpd_pid = b.service_pid("posthorn-smtpd")

@@ -2,27 +2,27 @@
  * Any-state and not-authenticated commands: CAPABILITY, NOOP, LOGOUT, ID
  * (RFC 2971), STARTTLS (RFC 3501 6.2.1), LOGIN, AUTHENTICATE PLAIN with
  * SASL-IR (RFC 4959, RFC 4616), ENABLE (RFC 5161), NAMESPACE (RFC 2342);
- * and what a login leads to: the privilege drop and the Maildir.
+ * and what a login leads to: the hand-over to posthorn-mailauth, and the
+ * session process (-L) it starts as the mail owner in the user's Maildir.
  *
  * Logins are refused before TLS unless the config file imapd-cleartext
  * (or $IMAPD_CLEARTEXT, which tcprules can set per client) allows them:
  * CAPABILITY then says LOGINDISABLED and offers no AUTH=, so a client knows
  * to use STARTTLS first.  Every failed login costs S.faildelay seconds, is
  * logged, and gets the same reply whatever was wrong; after IMAP_FAILS_MAX
- * we hang up.  auth_check takes the same time for a name that does not
- * exist (the same check as posthorn-pop3d's).
+ * we hang up.  The password is checked by posthorn-mailauth, not here: this
+ * process runs as an account that can read no mailbox (handoff.h).
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 #include "exitcode.h"
 #include "log.h"
+#include "handoff.h"
 #include "imapd.h"
-#include "privs.h"
-
-static struct userrec rec;        /* big: static, not on the stack */
 
 void log_error(const char *op, const char *detail)
 {
@@ -93,19 +93,6 @@ void do_starttls(void)
 		  (char *)0);
 }
 
-/* Becomes the mail owner when running as root: no mailbox is touched,
- * and no client served, as root. */
-static int drop_privileges(void)
-{
-	const char *why;
-
-	if (privs_become_owner(S.owner.s, &why) < 0) {
-		log_error("mailowner", why);
-		return -1;
-	}
-	return 0;
-}
-
 static int login_allowed(void)
 {
 	if (!S.io.tls && !S.cleartext_ok) {
@@ -115,17 +102,20 @@ static int login_allowed(void)
 	return 1;
 }
 
+/* Hands name and password to posthorn-mailauth, which serves the rest of
+ * the session as the mail owner (handoff.h); we get control back only
+ * when it did not start. */
 static void login(const char *name, const char *password)
 {
-	int r = auth_check(S.cdbpath.s, name, password, &rec);
+	int r = handoff_login(&S.io, "imapd", name, password, S.method, S.cmd.tag);
 
-	if (r == AUTH_TEMP) {
-		log_event("login-fail", "user", name, "ip", S.ip, "method", S.method, "reason", "users.cdb unreadable",
+	if (r != HANDOFF_BAD) {
+		log_event("login-fail", "user", name, "ip", S.ip, "method", S.method, "reason", "temporary",
 			  (char *)0);
 		reply(R_NO_LOGIN_TEMP);
 		return;
 	}
-	if (r != AUTH_OK) {
+	{
 		char n[16];
 		snprintf(n, sizeof n, "%u", ++S.fails);
 		log_event("login-fail", "user", name, "ip", S.ip, "method", S.method, "reason", "auth", "fails", n,
@@ -140,22 +130,46 @@ static void login(const char *name, const char *password)
 			session_end("login-failures", EXIT_DONE);
 		}
 		reply(R_NO_LOGIN);
-		return;
 	}
-	strcpy(S.user, rec.name);
-	if (drop_privileges() < 0) {
-		reply(R_NO_SYS);
-		session_end("privileges", EXIT_DONE);
+}
+
+/* A tag as RFC 3501 allows it (astring characters but '+'). */
+static int tag_ok(const char *t)
+{
+	if (!*t || strlen(t) > IMAP_TAG_MAX) return 0;
+	for (; *t; t++)
+		if (*t <= ' ' || *t > '~' || strchr("(){%*\"\\]+", *t)) return 0;
+	return 1;
+}
+
+/* -L: run by posthorn-mailauth as the mail owner after a good login.  The
+ * state pipe gives the login's tag and method and what the client had
+ * pipelined; the environment gives who it is.  A Maildir we cannot enter
+ * ends the process before a word to the client: the login half answers. */
+void session_resume(void)
+{
+	static struct handoff_state st;
+	static char method[16], tls[200];
+	const char *user = getenv("POSTHORN_USER"), *maildir = getenv("POSTHORN_MAILDIR");
+
+	if (!user || !maildir || strlen(user) > AUTH_LOGIN_MAX || handoff_read_state(&st) < 0 ||
+	    !handoff_state_value(&st, "tag", S.cmd.tag, sizeof S.cmd.tag) || !tag_ok(S.cmd.tag))
+		_exit(HANDOFF_TEMP);
+	if (!handoff_state_value(&st, "method", method, sizeof method)) strcpy(method, "-");
+	if (!handoff_state_value(&st, "tls", tls, sizeof tls)) strcpy(tls, "-");
+	S.method = method;
+	strcpy(S.user, user);
+	if (stream_preload(&S.io, st.pipelined, st.pipelinedlen)) _exit(HANDOFF_TEMP);
+	if (chdir(maildir) < 0) {
+		log_error("chdir", maildir);
+		_exit(HANDOFF_TEMP);
 	}
-	if (chdir(rec.maildir) < 0) {
-		log_error("chdir", rec.maildir);
-		reply(R_NO_SYS);
-		session_end("mailbox-unavailable", EXIT_DONE);
-	}
+	handoff_ready();
 	S.state = ST_AUTH;
-	log_event("login", "user", S.user, "ip", S.ip, "method", S.method, "tls", S.io.tls ? "yes" : "no",
+	log_event("login", "user", S.user, "ip", S.ip, "method", S.method, "tls", strcmp(tls, "-") ? tls : "no",
 		  (char *)0);
 	reply(R_OK_LOGIN, capabilities());
+	session_loop();
 }
 
 void do_login(void)

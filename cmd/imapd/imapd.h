@@ -61,7 +61,7 @@ struct session {
 	/* settings, read once at start-up */
 	int implicit_tls, cleartext_ok, tls_available;
 	unsigned long faildelay, timeout, append_max;
-	stralloc cdbpath, owner, certpath, keypath, me;
+	stralloc certpath, keypath, me;
 	struct tls *tlsctx;
 	const char *ip;
 
@@ -125,7 +125,9 @@ void out_flags(uint32_t flags, int recent);
 const char *capabilities(void);
 
 /* ---- session.c ---- */
-void session_run(void);
+void session_run(void);               /* the greeting, then session_loop */
+_Noreturn void session_loop(void);
+_Noreturn void session_resume(void);   /* -L: the session after the hand-over (auth.c) */
 int session_tls_setup(void);
 int session_tls(void);
 _Noreturn void session_end(const char *reason, int code);

@@ -6,8 +6,11 @@
  *     posthorn-imapd [-C DIR] [-T]
  *
  * -T: implicit TLS (port 993): the handshake comes before the greeting.
+ * -L: (posthorn-mailauth only) the session after a good login.
  * main() reads the options, the environment and the config dir (once),
- * then hands over to session_run, which never returns.
+ * then hands over to session_run (or session_resume), which never returns.
+ * Never as root: the login half runs as an account that can read no
+ * mailbox, the session as the mail owner (handoff.h).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -39,13 +42,11 @@ static void read_config(void)
 	const char *env;
 
 	errno = 0;
-	if (!conf_path(&S.cdbpath, "users.cdb") || !conf_path(&S.certpath, "tls/cert.pem") ||
-	    !conf_path(&S.keypath, "tls/key.pem"))
-		conf_fail("users.cdb");
+	if (!conf_path(&S.certpath, "tls/cert.pem") || !conf_path(&S.keypath, "tls/key.pem"))
+		conf_fail("tls/cert.pem");
 	if (gethostname(host, sizeof host) < 0) strcpy(host, "posthorn");
 	host[sizeof host - 1] = 0;
 	if (conf_line("me", &S.me, host) < 0) conf_fail("me");
-	if (conf_line("mailowner", &S.owner, "") < 0) conf_fail("mailowner");
 	if (conf_ulong("imapd-cleartext", &n, 0) < 0 || n > 1) conf_fail("imapd-cleartext");
 	S.cleartext_ok = n == 1;
 	env = getenv("IMAPD_CLEARTEXT");
@@ -64,13 +65,14 @@ static void read_config(void)
 int main(int argc, char **argv)
 {
 	const char *confdir = 0;
-	int c;
+	int c, resume = 0;
 
 	log_init("posthorn-imapd");
-	while ((c = getopt(argc, argv, "C:T")) != -1) {
+	while ((c = getopt(argc, argv, "C:TL")) != -1) {
 		switch (c) {
 		case 'C': confdir = optarg; break;
 		case 'T': S.implicit_tls = 1; break;
+		case 'L': resume = 1; break;
 		default:
 			buffer_puts(buffer_2, usage_text);
 			buffer_flush(buffer_2);
@@ -81,6 +83,11 @@ int main(int argc, char **argv)
 		buffer_puts(buffer_2, usage_text);
 		buffer_flush(buffer_2);
 		return EXIT_USAGE;
+	}
+	if (geteuid() == 0) {
+		log_event("fatal", "error", "refusing to run as root: use tcpserver -u/-g or inetd's user field",
+			  (char *)0);
+		return EXIT_TEMP;
 	}
 	conf_init(confdir);
 	S.ip = getenv("TCPREMOTEIP");
@@ -93,6 +100,7 @@ int main(int argc, char **argv)
 			  "-T needs tls/cert.pem and tls/key.pem", (char *)0);
 		_exit(EXIT_TEMP);
 	}
+	if (resume) session_resume();
 	session_run();
 	return EXIT_DONE;
 }

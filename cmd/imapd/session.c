@@ -230,6 +230,11 @@ void session_run(void)
 {
 	if (S.implicit_tls && session_tls() < 0) session_end("tls-failed", EXIT_TEMP);
 	untagged(R_GREETING, capabilities(), S.me.s);
+	session_loop();
+}
+
+void session_loop(void)
+{
 	for (;;) {
 		S.io.timeout = S.state == ST_NOAUTH ? IMAP_PREAUTH_TIMEOUT : (unsigned)S.timeout;
 		if (read_command()) dispatch();

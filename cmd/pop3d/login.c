@@ -8,18 +8,20 @@
  * then offers neither USER nor SASL, so a client knows to use STLS first.
  * Every failed login costs the client S.faildelay seconds, is logged, and
  * gets the same [AUTH] reply whatever was wrong; after POP3_FAILS_MAX we
- * hang up.  The name and password are checked by auth_check, which takes
- * the same time for a name that does not exist.
+ * hang up.  The name and password are checked by posthorn-mailauth (with
+ * auth_check, which takes the same time for a name that does not exist),
+ * not by this process: it runs as an account that can read no mailbox,
+ * and the mailbox is served by the process mailauth starts (handoff.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 #include "exitcode.h"
+#include "handoff.h"
 #include "log.h"
 #include "pop3d.h"
-
-static struct userrec rec;         /* big: static, not on the stack */
 
 int check_none(void)
 {
@@ -100,21 +102,27 @@ void do_user(void)
 	reply(R_USER_OK);
 }
 
-/* Checks login/password and, on success, opens the mailbox. */
+/* Hands name and password to posthorn-mailauth, which serves the rest of
+ * the session as the mail owner; we get control back only when it did
+ * not start. */
 static void login(const char *name, const char *password)
 {
-	int r = auth_check(S.cdbpath.s, name, password, &rec);
+	int r = handoff_login(&S.io, "pop3d", name, password, S.method, 0);
 
-	if (r == AUTH_TEMP) {
-		log_event("login-fail", "user", name, "ip", S.ip, "method", S.method, "reason", "users.cdb unreadable",
+	if (r == HANDOFF_TEMP) {
+		log_event("login-fail", "user", name, "ip", S.ip, "method", S.method, "reason", "temporary",
 			  (char *)0);
 		reply(R_LOGIN_TEMP);
 		return;
 	}
-	if (r != AUTH_OK) {
-		char n[16];
-		snprintf(n, sizeof n, "%u", ++S.fails);
-		log_event("login-fail", "user", name, "ip", S.ip, "method", S.method, "reason", "auth", "fails", n,
+	if (r == HANDOFF_INUSE) {
+		reply(R_IN_USE);
+		return;
+	}
+	{
+		char f[16];
+		snprintf(f, sizeof f, "%u", ++S.fails);
+		log_event("login-fail", "user", name, "ip", S.ip, "method", S.method, "reason", "auth", "fails", f,
 			  (char *)0);
 		if (S.faildelay) {
 			stream_flush(&S.io);
@@ -126,15 +134,33 @@ static void login(const char *name, const char *password)
 			session_end("login-failures", EXIT_DONE);
 		}
 		reply(R_LOGIN_FAIL);
-		return;
 	}
-	/* The user record's name is the canonical (lower-case) address. */
-	strcpy(S.user, rec.name);
-	if (mailbox_open(rec.maildir) < 0) session_end("mailbox-unavailable", EXIT_DONE);
+}
+
+/* -L: run by posthorn-mailauth as the mail owner after a good login.  The
+ * state pipe gives how the client logged in and what it had pipelined; the
+ * environment gives who it is.  A mailbox we cannot open ends the process
+ * before a word to the client: the login half answers for us. */
+void session_resume(void)
+{
+	static struct handoff_state st;
+	static char method[16], tls[200];
+	const char *user = getenv("POSTHORN_USER"), *maildir = getenv("POSTHORN_MAILDIR");
+	int r;
+
+	if (!user || !maildir || strlen(user) > AUTH_LOGIN_MAX || handoff_read_state(&st) < 0) _exit(HANDOFF_TEMP);
+	if (!handoff_state_value(&st, "method", method, sizeof method)) strcpy(method, "-");
+	if (!handoff_state_value(&st, "tls", tls, sizeof tls)) strcpy(tls, "-");
+	S.method = method;
+	strcpy(S.user, user);
+	if (stream_preload(&S.io, st.pipelined, st.pipelinedlen)) _exit(HANDOFF_TEMP);
+	if ((r = mailbox_open(maildir))) _exit(r);
+	handoff_ready();
 	S.state = ST_TRANS;
-	log_event("login", "user", S.user, "ip", S.ip, "method", S.method, "tls", S.io.tls ? "yes" : "no",
+	log_event("login", "user", S.user, "ip", S.ip, "method", S.method, "tls", strcmp(tls, "-") ? tls : "no",
 		  (char *)0);
 	reply(R_LOGIN_OK, S.ml.n);
+	session_loop();
 }
 
 void do_pass(void)

@@ -1,7 +1,8 @@
 /*
  * The TRANSACTION and UPDATE states over one Maildir (RFC 1939 sections 5
- * and 6): the mailbox is opened once after login, as the mail owner, under
- * the per-mailbox lock; commands only mark messages; QUIT applies the marks.
+ * and 6): the mailbox is opened once after login, by the session process
+ * that posthorn-mailauth started as the mail owner, under the per-mailbox
+ * lock; commands only mark messages; QUIT applies the marks.
  *
  * What QUIT does to the Maildir (the UPDATE state):
  *  - messages marked by DELE are removed;
@@ -22,7 +23,7 @@
 #include "log.h"
 #include "maillock.h"
 #include "pop3d.h"
-#include "privs.h"
+#include "handoff.h"
 #include "wire.h"
 
 #define SEND_CHUNK 8192
@@ -33,46 +34,25 @@ static void log_error(const char *what, const char *detail)
 		  (char *)0);
 }
 
-/* Becomes the mail owner when running as root: no mailbox is touched,
- * and no client served, as root. */
-static int drop_privileges(void)
-{
-	const char *why;
-
-	if (privs_become_owner(S.owner.s, &why) < 0) {
-		log_error("mailowner", why);
-		return -1;
-	}
-	return 0;
-}
-
 int mailbox_open(const char *maildir)
 {
-	if (drop_privileges() < 0) {
-		reply(R_SYS_PERM);
-		return -1;
-	}
 	if (chdir(maildir) < 0) {
 		log_error("chdir", maildir);
-		reply(R_SYS_TEMP);
-		return -1;
+		return HANDOFF_TEMP;
 	}
 	S.lockfd = maillock_take(".", POP3_LOCK_NAME);
 	if (S.lockfd < 0) {
 		if (errno == EWOULDBLOCK) {
 			log_event("login-fail", "user", S.user, "ip", S.ip, "method", S.method, "reason", "in-use",
 				  (char *)0);
-			reply(R_IN_USE);
-		} else {
-			log_error("lock", maildir);
-			reply(R_SYS_TEMP);
+			return HANDOFF_INUSE;
 		}
-		return -1;
+		log_error("lock", maildir);
+		return HANDOFF_TEMP;
 	}
 	if (msglist_scan(&S.ml, ".", POP3_MESSAGES_MAX) < 0) {
 		log_error("scan", maildir);
-		reply(R_SYS_TEMP);
-		return -1;
+		return HANDOFF_TEMP;
 	}
 	if (S.ml.left_out) {
 		char n[24];
@@ -82,8 +62,7 @@ int mailbox_open(const char *maildir)
 	S.mark = calloc(S.ml.n ? S.ml.n : 1, 1);
 	if (!S.mark) {
 		log_error("calloc", maildir);
-		reply(R_SYS_TEMP);
-		return -1;
+		return HANDOFF_TEMP;
 	}
 	return 0;
 }

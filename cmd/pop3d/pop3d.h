@@ -5,8 +5,9 @@
  *   main.c      options, environment, config; then session_run
  *   session.c   the command loop, the dispatch table, TLS, the end of a
  *               session (UPDATE state)
- *   login.c     CAPA, STLS, USER, PASS, AUTH; the privilege drop and the
- *               opening of the Maildir
+ *   login.c     CAPA, STLS, USER, PASS, AUTH; the hand-over to
+ *               posthorn-mailauth, and the start of the session process
+ *               (-L) it runs as the mail owner
  *   mailbox.c   STAT, LIST, RETR, TOP, DELE, NOOP, RSET, UIDL
  *   reply.c     every reply text, by name
  * One session per process: the state is one struct that lives for the
@@ -48,7 +49,7 @@ struct session {
 	int cleartext_ok;            /* logins allowed without TLS */
 	unsigned long faildelay;     /* seconds */
 	unsigned long timeout;       /* seconds */
-	stralloc cdbpath, owner, certpath, keypath, me;
+	stralloc certpath, keypath, me;
 	int tls_available;           /* a certificate is configured */
 	struct tls *tlsctx;
 	const char *ip;              /* TCPREMOTEIP, for logs */
@@ -103,6 +104,7 @@ int check_pass(void);
 int check_auth(void);
 int check_login(void);
 void do_capa(void);
+_Noreturn void session_resume(void);   /* -L: the session after the hand-over */
 void do_stls(void);
 void do_user(void);
 void do_pass(void);
@@ -118,13 +120,14 @@ void do_rset(void);
 void do_uidl(void);
 
 /* session.c */
-void session_run(void);
+void session_run(void);              /* the greeting, then session_loop */
+_Noreturn void session_loop(void);
 int session_tls_setup(void);         /* loads cert and key once; 0 or -1 (logged) */
 int session_tls(void);               /* set-up and handshake; 0 or -1 (logged) */
 _Noreturn void session_end(const char *reason, int code);
 
-/* mailbox.c: called by login once the user is known.  0, or -1 after the
- * error reply (the session then ends). */
+/* mailbox.c: called by the session process (-L) before it serves.  0, or
+ * HANDOFF_INUSE / HANDOFF_TEMP (logged; nothing said to the client). */
 int mailbox_open(const char *maildir);
 void mailbox_update(void);
 #endif

@@ -80,6 +80,11 @@ void session_run(void)
 {
 	if (S.implicit_tls && session_tls() < 0) session_end("tls-failed", EXIT_TEMP);
 	reply(R_GREETING, S.me.s);
+	session_loop();
+}
+
+void session_loop(void)
+{
 	for (;;) {
 		int r = stream_getline(&S.io, &S.line, POP3_LINE_MAX);
 		if (r == STREAM_TOOLONG) {

@@ -32,8 +32,8 @@ class Instance(pop3d.Instance):
         log = os.path.join(self.logdir, "imapd-%d.log" % port)
         self.logs.append(log)
         with open(log, "wb") as lf:
-            p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "localhost", "127.0.0.1", str(port),
-                                  prog("imapd"), "-C", self.conf] + list(args),
+            p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "localhost"] + pop3d.as_nobody_args() +
+                                 ["127.0.0.1", str(port), prog("imapd"), "-C", self.conf] + list(args),
                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=lf, env=e)
         pop3d._children.append(p)
         for _ in range(200):
@@ -56,7 +56,7 @@ class Instance(pop3d.Instance):
         e = dict(os.environ)
         e.update(env or {})
         p = subprocess.run([prog("imapd"), "-C", self.conf] + list(args), input=data,
-                           capture_output=True, env=e, timeout=timeout)
+                           capture_output=True, env=e, timeout=timeout, preexec_fn=pop3d.drop_to_nobody)
         return p.returncode, p.stdout.decode("latin-1"), p.stderr.decode("utf-8", "replace")
 
     def folder_dir(self, user, folder=""):

@@ -115,8 +115,7 @@ class Instance:
             os.makedirs(self.queue, exist_ok=True)
             for dirpath, dirs, files in os.walk(self.queue):
                 os.chown(dirpath, nobody.pw_uid, nobody.pw_gid)
-            if name != "pop3d":
-                cmd += ["-u", str(nobody.pw_uid), "-g", str(nobody.pw_gid)]
+            cmd += ["-u", str(nobody.pw_uid), "-g", str(nobody.pw_gid)]
         e = dict(os.environ)
         e.update(env or {})
         p = subprocess.Popen(cmd + ["127.0.0.1", str(port), prog(name), "-C", self.conf] + list(args),

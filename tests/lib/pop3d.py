@@ -30,6 +30,18 @@ def _cleanup():
 atexit.register(_cleanup)
 
 
+def as_nobody_args():
+    """tcpserver's -u/-g: pop3d and imapd refuse to run as root."""
+    return ["-u", str(NOBODY.pw_uid), "-g", str(NOBODY.pw_gid)] if ROOT else []
+
+
+def drop_to_nobody():
+    if ROOT:
+        os.setgroups([])
+        os.setgid(NOBODY.pw_gid)
+        os.setuid(NOBODY.pw_uid)
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -57,6 +69,9 @@ class Instance:
                         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
                        check=True, capture_output=True)
         os.chmod(key, 0o600)
+        if ROOT:
+            # The servers run as nobody (never root): the key must be theirs.
+            os.chown(key, NOBODY.pw_uid, NOBODY.pw_gid)
         self.pu("domain", "add", "example.org")
         for u, pw in users:
             self.add_user(u, pw)
@@ -106,8 +121,8 @@ class Instance:
         log = os.path.join(self.logdir, "pop3d-%d.log" % port)
         self.logs.append(log)
         with open(log, "wb") as lf:
-            p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "localhost", "127.0.0.1", str(port),
-                                  prog("pop3d"), "-C", self.conf] + list(args),
+            p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "localhost"] + as_nobody_args() +
+                                 ["127.0.0.1", str(port), prog("pop3d"), "-C", self.conf] + list(args),
                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=lf, env=e)
         _children.append(p)
         for _ in range(200):
@@ -135,7 +150,7 @@ class Instance:
         e = dict(os.environ)
         e.update(env or {})
         p = subprocess.run([prog("pop3d"), "-C", self.conf] + list(args), input=data,
-                           capture_output=True, env=e, timeout=timeout)
+                           capture_output=True, env=e, timeout=timeout, preexec_fn=drop_to_nobody)
         return p.returncode, p.stdout.decode("latin-1"), p.stderr.decode("utf-8", "replace")
 
 

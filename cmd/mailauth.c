@@ -1,0 +1,141 @@
+/*
+ * posthorn-mailauth: checks a POP3/IMAP login and starts the session that
+ * serves it, as the mail owner; see posthorn-mailauth(8) and handoff.h.
+ *
+ *     posthorn-mailauth [-C DIR] pop3d|imapd
+ *
+ * Run by the login half of posthorn-pop3d / posthorn-imapd (an account
+ * that cannot read mailboxes), with the client on fd 0/1, "login\0password\0"
+ * and the session's state on fd 3, and fd 4 for the session's "+".
+ * Installed set-user-ID to the mail owner, it is the only way from the
+ * network's side to the Maildirs, so it trusts nothing its caller chose:
+ * the config dir must be root's (or ours) and closed to others, the
+ * program it runs is fixed (posthorn-SERVICE next to itself), and the
+ * environment is rebuilt from a short list.
+ *
+ * Exit codes (before anything is said to the client): 1 wrong name or
+ * password, 111 temporary trouble, 64 usage.  On success it does not exit:
+ * it becomes the session.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "auth.h"
+#include "conf.h"
+#include "exitcode.h"
+#include "handoff.h"
+#include "log.h"
+#include "passwd.h"
+
+static struct userrec rec;   /* big: static, not on the stack */
+
+/* The client's environment that the session may see (tcpserver's and
+ * inetd's connection facts, used for logs); everything else is dropped. */
+static const char *const keep_env[] = {
+	"TCPREMOTEIP", "TCPREMOTEPORT", "TCPREMOTEHOST", "TCPREMOTEINFO",
+	"TCPLOCALIP", "TCPLOCALPORT", "TCPLOCALHOST", "PROTO", 0
+};
+
+_Noreturn static void quit(int code, const char *why)
+{
+	if (why) log_event(code == HANDOFF_BAD ? "login-fail" : "error", "reason", why, (char *)0);
+	_exit(code);
+}
+
+/* One NUL-terminated field from fd 3, a byte at a time: what follows it
+ * belongs to the session, which reads the same pipe after us. */
+static int read_field(char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (;;) {
+		char c;
+		ssize_t r = read(HANDOFF_STATE_FD, &c, 1);
+		if (r < 0 && errno == EINTR) continue;
+		if (r != 1) return -1;
+		if (!c) break;
+		if (n + 1 >= cap) return -1;
+		out[n++] = c;
+	}
+	out[n] = 0;
+	return 0;
+}
+
+/* DIR/posthorn-SERVICE, DIR being our own executable's. */
+static int service_path(stralloc *out, const char *service)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	char *slash;
+
+	if (n <= 0) return 0;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (!slash) return 0;
+	slash[1] = 0;
+	return stralloc_copys(out, exe) && stralloc_cats(out, "posthorn-") && stralloc_cats(out, service) &&
+	       stralloc_0(out);
+}
+
+static int setenv_from(stralloc *store, const char *name, const char *value)
+{
+	store->len = 0;
+	return stralloc_copys(store, name) && stralloc_cats(store, "=") && stralloc_cats(store, value) &&
+	       stralloc_0(store);
+}
+
+int main(int argc, char **argv)
+{
+	static char login[AUTH_LOGIN_MAX + 1], password[PASSWD_MAX + 1];
+	static stralloc envs[sizeof keep_env / sizeof keep_env[0] + 2];
+	char *newenv[sizeof keep_env / sizeof keep_env[0] + 3];
+	const char *confdir = 0, *service;
+	stralloc cdb = {0}, path = {0};
+	unsigned i, n = 0;
+	int opt, r;
+
+	log_init("posthorn-mailauth");
+	while ((opt = getopt(argc, argv, "C:")) != -1) {
+		if (opt == 'C') confdir = optarg;
+		else quit(EXIT_USAGE, "usage: posthorn-mailauth [-C dir] pop3d|imapd");
+	}
+	if (optind + 1 != argc) quit(EXIT_USAGE, "usage: posthorn-mailauth [-C dir] pop3d|imapd");
+	service = argv[optind];
+	if (strcmp(service, "pop3d") && strcmp(service, "imapd")) quit(EXIT_USAGE, "unknown service");
+	if (getuid() == 0 || geteuid() == 0) quit(EXIT_TEMP, "refusing to run as root");
+	conf_init(confdir);
+	if (getuid() != geteuid() && !conf_trusted())
+		quit(EXIT_TEMP, "refusing a config dir not owned by root or the mail owner, or writable by others");
+	if (read_field(login, sizeof login) < 0 || read_field(password, sizeof password) < 0)
+		quit(HANDOFF_BAD, "malformed credentials");
+	if (!conf_path(&cdb, "users.cdb")) quit(EXIT_TEMP, "out of memory");
+	r = auth_check(cdb.s, login, password, &rec);
+	explicit_bzero(password, sizeof password);
+	if (r == AUTH_TEMP) quit(EXIT_TEMP, "users.cdb unreadable");
+	if (r != AUTH_OK) quit(HANDOFF_BAD, 0);   /* the login half logs it, with the client's address */
+
+	/* Set-user-ID: become the mail owner for good, real and saved ids too,
+	 * so nothing the session runs can go back to the caller's account. */
+	if (getuid() != geteuid()) {
+		uid_t u = geteuid();
+		if (setresuid(u, u, u) || getuid() != u) quit(EXIT_TEMP, "unable to become the mail owner");
+	}
+	for (i = 0; keep_env[i]; i++) {
+		const char *v = getenv(keep_env[i]);
+		if (v && setenv_from(&envs[n], keep_env[i], v)) newenv[n] = envs[n].s, n++;
+	}
+	if (!setenv_from(&envs[n], "POSTHORN_USER", rec.name)) quit(EXIT_TEMP, "out of memory");
+	newenv[n] = envs[n].s, n++;
+	if (!setenv_from(&envs[n], "POSTHORN_MAILDIR", rec.maildir)) quit(EXIT_TEMP, "out of memory");
+	newenv[n] = envs[n].s, n++;
+	newenv[n] = 0;
+	if (!service_path(&path, service)) quit(EXIT_TEMP, "unable to find the session program");
+	{
+		char *args[] = {path.s, "-C", (char *)conf_dir(), "-L", 0};
+		execve(path.s, args, newenv);
+	}
+	log_event("error", "op", "exec", "file", path.s, "error", strerror(errno), (char *)0);
+	_exit(EXIT_TEMP);
+}

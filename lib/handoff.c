@@ -1,0 +1,238 @@
+/*
+ * handoff: the login half's side of the hand-over to posthorn-mailauth;
+ * the contract is in handoff.h.
+ *
+ * Decisions made here:
+ * - The login half waits while the session process runs, even when it has
+ *   nothing to relay: tcpserver and inetd count connections by their own
+ *   child, which must live as long as the session.
+ * - The credentials and the state go down one pipe before the child is
+ *   waited for; they are bounded (a login line, a STREAM_BUF of pipelined
+ *   input), so they fit in a pipe's buffer and the write cannot block on a
+ *   child that does not read.
+ * - SIGPIPE is ignored here: a child that died before reading must give us
+ *   a failed write, not kill the session.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "conf.h"
+#include "handoff.h"
+#include "log.h"
+
+/* DIR/posthorn-mailauth, DIR being where our own executable is. */
+static int mailauth_path(stralloc *out)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	char *slash;
+
+	if (n <= 0) return 0;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (!slash) return 0;
+	slash[1] = 0;
+	return stralloc_copys(out, exe) && stralloc_cats(out, "posthorn-mailauth") && stralloc_0(out);
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t r = write(fd, buf, len);
+		if (r < 0 && errno == EINTR) continue;
+		if (r <= 0) return -1;
+		buf += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Moves fd to at least 10, so that dup2 onto 0, 1, 3, 4 cannot clobber a
+ * source that happens to be one of them. */
+static int high(int fd)
+{
+	return fd < 0 ? -1 : fcntl(fd, F_DUPFD, 10);
+}
+
+_Noreturn static void run_child(const char *path, const char *service, int in, int out, int state, int status)
+{
+	int i = high(in), o = high(out), st = high(state), ss = high(status);
+
+	if (i < 0 || o < 0 || st < 0 || ss < 0) _exit(HANDOFF_TEMP);
+	if (dup2(i, 0) < 0 || dup2(o, 1) < 0 || dup2(st, HANDOFF_STATE_FD) < 0 || dup2(ss, HANDOFF_STATUS_FD) < 0)
+		_exit(HANDOFF_TEMP);
+	close(i);
+	close(o);
+	close(st);
+	close(ss);
+	/* The session's socket is a plain blocking one, whatever the TLS side
+	 * did to its own fds. */
+	fcntl(0, F_SETFL, fcntl(0, F_GETFL) & ~O_NONBLOCK);
+	execl(path, "posthorn-mailauth", "-C", conf_dir(), service, (char *)0);
+	log_event("error", "op", "exec", "file", path, "error", strerror(errno), (char *)0);
+	_exit(HANDOFF_TEMP);
+}
+
+/* Waits at most seconds for the session's "+": 1 when it came, 0 when the
+ * pipe closed without it, -1 on timeout. */
+static int wait_ready(int fd, unsigned seconds)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+	char c;
+	ssize_t r;
+
+	for (;;) {
+		int n = poll(&p, 1, (int)seconds * 1000);
+		if (n < 0 && errno == EINTR) continue;
+		if (n == 0) return -1;
+		if (n < 0) return 0;
+		r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR) continue;
+		return r == 1 && c == HANDOFF_READY;
+	}
+}
+
+static int child_status(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR) return HANDOFF_TEMP;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : HANDOFF_TEMP;
+}
+
+int handoff_login(struct stream *io, const char *service, const char *login, const char *password,
+                  const char *method, const char *tag)
+{
+	const char *version = stream_tls_version(io), *cipher = stream_tls_cipher(io);
+	stralloc path = {0}, msg = {0};
+	int statep[2] = {-1, -1}, statusp[2] = {-1, -1}, sp[2] = {-1, -1};
+	int tls = io->tls != 0, code;
+	pid_t pid;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (stream_flush(io) || !mailauth_path(&path)) return HANDOFF_TEMP;
+	if (pipe2(statep, O_CLOEXEC) || pipe2(statusp, O_CLOEXEC) ||
+	    (tls && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp))) {
+		code = HANDOFF_TEMP;
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		code = HANDOFF_TEMP;
+		goto out;
+	}
+	if (pid == 0)
+		run_child(path.s, service, tls ? sp[1] : io->infd, tls ? sp[1] : io->outfd, statep[0], statusp[1]);
+	close(statep[0]);
+	close(statusp[1]);
+	statep[0] = statusp[1] = -1;
+	if (tls) {
+		close(sp[1]);
+		sp[1] = -1;
+	}
+	/* Everything the session needs, then EOF. */
+	if (!stralloc_copys(&msg, login) || !stralloc_0(&msg) || !stralloc_cats(&msg, password) || !stralloc_0(&msg) ||
+	    !stralloc_cats(&msg, "method ") || !stralloc_cats(&msg, method) ||
+	    !stralloc_cats(&msg, "\ntls ") || !stralloc_cats(&msg, version ? version : "-") ||
+	    (version && (!stralloc_cats(&msg, " ") || !stralloc_cats(&msg, cipher ? cipher : "-"))) ||
+	    (tag && (!stralloc_cats(&msg, "\ntag ") || !stralloc_cats(&msg, tag))) || !stralloc_cats(&msg, "\n\n") ||
+	    !stralloc_catb(&msg, io->in + io->inpos, stream_pending(io)))
+		msg.len = 0;
+	if (msg.len) write_all(statep[1], msg.s, msg.len);
+	if (msg.s) explicit_bzero(msg.s, msg.a);
+	close(statep[1]);
+	statep[1] = -1;
+	code = wait_ready(statusp[0], io->timeout ? io->timeout : 600);
+	if (code <= 0) {
+		/* Not started: the child has exited, or is about to (or hangs). */
+		if (code < 0) kill(pid, SIGKILL);
+		code = child_status(pid);
+		if (code != HANDOFF_BAD && code != HANDOFF_INUSE) code = HANDOFF_TEMP;
+		goto out;
+	}
+	/* It serves the client now: what was pipelined went with the state. */
+	stream_discard(io);
+	close(statusp[0]);
+	if (tls) {
+		stream_relay(io, sp[0]);
+		close(sp[0]);
+		stream_close(io);
+	} else {
+		close(io->infd);
+		if (io->outfd != io->infd) close(io->outfd);
+	}
+	_exit(child_status(pid));
+out:
+	stralloc_free(&path);
+	stralloc_free(&msg);
+	if (statep[0] >= 0) close(statep[0]);
+	if (statep[1] >= 0) close(statep[1]);
+	if (statusp[0] >= 0) close(statusp[0]);
+	if (statusp[1] >= 0) close(statusp[1]);
+	if (sp[0] >= 0) close(sp[0]);
+	if (sp[1] >= 0) close(sp[1]);
+	return code;
+}
+
+int handoff_read_state(struct handoff_state *st)
+{
+	char buf[4096];
+	char *end;
+
+	st->text.len = 0;
+	for (;;) {
+		ssize_t r = read(HANDOFF_STATE_FD, buf, sizeof buf);
+		if (r < 0 && errno == EINTR) continue;
+		if (r < 0) return -1;
+		if (r == 0) break;
+		if ((size_t)r > HANDOFF_STATE_MAX - st->text.len) return -1;
+		if (!stralloc_catb(&st->text, buf, (size_t)r)) return -1;
+	}
+	close(HANDOFF_STATE_FD);
+	if (!stralloc_0(&st->text)) return -1;
+	st->text.len--;
+	/* The lines end at the first empty one; a state that starts with it
+	 * has no lines at all. */
+	if (st->text.len && st->text.s[0] == '\n') end = st->text.s;
+	else if ((end = memmem(st->text.s, st->text.len, "\n\n", 2))) end++;
+	else return -1;
+	st->pipelined = end + 1;
+	st->pipelinedlen = st->text.len - (size_t)(st->pipelined - st->text.s);
+	return 0;
+}
+
+const char *handoff_state_value(const struct handoff_state *st, const char *key, char *out, size_t cap)
+{
+	size_t k = strlen(key);
+	const char *p = st->text.s, *stop = st->pipelined;
+
+	while (p && p < stop && *p != '\n') {
+		const char *eol = memchr(p, '\n', (size_t)(stop - p));
+		if (!eol) return 0;
+		if ((size_t)(eol - p) > k && !memcmp(p, key, k) && p[k] == ' ') {
+			size_t n = (size_t)(eol - p) - k - 1;
+			if (n >= cap) n = cap - 1;
+			memcpy(out, p + k + 1, n);
+			out[n] = 0;
+			return out;
+		}
+		p = eol + 1;
+	}
+	return 0;
+}
+
+void handoff_ready(void)
+{
+	char c = HANDOFF_READY;
+
+	while (write(HANDOFF_STATUS_FD, &c, 1) < 0 && errno == EINTR) {}
+	close(HANDOFF_STATUS_FD);
+}
