@@ -14,7 +14,6 @@ import imaplib
 import os
 import poplib
 import pwd
-import re
 import shutil
 import signal
 import smtplib
@@ -25,8 +24,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tap import ok, is_, note, done, prog, tempdir, ROOT as SRC, BIN
-from instance import free_port, wait_for, listening
+from tap import ok, is_, note, done, prog
+from instance import wait_for, listening
+from services import Installation
 
 if os.geteuid() != 0 or not shutil.which("s6-svscan"):
     print("1..0 # SKIP needs root and s6")
@@ -39,52 +39,11 @@ CTX.verify_mode = ssl.CERT_NONE
 svscans = []
 
 
-class System:
-    def __init__(self, domain, user, password):
-        self.domain, self.user, self.password = domain, user, password
-        self.root = tempdir()
-        self.bin = os.path.join(self.root, "bin")
-        os.makedirs(self.bin)
-        for p in glob.glob(os.path.join(BIN, "posthorn-*")):
-            shutil.copy(p, self.bin)
-        self.conf = os.path.join(self.root, "conf")
-        self.queue = os.path.join(self.root, "queue")
-        self.mail = os.path.join(self.root, "mail")
-        p = subprocess.run([os.path.join(SRC, "tools/posthorn-setup"), "-C", self.conf, "-q", self.queue,
-                            "-m", self.mail, "-b", self.bin, "-n", "mx." + domain, "-p", domain, user],
-                           input=password + "\n", capture_output=True, text=True, timeout=120)
-        self.setup = p
-        self.ports = {}
-
-    def set(self, name, value):
-        with open(os.path.join(self.conf, name), "w") as f:
-            f.write(value + "\n")
-        os.chmod(os.path.join(self.conf, name), 0o644)
-
+class System(Installation):
     def services(self):
-        svc = os.path.join(self.root, "service")
-        shutil.copytree(os.path.join(SRC, "conf/s6"), svc)
-        for name in sorted(os.listdir(svc)):
-            if "imap" in name and not HAVE_IMAP:
-                shutil.rmtree(os.path.join(svc, name))
-                continue
-            run = os.path.join(svc, name, "run")
-            text = open(run).read()
-            text = text.replace("CONF=/etc/posthorn", "CONF=" + self.conf).replace("BIN=/usr/local/bin", "BIN=" + self.bin)
-            text = text.replace("IP=0", "IP=127.0.0.1")
-            m = re.search(r"^PORT=(\d+)$", text, re.M)
-            if m:
-                port = free_port()
-                self.ports[int(m.group(1))] = port
-                text = text.replace(m.group(0), "PORT=%d" % port)
-            with open(run, "w") as f:
-                f.write(text)
-            logrun = os.path.join(svc, name, "log", "run")
-            text = open(logrun).read().replace("LOGDIR=/var/log/posthorn/", "LOGDIR=%s/log/" % self.root)
-            with open(logrun, "w") as f:
-                f.write(text)
-        self.svc = svc
-        p = subprocess.Popen(["s6-svscan", svc], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        Installation.services(self, "s6", lambda svc, name: os.path.join(self.root, "log", name),
+                              keep=lambda name: HAVE_IMAP or "imap" not in name)
+        p = subprocess.Popen(["s6-svscan", self.svc], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              start_new_session=True)
         svscans.append(p)
         self.svscan = p
@@ -104,14 +63,6 @@ class System:
             s.login(self.user, self.password)
             return s.sendmail(self.user, rcpts, ("From: %s\r\nTo: %s\r\nSubject: %s\r\n\r\n%s\r\n"
                                                  % (self.user, ", ".join(rcpts), subject, body)).encode())
-
-    def maildir_has(self, subject):
-        local = self.user.split("@")[0]
-        for f in glob.glob(os.path.join(self.mail, self.domain, local, "new", "*")) + \
-                glob.glob(os.path.join(self.mail, self.domain, local, "cur", "*")):
-            if ("Subject: " + subject).encode() in open(f, "rb").read():
-                return True
-        return False
 
     def pop3_subjects(self):
         pop = poplib.POP3("127.0.0.1", self.ports[110], timeout=30)
