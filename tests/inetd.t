@@ -4,9 +4,14 @@
 # (paths and ports rewritten, bound to 127.0.0.1), no tcpserver anywhere.
 # The same pair of messages as tests/system.t: a user of each domain sends
 # to the other by submission with STARTTLS and AUTH; posthorn-runq passes
-# deliver them.  Needs root and xinetd.
+# deliver them; each reads the message by POP3 (STLS) and IMAP over TLS
+# through xinetd's posthorn-pop3d and posthorn-imaps services, whose login
+# half runs as posthorn-login and hands over to posthorn-mailauth.  Needs
+# root and xinetd.
 import glob
+import imaplib
 import os
+import poplib
 import re
 import shutil
 import signal
@@ -47,12 +52,12 @@ class Inst:
                             "-p", domain, user], input=pw + "\n", capture_output=True, text=True, timeout=120)
         self.setup_rc = p.returncode
         self.ports = {}
-        # xinetd: the posthorn services from conf/, the SMTP ones only.
+        # xinetd: the posthorn services from conf/ that the test uses.
         text = open(os.path.join(SRC, "conf/xinetd.posthorn")).read()
         blocks = re.findall(r"(# [^\n]*\nservice (\S+)\n\{.*?\n\})", text, re.S)
         out = "defaults\n{\n\tinstances = 50\n}\n\n"
         for block, name in blocks:
-            if name not in ("posthorn-smtpd", "posthorn-submission"):
+            if name not in ("posthorn-smtpd", "posthorn-submission", "posthorn-pop3d", "posthorn-imaps"):
                 continue
             port = free_port()
             self.ports[name] = port
@@ -89,6 +94,24 @@ class Inst:
         return any(("Subject: " + subject).encode() in open(f, "rb").read()
                    for f in glob.glob(os.path.join(self.mail, self.domain, local, "new", "*")))
 
+    def pop3_subjects(self):
+        pop = poplib.POP3("127.0.0.1", self.ports["posthorn-pop3d"], timeout=30)
+        pop.stls(CTX)
+        pop.user(self.user)
+        pop.pass_(self.pw)
+        subjects = [l[9:].decode() for i in range(1, pop.stat()[0] + 1) for l in pop.retr(i)[1]
+                    if l.startswith(b"Subject: ")]
+        pop.quit()
+        return subjects
+
+    def imap_subjects(self):
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.ports["posthorn-imaps"], ssl_context=CTX, timeout=30)
+        m.login(self.user, self.pw)
+        m.select("INBOX", readonly=True)
+        typ, data = m.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        m.logout()
+        return [item[1].decode().strip()[9:] for item in data if isinstance(item, tuple)]
+
     def stop(self):
         self.xinetd.send_signal(signal.SIGTERM)
         try:
@@ -102,7 +125,7 @@ b = Inst("b.test", "bob@b.test", "bob-secret")
 try:
     is_((a.setup_rc, b.setup_rc), (0, 0), "posthorn-setup for both instances")
     ok(all(wait_for(lambda p=p: listening(p), 15) for x in (a, b) for p in x.ports.values()),
-       "xinetd listens for SMTP and submission of both instances")
+       "xinetd listens for SMTP, submission, POP3 and IMAPS of both instances")
     a.set("routes", "b.test [127.0.0.1]:%d" % b.ports["posthorn-smtpd"])
     b.set("routes", "a.test [127.0.0.1]:%d" % a.ports["posthorn-smtpd"])
     is_(a.submit("bob@b.test", "inetd from alice"), {}, "alice submits to bob through xinetd (STARTTLS + AUTH)")
@@ -113,6 +136,8 @@ try:
         x.runq()
     ok(b.has("inetd from alice"), "bob's Maildir has alice's message")
     ok(a.has("inetd from bob"), "alice's Maildir has bob's message")
+    is_(b.pop3_subjects(), ["inetd from alice"], "bob reads it by POP3 with STLS through xinetd")
+    is_(a.imap_subjects(), ["inetd from bob"], "alice reads hers by IMAP over TLS through xinetd")
 finally:
     a.stop()
     b.stop()
