@@ -18,12 +18,12 @@
  * it becomes the session.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "auth.h"
 #include "conf.h"
+#include "exedir.h"
 #include "exitcode.h"
 #include "handoff.h"
 #include "log.h"
@@ -61,22 +61,6 @@ static int read_field(char *out, size_t cap)
 	}
 	out[n] = 0;
 	return 0;
-}
-
-/* DIR/posthorn-SERVICE, DIR being our own executable's. */
-static int service_path(stralloc *out, const char *service)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	char *slash;
-
-	if (n <= 0) return 0;
-	exe[n] = 0;
-	slash = strrchr(exe, '/');
-	if (!slash) return 0;
-	slash[1] = 0;
-	return stralloc_copys(out, exe) && stralloc_cats(out, "posthorn-") && stralloc_cats(out, service) &&
-	       stralloc_0(out);
 }
 
 static int setenv_from(stralloc *store, const char *name, const char *value)
@@ -131,7 +115,8 @@ int main(int argc, char **argv)
 	if (!setenv_from(&envs[n], "POSTHORN_MAILDIR", rec.maildir)) quit(EXIT_TEMP, "out of memory");
 	newenv[n] = envs[n].s, n++;
 	newenv[n] = 0;
-	if (!service_path(&path, service)) quit(EXIT_TEMP, "unable to find the session program");
+	if (!exedir_path(&path, strcmp(service, "pop3d") ? "posthorn-imapd" : "posthorn-pop3d"))
+		quit(EXIT_TEMP, "unable to find the session program");
 	{
 		char *args[] = {path.s, "-C", (char *)conf_dir(), "-L", 0};
 		execve(path.s, args, newenv);

@@ -15,7 +15,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -24,23 +23,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "conf.h"
+#include "exedir.h"
 #include "handoff.h"
 #include "log.h"
-
-/* DIR/posthorn-mailauth, DIR being where our own executable is. */
-static int mailauth_path(stralloc *out)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	char *slash;
-
-	if (n <= 0) return 0;
-	exe[n] = 0;
-	slash = strrchr(exe, '/');
-	if (!slash) return 0;
-	slash[1] = 0;
-	return stralloc_copys(out, exe) && stralloc_cats(out, "posthorn-mailauth") && stralloc_0(out);
-}
 
 static int write_all(int fd, const char *buf, size_t len)
 {
@@ -118,7 +103,7 @@ int handoff_login(struct stream *io, const char *service, const char *login, con
 	pid_t pid;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (stream_flush(io) || !mailauth_path(&path)) return HANDOFF_TEMP;
+	if (stream_flush(io) || !exedir_path(&path, "posthorn-mailauth")) return HANDOFF_TEMP;
 	if (pipe2(statep, O_CLOEXEC) || pipe2(statusp, O_CLOEXEC) ||
 	    (tls && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp))) {
 		code = HANDOFF_TEMP;

@@ -16,15 +16,14 @@ import re
 import shutil
 import signal
 import smtplib
-import socket
 import ssl
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tap import ok, is_, note, done, tempdir, ROOT as SRC, BIN
+from tap import ok, is_, done, ROOT as SRC
 from instance import free_port, wait_for, listening
+from services import Installation
 
 if os.geteuid() != 0 or not shutil.which("xinetd"):
     print("1..0 # SKIP needs root and xinetd")
@@ -37,21 +36,11 @@ CTX.verify_mode = ssl.CERT_NONE
 
 
 
-class Inst:
+class Inst(Installation):
     def __init__(self, domain, user, pw):
-        self.domain, self.user, self.pw = domain, user, pw
-        self.root = tempdir()
-        self.bin = os.path.join(self.root, "bin")
-        os.makedirs(self.bin)
-        for p in glob.glob(os.path.join(BIN, "posthorn-*")):
-            shutil.copy(p, self.bin)
-        self.conf = os.path.join(self.root, "conf")
-        self.mail = os.path.join(self.root, "mail")
-        p = subprocess.run([os.path.join(SRC, "tools/posthorn-setup"), "-C", self.conf, "-q",
-                            os.path.join(self.root, "queue"), "-m", self.mail, "-b", self.bin, "-n", "mx." + domain,
-                            "-p", domain, user], input=pw + "\n", capture_output=True, text=True, timeout=120)
-        self.setup_rc = p.returncode
-        self.ports = {}
+        super().__init__(domain, user, pw)
+        self.pw = pw
+        self.setup_rc = self.setup.returncode
         # xinetd: the posthorn services from conf/ that the test uses.
         text = open(os.path.join(SRC, "conf/xinetd.posthorn")).read()
         blocks = re.findall(r"(# [^\n]*\nservice (\S+)\n\{.*?\n\})", text, re.S)
@@ -70,11 +59,6 @@ class Inst:
         self.xinetd = subprocess.Popen(["xinetd", "-dontfork", "-f", self.xconf, "-pidfile",
                                         os.path.join(self.root, "xinetd.pid")],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def set(self, name, value):
-        with open(os.path.join(self.conf, name), "w") as f:
-            f.write(value + "\n")
-        os.chmod(os.path.join(self.conf, name), 0o644)
 
     def submit(self, rcpt, subject):
         with smtplib.SMTP("127.0.0.1", self.ports["posthorn-submission"], timeout=30) as s:
