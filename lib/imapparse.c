@@ -216,18 +216,26 @@ static size_t word(const char *p, const char *end, int tag)
 	return (size_t)(q - p);
 }
 
+int imapparse_tag(const char *line, size_t len, char tag[IMAP_TAG_MAX + 1])
+{
+	size_t n = word(line, line + len, 1);
+
+	tag[0] = 0;
+	if (!n || n > IMAP_TAG_MAX || n >= len || line[n] != ' ') return -1;
+	memcpy(tag, line, n);
+	tag[n] = 0;
+	return 0;
+}
+
 static int head(const char *buf, size_t len, char *tag, char *name, const char **rest, const char **why)
 {
 	const char *p = buf, *end = buf + len;
 	size_t n, i;
 
-	n = word(p, end, 1);
 	/* the tag ends at a space; anything else (a bracket, a quote) makes it
 	 * no tag at all */
-	if (!n || n > IMAP_TAG_MAX || p + n >= end || p[n] != ' ') { *why = "bad tag"; return -1; }
-	memcpy(tag, p, n);
-	tag[n] = 0;
-	p += n + 1;
+	if (imapparse_tag(buf, len, tag) < 0) { *why = "bad tag"; return -1; }
+	p += strlen(tag) + 1;
 	n = word(p, end, 0);
 	if (!n) { *why = "missing command"; return -2; }
 	if (n > IMAP_NAME_MAX) { *why = "unknown command"; return -2; }

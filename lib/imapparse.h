@@ -84,6 +84,14 @@ int imapparse_literal(const char *line, size_t len, unsigned long long *n, int *
  * of APPEND).  0, or -1 when they cannot be read. */
 int imapparse_peek(const char *line, size_t len, char tag[IMAP_TAG_MAX + 1], char name[IMAP_NAME_MAX + 1]);
 
+/* The tag at the start of a command line: a word of tag characters
+ * (RFC 3501 "tag") of at most IMAP_TAG_MAX bytes, followed by a space.
+ * line may be just the start of a line (len bytes); what follows the
+ * space is not looked at, so a server can still answer a line it could
+ * not keep whole with a tagged BAD (RFC 3501 7.1.5).  0 with tag filled,
+ * or -1 (tag empty). */
+int imapparse_tag(const char *line, size_t len, char tag[IMAP_TAG_MAX + 1]);
+
 /* Small predicates over arguments. */
 int imap_arg_string(const struct imap_arg *a);      /* atom, quoted or literal (astring) */
 int imap_arg_atom_is(const struct imap_arg *a, const char *word);   /* atom, case-insensitive */

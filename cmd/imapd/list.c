@@ -11,11 +11,30 @@
  * IMAP_MAILBOX_MAX bytes.
  *
  * Subscriptions are the file "posthorn-subscriptions" in the Maildir, one
- * name a line, replaced atomically.  DELETE refuses a folder that has
- * children (Dovecot does the same) and INBOX; it first renames the folder
- * into the Maildir's tmp/, so that a crash midway leaves no half folder
- * in the LIST.  RENAME moves the children along; RENAME INBOX moves its
- * messages into the new folder and leaves INBOX empty (RFC 3501 6.3.5).
+ * name a line, replaced atomically.
+ *
+ * A name is in one of three forms: a folder (".a" with cur/: selectable);
+ * a \Noselect name kept by DELETE (".a" without cur/, see below); or a
+ * \Noselect name implied by a child (no ".a" at all, but ".a.b" exists,
+ * as CREATE a.b leaves it and as other Maildir++ programs make them).
+ *
+ * DELETE (RFC 3501 6.3.4) refuses INBOX.  A folder without inferior names
+ * goes altogether.  A folder with inferiors loses its messages and stays
+ * as a \Noselect name: its directory is replaced by an empty ".a" that
+ * keeps only posthorn-uidlist.lock, whose last UIDVALIDITY makes a later
+ * CREATE of the name start above it (RFC 3501 2.3.1.1).  Other Maildir
+ * programs see a directory without cur/ as no folder.  A \Noselect name
+ * that still has inferiors cannot be deleted; one without can.  Each
+ * removal first renames the directory into the Maildir's tmp/, so that a
+ * crash midway leaves no half folder in the LIST (a crash between the
+ * rename and the new ".a" leaves the implied form of the same name).
+ *
+ * CREATE of a \Noselect name makes it a folder again, with a new
+ * UIDVALIDITY.  RENAME moves the inferiors along, also of a \Noselect
+ * name; it refuses a new name that exists in any of the three forms (use
+ * CREATE to make a \Noselect name selectable) or lies under the old one.
+ * RENAME INBOX moves its messages into the new folder and leaves INBOX
+ * empty (RFC 3501 6.3.5).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,6 +49,7 @@
 #include "imapd.h"
 #include "log.h"
 #include "maildir.h"
+#include "uidlist.h"
 #include "uniq.h"
 
 #define SUBS_FILE "posthorn-subscriptions"
@@ -76,14 +96,26 @@ int mailbox_exists(const char *dir)
 
 /* ---- the folder list ---- */
 
+/* A \Noselect name kept by DELETE: the directory without cur/. */
+static int is_placeholder(const char *dir)
+{
+	struct stat st;
+	return !mailbox_exists(dir) && stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+struct folder {
+	char *name;
+	int noselect;              /* a placeholder: ".NAME" without cur/ */
+};
+
 struct folders {
-	char **name;
+	struct folder *f;
 	unsigned long n;
 };
 
 static int cmp_name(const void *a, const void *b)
 {
-	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	const char *x = ((const struct folder *)a)->name, *y = ((const struct folder *)b)->name;
 	if (!strcmp(x, "INBOX")) return -1;
 	if (!strcmp(y, "INBOX")) return 1;
 	return strcmp(x, y);
@@ -92,13 +124,13 @@ static int cmp_name(const void *a, const void *b)
 static void folders_free(struct folders *f)
 {
 	unsigned long i;
-	for (i = 0; i < f->n; i++) free(f->name[i]);
-	free(f->name);
-	f->name = 0;
+	for (i = 0; i < f->n; i++) free(f->f[i].name);
+	free(f->f);
+	f->f = 0;
 	f->n = 0;
 }
 
-/* Every folder, INBOX first. */
+/* Every folder and every placeholder, INBOX first. */
 static int folders_read(struct folders *f)
 {
 	DIR *d = opendir(".");
@@ -106,34 +138,47 @@ static int folders_read(struct folders *f)
 	unsigned long cap = 64;
 
 	f->n = 0;
-	f->name = malloc(cap * sizeof *f->name);
-	if (!d || !f->name) { if (d) closedir(d); return -1; }
-	f->name[f->n++] = strdup("INBOX");
+	f->f = malloc(cap * sizeof *f->f);
+	if (!d || !f->f || !(f->f[0].name = strdup("INBOX"))) {
+		if (d) closedir(d);
+		free(f->f);
+		f->f = 0;
+		errno = ENOMEM;
+		return -1;
+	}
+	f->f[f->n++].noselect = 0;
 	while ((de = readdir(d))) {
 		char *nm = de->d_name;
-		if (nm[0] != '.' || !name_ok(nm + 1, strlen(nm + 1)) || !mailbox_exists(nm)) continue;
+		int sel;
+		if (nm[0] != '.' || !name_ok(nm + 1, strlen(nm + 1))) continue;
+		if (!(sel = mailbox_exists(nm)) && !is_placeholder(nm)) continue;
 		if (f->n >= FOLDERS_MAX) break;
 		if (f->n == cap) {
-			char **nn = realloc(f->name, (cap *= 2) * sizeof *nn);
+			struct folder *nn = realloc(f->f, (cap *= 2) * sizeof *nn);
 			if (!nn) break;
-			f->name = nn;
+			f->f = nn;
 		}
-		if (!(f->name[f->n] = strdup(nm + 1))) break;
-		f->n++;
+		if (!(f->f[f->n].name = strdup(nm + 1))) break;
+		f->f[f->n++].noselect = !sel;
 	}
 	closedir(d);
-	qsort(f->name, f->n, sizeof *f->name, cmp_name);
+	qsort(f->f, f->n, sizeof *f->f, cmp_name);
 	return 0;
+}
+
+/* Is child an inferior name of parent ("a.b", "a.b.c" of "a")? */
+static int is_inferior(const char *child, const char *parent)
+{
+	size_t len = strlen(parent);
+	if (is_inbox(parent)) return !strncasecmp(child, parent, len) && child[len] == '.';
+	return !strncmp(child, parent, len) && child[len] == '.';
 }
 
 static int has_children(const struct folders *f, const char *name)
 {
-	size_t len = strlen(name);
 	unsigned long i;
 	for (i = 0; i < f->n; i++)
-		if (!strncasecmp(f->name[i], name, len) && f->name[i][len] == '.' &&
-		    (is_inbox(name) ? 1 : !strncmp(f->name[i], name, len)))
-			return 1;
+		if (is_inferior(f->f[i].name, name)) return 1;
 	return 0;
 }
 
@@ -141,7 +186,7 @@ static int listed(const struct folders *f, const char *name)
 {
 	unsigned long i;
 	for (i = 0; i < f->n; i++)
-		if (!strcmp(f->name[i], name)) return 1;
+		if (!strcmp(f->f[i].name, name)) return 1;
 	return 0;
 }
 
@@ -222,7 +267,7 @@ void do_list(void)
 	}
 	if (folders_read(&f) < 0) { reply(R_NO_CANNOT, "LIST", strerror(errno)); return; }
 	for (i = 0; i < f.n; i++) {
-		const char *nm = f.name[i], *su = special_use(nm);
+		const char *nm = f.f[i].name, *su = f.f[i].noselect ? 0 : special_use(nm);
 		/* an implied parent that is no folder ("a" of "a.b"): \Noselect */
 		const char *dot = strchr(nm, '.');
 		while (dot) {
@@ -233,15 +278,14 @@ void do_list(void)
 				unsigned long j;
 				/* once, at the first child */
 				for (j = 0; j < i; j++)
-					if (!strncmp(f.name[j], parent, strlen(parent)) && f.name[j][strlen(parent)] == '.')
-						seen = 1;
+					if (is_inferior(f.f[j].name, parent)) seen = 1;
 				if (!seen) list_line("LIST", parent, "\\Noselect \\HasChildren");
 			}
 			dot = strchr(dot + 1, '.');
 		}
 		if (!name_match(pat, nm)) continue;
-		snprintf(attrs, sizeof attrs, "%s%s%s", has_children(&f, nm) ? "\\HasChildren" : "\\HasNoChildren",
-			 su ? " " : "", su ? su : "");
+		snprintf(attrs, sizeof attrs, "%s%s%s%s", f.f[i].noselect ? "\\Noselect " : "",
+			 has_children(&f, nm) ? "\\HasChildren" : "\\HasNoChildren", su ? " " : "", su ? su : "");
 		list_line("LIST", nm, attrs);
 	}
 	folders_free(&f);
@@ -374,39 +418,64 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
 }
 
+/* Moves dir into tmp/ under a unique name (one atomic step out of the
+ * LIST) and makes *gone that name.  0, or -1 with errno. */
+static int move_away(const char *dir, stralloc *gone)
+{
+	if (!stralloc_copys(gone, "tmp/deleted-") || !uniq_name(gone) || !stralloc_0(gone)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return rename(dir, gone->s);
+}
+
+/* The folder dir becomes a \Noselect placeholder: an empty directory that
+ * keeps the folder's lock file, and with it the last UIDVALIDITY given
+ * (uidlist_fresh_validity reads it at the next CREATE).  gone is where
+ * move_away put the folder. */
+static int make_placeholder(const char *dir, const char *gone)
+{
+	char from[600], to[600];
+
+	if (mkdir(dir, 0700) < 0) return -1;
+	snprintf(from, sizeof from, "%s/%s", gone, UIDLIST_LOCK);
+	snprintf(to, sizeof to, "%s/%s", dir, UIDLIST_LOCK);
+	if (rename(from, to) < 0 && errno != ENOENT) return -1;
+	return durable_sync_dir(dir);
+}
+
+/* RFC 3501 6.3.4, in the three forms of a name (see the top). */
 void do_delete(void)
 {
 	char name[IMAP_MAILBOX_MAX + 1], dir[IMAP_MAILBOX_MAX + 8];
-	stralloc tmp = {0};
+	stralloc gone = {0};
 	struct folders f;
-	int kids;
+	int kids, sel;
 
 	if (S.nargs != 1) { reply(R_BAD_ARGS); return; }
 	if (one_name(S.args, name, dir) < 0) return;
 	if (is_inbox(name)) { reply(R_NO_INBOX); return; }
-	if (!mailbox_exists(dir)) { reply(R_NO_NOMAILBOX); return; }
 	if (folders_read(&f) < 0) { reply(R_NO_CANNOT, "DELETE", strerror(errno)); return; }
 	kids = has_children(&f, name);
 	folders_free(&f);
-	if (kids) { reply(R_NO_CHILDREN); return; }
+	sel = mailbox_exists(dir);
+	if (!sel && kids) { reply(R_NO_CHILDREN); return; }
+	if (!sel && !is_placeholder(dir)) { reply(R_NO_NOMAILBOX); return; }
 	if (S.state == ST_SELECTED && !strcmp(S.mailbox, name)) {
 		view_close();
 		S.state = ST_AUTH;
 	}
-	if (!stralloc_copys(&tmp, "tmp/deleted-") || !uniq_name(&tmp) || !stralloc_0(&tmp)) {
-		reply(R_NO_CANNOT, "DELETE", "out of memory");
-		stralloc_free(&tmp);
-		return;
-	}
-	if (rename(dir, tmp.s) < 0) {
+	if (move_away(dir, &gone) < 0) {
 		log_error("delete", name);
 		reply(R_NO_CANNOT, "DELETE", strerror(errno));
-		stralloc_free(&tmp);
+		stralloc_free(&gone);
 		return;
 	}
+	/* a crash here leaves the implied \Noselect form of the name */
+	if (kids && make_placeholder(dir, gone.s) < 0) log_error("delete-placeholder", name);
 	durable_sync_dir(".");
-	nftw(tmp.s, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	stralloc_free(&tmp);
+	nftw(gone.s, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	stralloc_free(&gone);
 	reply(R_OK_DELETE);
 }
 
@@ -450,6 +519,12 @@ static int rename_inbox(const char *to)
 	return r;
 }
 
+/* Does the name exist in any of its three forms? */
+static int name_exists(const struct folders *f, const char *name, const char *dir)
+{
+	return mailbox_exists(dir) || is_placeholder(dir) || has_children(f, name);
+}
+
 void do_rename(void)
 {
 	char from[IMAP_MAILBOX_MAX + 1], fdir[IMAP_MAILBOX_MAX + 8];
@@ -460,40 +535,46 @@ void do_rename(void)
 
 	if (S.nargs != 2) { reply(R_BAD_ARGS); return; }
 	if (one_name(S.args, from, fdir) < 0 || one_name(S.args->next, to, tdir) < 0) return;
-	if (!mailbox_exists(fdir)) { reply(R_NO_NOMAILBOX); return; }
-	if (is_inbox(to) || mailbox_exists(tdir)) { reply(R_NO_EXISTS); return; }
+	if (folders_read(&f) < 0) { reply(R_NO_CANNOT, "RENAME", strerror(errno)); return; }
+	if (is_inbox(from) ? !mailbox_exists(fdir) : !name_exists(&f, from, fdir)) {
+		reply(R_NO_NOMAILBOX);
+		goto out;
+	}
+	if (is_inbox(to) || name_exists(&f, to, tdir)) { reply(R_NO_EXISTS); goto out; }
+	if (!is_inbox(from) && is_inferior(to, from)) { reply(R_NO_BADNAME); goto out; }
 	if (is_inbox(from)) {
 		if (rename_inbox(to) < 0) {
 			log_error("rename", "INBOX");
 			reply(R_NO_CANNOT, "RENAME", strerror(errno));
-			return;
+			goto out;
 		}
 		reply(R_OK_RENAME);
-		return;
+		goto out;
 	}
-	if (folders_read(&f) < 0) { reply(R_NO_CANNOT, "RENAME", strerror(errno)); return; }
-	if (S.state == ST_SELECTED && !strcmp(S.mailbox, from)) {
+	/* the selected folder moves away, or one of the inferiors that go along */
+	if (S.state == ST_SELECTED && (!strcmp(S.mailbox, from) || is_inferior(S.mailbox, from))) {
 		view_close();
 		S.state = ST_AUTH;
 	}
-	if (rename(fdir, tdir) < 0) {
+	/* a folder or a placeholder has a directory; an implied name has none */
+	if ((mailbox_exists(fdir) || is_placeholder(fdir)) && rename(fdir, tdir) < 0) {
 		log_error("rename", from);
 		reply(R_NO_CANNOT, "RENAME", strerror(errno));
-		folders_free(&f);
-		return;
+		goto out;
 	}
-	/* the children go along: "from.x" becomes "to.x" */
+	/* the inferiors go along: "from.x" becomes "to.x" */
 	fl = strlen(from);
 	for (i = 0; i < f.n; i++) {
 		char a[IMAP_MAILBOX_MAX + 8], b[2 * IMAP_MAILBOX_MAX + 8];
-		if (strncmp(f.name[i], from, fl) || f.name[i][fl] != '.') continue;
-		snprintf(a, sizeof a, ".%s", f.name[i]);
-		if ((size_t)snprintf(b, sizeof b, ".%s%s", to, f.name[i] + fl) >= IMAP_MAILBOX_MAX + 2) continue;
-		if (rename(a, b) < 0) log_error("rename", f.name[i]);
+		if (!is_inferior(f.f[i].name, from)) continue;
+		snprintf(a, sizeof a, ".%s", f.f[i].name);
+		if ((size_t)snprintf(b, sizeof b, ".%s%s", to, f.f[i].name + fl) >= IMAP_MAILBOX_MAX + 2) continue;
+		if (rename(a, b) < 0) log_error("rename", f.f[i].name);
 	}
-	folders_free(&f);
 	durable_sync_dir(".");
 	reply(R_OK_RENAME);
+out:
+	folders_free(&f);
 }
 
 /* ---- STATUS ---- */

@@ -5,10 +5,13 @@
  * The keys are parsed into a tree once, then each message is tested; a
  * message's header is read only for keys that need it, and the whole
  * message (with a MIME parse) only for BODY and TEXT.  String matches are
- * substring matches without regard to ASCII case, on text decoded to
- * UTF-8: header values with their RFC 2047 encoded words decoded, bodies
- * of text parts with their quoted-printable or base64 undone and their
- * charset converted.  CHARSET UTF-8 and US-ASCII are accepted.
+ * substring matches after Unicode simple case folding (lib/casefold: ASCII,
+ * Latin, Greek, Cyrillic), on text decoded to UTF-8: header values with
+ * their RFC 2047 encoded words decoded, bodies of text parts with their
+ * quoted-printable or base64 undone and their charset converted.  Bytes
+ * that are not UTF-8 (raw 8-bit headers in another charset, a broken key)
+ * match only the same bytes.  CHARSET UTF-8 and US-ASCII are accepted;
+ * a key is read as UTF-8 with either (US-ASCII is a subset).
  * Dates compare days: INTERNALDATE's in UTC, the Date field's as written.
  */
 #include <errno.h>
@@ -17,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include "casefold.h"
 #include "imapd.h"
 #include "log.h"
 #include "mime.h"
@@ -190,18 +194,7 @@ static struct snode *parse_key(void)
 
 static int contains(const char *hay, size_t hl, const char *needle)
 {
-	size_t nl = strlen(needle), i, j;
-	if (!nl) return 1;
-	for (i = 0; i + nl <= hl; i++) {
-		for (j = 0; j < nl; j++) {
-			unsigned char x = (unsigned char)hay[i + j], y = (unsigned char)needle[j];
-			if (x >= 'A' && x <= 'Z') x += 32;
-			if (y >= 'A' && y <= 'Z') y += 32;
-			if (x != y) break;
-		}
-		if (j == nl) return 1;
-	}
-	return 0;
+	return casefold_contains(hay, hl, needle, strlen(needle));
 }
 
 struct msgctx {

@@ -2,7 +2,8 @@
  * Fuzz target for posthorn-imapd's command syntax: lib/imapparse (whole
  * commands, literal announcements, peek) and lib/imapseq (sequence sets).
  *
- * Invariants: a parsed command has a tag of allowed characters and a name;
+ * Invariants: a parsed command has a tag of allowed characters and a name,
+ * and imapparse_tag reads the same tag from the line's start alone;
  * every argument's string lies in the command's own storage and is
  * NUL-terminated at len; lists count their elements; no more than
  * IMAP_ARGS_MAX arguments; nesting within IMAP_DEPTH_MAX.  A sequence set
@@ -46,7 +47,19 @@ static void check_cmd(const uint8_t *data, size_t size)
 
 	if (!buf) return;
 	memcpy(buf, data, size);
+	/* the tag of a line's start: what the whole command's parse reads too */
+	if (imapparse_tag(buf, size, tag) == 0) {
+		char t2[IMAP_TAG_MAX + 1];
+		size_t tl = strlen(tag);
+		if (!tl || tl > IMAP_TAG_MAX || memcmp(buf, tag, tl) || buf[tl] != ' ') abort();
+		if (imapparse_tag(buf, tl + 1, t2) != 0 || strcmp(t2, tag)) abort();
+	} else if (tag[0]) {
+		abort();
+	}
 	r = imapparse_command(&c, buf, size);
+	if ((r == IMAPPARSE_OK || r == IMAPPARSE_BAD) && c.tag[0] && imapparse_tag(buf, size, tag) == 0 &&
+	    strcmp(c.tag, tag))
+		abort();
 	if (r == IMAPPARSE_OK) {
 		const struct imap_arg *a;
 		unsigned k = 0;

@@ -116,6 +116,21 @@ int main(void)
 	ok(imapparse_literal("a X {99999999999999999999}\r\n", 28, &n, &ns) == -1, "huge number");
 	ok(imapparse_peek("a1 append INBOX {5}\r\n", 21, tag, name) == 0 && !strcmp(name, "APPEND") &&
 	   !strcmp(tag, "a1"), "peek");
+	ok(imapparse_tag("a1 ", 3, tag) == 0 && !strcmp(tag, "a1"), "tag of a line's start");
+	ok(imapparse_tag("A.7 SEARCH 1 1 1", 16, tag) == 0 && !strcmp(tag, "A.7"), "tag of a longer start");
+	{
+		char t64[80];
+		memset(t64, 'x', 64);
+		t64[64] = ' ';
+		ok(imapparse_tag(t64, 65, tag) == 0 && strlen(tag) == 64, "a 64-byte tag");
+		t64[64] = 'x';
+		t64[65] = ' ';
+		ok(imapparse_tag(t64, 66, tag) == -1 && !tag[0], "a 65-byte tag: none");
+	}
+	ok(imapparse_tag("a1", 2, tag) == -1, "no space after it yet: none");
+	ok(imapparse_tag(" a1 ", 4, tag) == -1 && imapparse_tag("a+1 ", 4, tag) == -1 &&
+	   imapparse_tag("a\"1 ", 4, tag) == -1 && imapparse_tag("a{1 ", 4, tag) == -1 &&
+	   imapparse_tag("a1\r\n", 4, tag) == -1, "no tag: space, +, quote, brace, CRLF");
 
 	ok(imapseq_parse(&s, "1,3:5,9:*") == 0, "sequence set");
 	imapseq_resolve(&s, 12);
