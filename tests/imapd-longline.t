@@ -5,11 +5,6 @@
 # that tag), and is untagged only when no tag can be read.  imaplib for
 # the command a client really sends too long (a SEARCH of 20,000 UIDs),
 # a raw socket for the rest.
-#
-# TODO: the tagged reply needs session.c to read a command's first line
-# with cmdline_first (cmd/imapd/cmdline.h); until then those checks are
-# TAP TODO and the server answers "* BAD" (POSTHORN_TAGGED_TOOLONG=1 makes
-# them count).
 import imaplib
 import os
 import sys
@@ -17,8 +12,6 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from tap import ok, is_, note, done
 from imapd import Instance, Raw
-
-TODO = None if os.environ.get("POSTHORN_TAGGED_TOOLONG") else "session.c does not call cmdline_first yet"
 
 inst = Instance(users=[("alice", "alice-pw")])
 inst.deliver("alice", "Subject: one\n\nbody\n")
@@ -37,8 +30,7 @@ ok(r.cmd("SELECT INBOX")[-1].startswith("t OK"), "SELECT")
 # a valid tag, then 70,000 bytes
 r.send(b"a1 SEARCH " + b"1 " * 35000 + b"\r\n")
 line = r.line()
-ok(line.startswith("a1 BAD") and "too long" in line, "tagged BAD for an overlong line with a valid tag", line,
-   todo=TODO)
+ok(line.startswith("a1 BAD") and "too long" in line, "tagged BAD for an overlong line with a valid tag", line)
 ok(line.startswith(("a1 BAD", "* BAD")) and "too long" in line, "the overlong line is refused (BAD)", line)
 alive(r, "an overlong line with a tag")
 
@@ -49,7 +41,7 @@ for _ in range(10):
     r.send(b"x" * 7000)
 r.send(b"\r\n")
 line = r.line()
-ok(line.startswith(tag + " BAD"), "a 64-byte tag, the line in 11 writes: tagged BAD", line, todo=TODO)
+ok(line.startswith(tag + " BAD"), "a 64-byte tag, the line in 11 writes: tagged BAD", line)
 alive(r, "a line in pieces")
 
 # no valid tag: untagged BAD, as before
@@ -84,8 +76,7 @@ except imaplib.IMAP4.error as e:
 except (imaplib.IMAP4.abort, OSError) as e:
     # the untagged BAD leaves imaplib waiting for its tag until it times out
     got = ("abort", repr(e))
-ok(got[0] == "error" and "too long" in got[1], "imaplib: UID SEARCH of 20,000 UIDs gets BAD line too long", got,
-   todo=TODO)
+ok(got[0] == "error" and "too long" in got[1], "imaplib: UID SEARCH of 20,000 UIDs gets BAD line too long", got)
 if got[0] != "error":
     # start over for the last check
     m = inst.login(port)

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <tls.h>
+#include "cmdline.h"
 #include "exitcode.h"
 #include "log.h"
 #include "imapd.h"
@@ -168,8 +169,10 @@ static int read_command(void)
 	name[0] = 0;
 	for (;;) {
 		unsigned long long n;
-		int nonsync, k, r = stream_getline(&S.io, &line, IMAP_LINE_MAX);
+		int nonsync, k, r = first ? cmdline_first(&S.io, &line, S.cmd.tag)
+		                          : stream_getline(&S.io, &line, IMAP_LINE_MAX);
 
+		/* tagged when the tag could be read (RFC 3501 7.1.5) */
 		if (r == STREAM_TOOLONG) {
 			error_reply(R_BAD_TOOLONG, 0);
 			return 0;
