@@ -18,6 +18,7 @@
  * it becomes the session.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,6 +64,22 @@ static int read_field(char *out, size_t cap)
 	return 0;
 }
 
+/* After a failed check: SERVICE-faildelay seconds (default 3, at most 60).
+ * The wait is here, on the trusted side, so that even a login half under
+ * an attacker's control cannot try passwords faster than this per try. */
+static void fail_delay(const char *service)
+{
+	char name[32];
+	unsigned long d;
+
+	snprintf(name, sizeof name, "%s-faildelay", service);
+	if (conf_ulong(name, &d, 3) < 0 || d > 60) {
+		log_event("config-error", "file", name, "dir", conf_dir(), "error", "not 0 to 60; 3 used", (char *)0);
+		d = 3;
+	}
+	if (d) sleep((unsigned)d);
+}
+
 static int setenv_from(stralloc *store, const char *name, const char *value)
 {
 	store->len = 0;
@@ -92,13 +109,18 @@ int main(int argc, char **argv)
 	conf_init(confdir);
 	if (getuid() != geteuid() && !conf_trusted())
 		quit(EXIT_TEMP, "refusing a config dir not owned by root or the mail owner, or writable by others");
-	if (read_field(login, sizeof login) < 0 || read_field(password, sizeof password) < 0)
+	if (read_field(login, sizeof login) < 0 || read_field(password, sizeof password) < 0) {
+		fail_delay(service);
 		quit(HANDOFF_BAD, "malformed credentials");
+	}
 	if (!conf_path(&cdb, "users.cdb")) quit(EXIT_TEMP, "out of memory");
 	r = auth_check(cdb.s, login, password, &rec);
 	explicit_bzero(password, sizeof password);
 	if (r == AUTH_TEMP) quit(EXIT_TEMP, "users.cdb unreadable");
-	if (r != AUTH_OK) quit(HANDOFF_BAD, 0);   /* the login half logs it, with the client's address */
+	if (r != AUTH_OK) {
+		fail_delay(service);
+		quit(HANDOFF_BAD, 0);   /* the login half logs it, with the client's address */
+	}
 
 	/* Set-user-ID: become the mail owner for good, real and saved ids too,
 	 * so nothing the session runs can go back to the caller's account. */

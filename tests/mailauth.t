@@ -115,6 +115,15 @@ for creds, what in ((b"alice@example.org\0wrong\0", "a wrong password"),
         got = b"(nothing)"
     ok(got in (b"", b"(nothing)"), "%s: nothing said to the client" % what, got)
 
+# The wait after a failure is mailauth's own, so a login half cannot skip it.
+inst.write("pop3d-faildelay", "1")
+t0 = time.monotonic()
+pid, s, st = start(b"alice@example.org\0wrong\0", user=runner)
+is_(exit_code(pid), 1, "a wrong password with pop3d-faildelay 1")
+ok(time.monotonic() - t0 >= 1, "mailauth itself waits pop3d-faildelay before it answers (%.2fs)"
+   % (time.monotonic() - t0))
+inst.write("pop3d-faildelay", "0")
+
 pid, s, st = start(b"alice@example.org\0alice-pw\0", user=runner, args=("sh",))
 is_(exit_code(pid), 64, "a service other than pop3d or imapd is refused")
 

@@ -8,7 +8,7 @@
  * Logins are refused before TLS unless the config file imapd-cleartext
  * (or $IMAPD_CLEARTEXT, which tcprules can set per client) allows them:
  * CAPABILITY then says LOGINDISABLED and offers no AUTH=, so a client knows
- * to use STARTTLS first.  Every failed login costs S.faildelay seconds, is
+ * to use STARTTLS first.  Every failed login costs imapd-faildelay seconds (posthorn-mailauth waits them), is
  * logged, and gets the same reply whatever was wrong; after IMAP_FAILS_MAX
  * we hang up.  The password is checked by posthorn-mailauth, not here: this
  * process runs as an account that can read no mailbox (handoff.h).
@@ -120,10 +120,6 @@ static void login(const char *name, const char *password)
 		snprintf(n, sizeof n, "%u", ++S.fails);
 		log_event("login-fail", "user", name, "ip", S.ip, "method", S.method, "reason", "auth", "fails", n,
 			  (char *)0);
-		if (S.faildelay) {
-			stream_flush(&S.io);
-			sleep((unsigned)S.faildelay);
-		}
 		if (S.fails >= IMAP_FAILS_MAX) {
 			reply(R_NO_LOGIN);
 			untagged(R_BYE_FAILS);

@@ -32,7 +32,6 @@
 #define IMAP_FAILS_MAX 3                   /* failed logins before we hang up */
 #define IMAP_TIMEOUT_DEFAULT 1800          /* RFC 3501 5.4: at least 30 minutes */
 #define IMAP_PREAUTH_TIMEOUT 60            /* before login */
-#define IMAP_FAILDELAY_DEFAULT 3           /* seconds after a failed login */
 #define IMAP_APPEND_MAX_DEFAULT (64UL << 20)  /* bytes of an APPENDed message */
 #define IMAP_MAILBOX_MAX 255               /* bytes of a mailbox name */
 
@@ -60,7 +59,7 @@ struct session {
 
 	/* settings, read once at start-up */
 	int implicit_tls, cleartext_ok, tls_available;
-	unsigned long faildelay, timeout, append_max;
+	unsigned long timeout, append_max;
 	stralloc certpath, keypath, me;
 	struct tls *tlsctx;
 	const char *ip;

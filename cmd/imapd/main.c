@@ -51,8 +51,6 @@ static void read_config(void)
 	S.cleartext_ok = n == 1;
 	env = getenv("IMAPD_CLEARTEXT");
 	if (env && !strcmp(env, "1")) S.cleartext_ok = 1;
-	if (conf_ulong("imapd-faildelay", &S.faildelay, IMAP_FAILDELAY_DEFAULT) < 0 || S.faildelay > 60)
-		conf_fail("imapd-faildelay");
 	if (conf_ulong("imapd-timeout", &S.timeout, IMAP_TIMEOUT_DEFAULT) < 0 || S.timeout < 60 ||
 	    S.timeout > 86400)
 		conf_fail("imapd-timeout");

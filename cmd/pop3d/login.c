@@ -6,7 +6,8 @@
  * Logins are refused before TLS unless the config file pop3d-cleartext (or
  * $POP3D_CLEARTEXT, which tcprules can set per client) allows them; CAPA
  * then offers neither USER nor SASL, so a client knows to use STLS first.
- * Every failed login costs the client S.faildelay seconds, is logged, and
+ * Every failed login costs the client pop3d-faildelay seconds (the wait is
+ * posthorn-mailauth's, where a login half cannot skip it), is logged, and
  * gets the same [AUTH] reply whatever was wrong; after POP3_FAILS_MAX we
  * hang up.  The name and password are checked by posthorn-mailauth (with
  * auth_check, which takes the same time for a name that does not exist),
@@ -124,10 +125,6 @@ static void login(const char *name, const char *password)
 		snprintf(f, sizeof f, "%u", ++S.fails);
 		log_event("login-fail", "user", name, "ip", S.ip, "method", S.method, "reason", "auth", "fails", f,
 			  (char *)0);
-		if (S.faildelay) {
-			stream_flush(&S.io);
-			sleep((unsigned)S.faildelay);
-		}
 		S.user[0] = 0;
 		if (S.fails >= POP3_FAILS_MAX) {
 			reply(R_BYE_FAILS);

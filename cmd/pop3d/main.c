@@ -55,8 +55,6 @@ static void read_config(void)
 	S.cleartext_ok = n == 1;
 	env = getenv("POP3D_CLEARTEXT");
 	if (env && !strcmp(env, "1")) S.cleartext_ok = 1;
-	if (conf_ulong("pop3d-faildelay", &S.faildelay, POP3_FAILDELAY_DEFAULT) < 0 || S.faildelay > 60)
-		conf_fail("pop3d-faildelay");
 	if (conf_ulong("pop3d-timeout", &S.timeout, POP3_TIMEOUT_DEFAULT) < 0 || !S.timeout || S.timeout > 86400)
 		conf_fail("pop3d-timeout");
 	/* Only whether the files exist: loading them is for sessions that

@@ -25,7 +25,6 @@
 #define POP3_FAILS_MAX 3                    /* failed logins before we hang up */
 #define POP3_MESSAGES_MAX 200000UL          /* messages listed in one session */
 #define POP3_TIMEOUT_DEFAULT 600            /* RFC 1939 section 3: at least 10 minutes */
-#define POP3_FAILDELAY_DEFAULT 3            /* seconds after a failed login */
 #define POP3_LOCK_NAME "posthorn-pop3d.lock"
 
 /* RFC 1939 section 3: AUTHORIZATION, TRANSACTION; UPDATE happens inside
@@ -47,7 +46,6 @@ struct session {
 	/* settings, read once at start-up */
 	int implicit_tls;            /* -T: TLS from the first byte (port 995) */
 	int cleartext_ok;            /* logins allowed without TLS */
-	unsigned long faildelay;     /* seconds */
 	unsigned long timeout;       /* seconds */
 	stralloc certpath, keypath, me;
 	int tls_available;           /* a certificate is configured */
