@@ -167,10 +167,9 @@ out:
 	return code;
 }
 
-int handoff_read_state(struct handoff_state *st)
+int handoff_read_state(struct loginstate *st)
 {
 	char buf[4096];
-	char *end;
 
 	st->text.len = 0;
 	for (;;) {
@@ -178,40 +177,11 @@ int handoff_read_state(struct handoff_state *st)
 		if (r < 0 && errno == EINTR) continue;
 		if (r < 0) return -1;
 		if (r == 0) break;
-		if ((size_t)r > HANDOFF_STATE_MAX - st->text.len) return -1;
+		if ((size_t)r > LOGINSTATE_MAX - st->text.len) return -1;
 		if (!stralloc_catb(&st->text, buf, (size_t)r)) return -1;
 	}
 	close(HANDOFF_STATE_FD);
-	if (!stralloc_0(&st->text)) return -1;
-	st->text.len--;
-	/* The lines end at the first empty one; a state that starts with it
-	 * has no lines at all. */
-	if (st->text.len && st->text.s[0] == '\n') end = st->text.s;
-	else if ((end = memmem(st->text.s, st->text.len, "\n\n", 2))) end++;
-	else return -1;
-	st->pipelined = end + 1;
-	st->pipelinedlen = st->text.len - (size_t)(st->pipelined - st->text.s);
-	return 0;
-}
-
-const char *handoff_state_value(const struct handoff_state *st, const char *key, char *out, size_t cap)
-{
-	size_t k = strlen(key);
-	const char *p = st->text.s, *stop = st->pipelined;
-
-	while (p && p < stop && *p != '\n') {
-		const char *eol = memchr(p, '\n', (size_t)(stop - p));
-		if (!eol) return 0;
-		if ((size_t)(eol - p) > k && !memcmp(p, key, k) && p[k] == ' ') {
-			size_t n = (size_t)(eol - p) - k - 1;
-			if (n >= cap) n = cap - 1;
-			memcpy(out, p + k + 1, n);
-			out[n] = 0;
-			return out;
-		}
-		p = eol + 1;
-	}
-	return 0;
+	return loginstate_parse(st);
 }
 
 void handoff_ready(void)

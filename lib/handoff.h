@@ -23,6 +23,7 @@
  * login half answers the client and goes on.
  */
 #include <stddef.h>
+#include "loginstate.h"
 #include "stream.h"
 
 enum handoff_result {
@@ -35,8 +36,6 @@ enum handoff_result {
 #define HANDOFF_STATE_FD 3
 #define HANDOFF_STATUS_FD 4
 
-#define HANDOFF_STATE_MAX (1024 + STREAM_BUF)
-
 /* Starts posthorn-mailauth next to our own executable, with -C conf_dir()
  * and service ("pop3d", "imapd"); method is the login method for the log,
  * tag the IMAP command's tag (null for POP3).  Returns an enum
@@ -46,19 +45,9 @@ enum handoff_result {
 int handoff_login(struct stream *io, const char *service, const char *login, const char *password,
                   const char *method, const char *tag);
 
-struct handoff_state {
-	stralloc text;             /* the whole state, NUL-terminated */
-	const char *pipelined;     /* the client's bytes after the empty line */
-	size_t pipelinedlen;
-};
-
-/* For the session (-L): reads the state pipe (fd 3) to its end.  0, or -1
- * (read error, no empty line, more than HANDOFF_STATE_MAX bytes). */
-int handoff_read_state(struct handoff_state *st);
-
-/* The value of a "key value" line of the state, copied into out (cut to
- * cap - 1 bytes); null when there is none. */
-const char *handoff_state_value(const struct handoff_state *st, const char *key, char *out, size_t cap);
+/* For the session (-L): reads the state pipe (fd 3) to its end and parses
+ * it (loginstate.h).  0, or -1 (read error, malformed, too long). */
+int handoff_read_state(struct loginstate *st);
 
 /* For the session: tells the login half it serves now (fd 4). */
 void handoff_ready(void);

@@ -144,15 +144,15 @@ static int tag_ok(const char *t)
  * ends the process before a word to the client: the login half answers. */
 void session_resume(void)
 {
-	static struct handoff_state st;
+	static struct loginstate st;
 	static char method[16], tls[200];
 	const char *user = getenv("POSTHORN_USER"), *maildir = getenv("POSTHORN_MAILDIR");
 
 	if (!user || !maildir || strlen(user) > AUTH_LOGIN_MAX || handoff_read_state(&st) < 0 ||
-	    !handoff_state_value(&st, "tag", S.cmd.tag, sizeof S.cmd.tag) || !tag_ok(S.cmd.tag))
+	    !loginstate_value(&st, "tag", S.cmd.tag, sizeof S.cmd.tag) || !tag_ok(S.cmd.tag))
 		_exit(HANDOFF_TEMP);
-	if (!handoff_state_value(&st, "method", method, sizeof method)) strcpy(method, "-");
-	if (!handoff_state_value(&st, "tls", tls, sizeof tls)) strcpy(tls, "-");
+	if (!loginstate_value(&st, "method", method, sizeof method)) strcpy(method, "-");
+	if (!loginstate_value(&st, "tls", tls, sizeof tls)) strcpy(tls, "-");
 	S.method = method;
 	strcpy(S.user, user);
 	if (stream_preload(&S.io, st.pipelined, st.pipelinedlen)) _exit(HANDOFF_TEMP);

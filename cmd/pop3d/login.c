@@ -140,14 +140,14 @@ static void login(const char *name, const char *password)
  * before a word to the client: the login half answers for us. */
 void session_resume(void)
 {
-	static struct handoff_state st;
+	static struct loginstate st;
 	static char method[16], tls[200];
 	const char *user = getenv("POSTHORN_USER"), *maildir = getenv("POSTHORN_MAILDIR");
 	int r;
 
 	if (!user || !maildir || strlen(user) > AUTH_LOGIN_MAX || handoff_read_state(&st) < 0) _exit(HANDOFF_TEMP);
-	if (!handoff_state_value(&st, "method", method, sizeof method)) strcpy(method, "-");
-	if (!handoff_state_value(&st, "tls", tls, sizeof tls)) strcpy(tls, "-");
+	if (!loginstate_value(&st, "method", method, sizeof method)) strcpy(method, "-");
+	if (!loginstate_value(&st, "tls", tls, sizeof tls)) strcpy(tls, "-");
 	S.method = method;
 	strcpy(S.user, user);
 	if (stream_preload(&S.io, st.pipelined, st.pipelinedlen)) _exit(HANDOFF_TEMP);
