@@ -46,25 +46,3 @@ int privs_drop(uid_t uid, gid_t gid)
 	if (setuid(0) == 0) { errno = EPERM; return -1; }
 	return 0;
 }
-
-int privs_become_owner(const char *spec, const char **why)
-{
-	uid_t uid;
-	gid_t gid;
-
-	if (geteuid() != 0) return 0;
-	if (!spec || !*spec) {
-		errno = EPERM;
-		*why = "running as root and no mailowner configured";
-		return -1;
-	}
-	if (privs_lookup(spec, &uid, &gid) < 0) {
-		*why = "unknown mailowner";
-		return -1;
-	}
-	if (privs_drop(uid, gid) < 0) {
-		*why = "unable to drop privileges";
-		return -1;
-	}
-	return 0;
-}
