@@ -144,6 +144,26 @@ with open(os.path.join(md, "posthorn-uidlist")) as f:
     lines = f.read().splitlines()
 uids = [int(l.split()[0]) for l in lines[1:]]
 ok(len(uids) == 23 and len(set(uids)) == 23, "23 messages, 23 distinct UIDs", lines)
+# The same over TLS: the session's push goes through the login half's relay
+# at once.
+tport = inst.start(args=["-T"])
+t = Raw(tport, ctx=inst.ctx)
+ok(t.cmd("LOGIN alice@example.org alice-pw")[-1].startswith("t OK"), "TLS: login")
+exists = [l for l in t.cmd("SELECT INBOX") if l.endswith("EXISTS\r\n")]
+t.send(b"i IDLE\r\n")
+ok(t.line().startswith("+ "), "TLS: IDLE continuation")
+t0 = time.monotonic()
+inst.deliver("alice", "Subject: m6\n\nbody 6\n")
+t.s.settimeout(5)
+line = t.line()
+dt = time.monotonic() - t0
+want = "* %d EXISTS\r\n" % (int(exists[0].split()[1]) + 1) if exists else None
+ok(line == want and dt < 1.0, "TLS: IDLE woke on the delivery after %.3fs, through the relay" % dt, (line, want))
+t.send(b"DONE\r\n")
+ok(t.until("i")[-1].startswith("i OK"), "TLS: DONE ends IDLE")
+t.close()
+
+
 slog = inst.log()
 ok("AddressSanitizer" not in slog and "runtime error" not in slog, "no sanitizer report in the server log",
    slog[-3000:])

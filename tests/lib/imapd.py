@@ -67,8 +67,10 @@ class Instance(pop3d.Instance):
 class Raw:
     """A raw line-based client for what imaplib will not send."""
 
-    def __init__(self, port, timeout=10):
+    def __init__(self, port, timeout=10, ctx=None):
         self.s = socket.create_connection(("127.0.0.1", port), timeout)
+        if ctx:   # implicit TLS (-T)
+            self.s = ctx.wrap_socket(self.s, server_hostname="localhost")
         self.f = self.s.makefile("rb")
         self.greeting = self.f.readline()
 
