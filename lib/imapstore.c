@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "durable.h"
 #include "imapstore.h"
+#include "maildir.h"
 #include "uniq.h"
 
 #define SCAN_TRIES 5
@@ -244,10 +245,8 @@ static const struct scan *cmp_scan;
 static int cmp_delivery(const void *x, const void *y)
 {
 	const struct entry *a = x, *b = y;
-	const char *na = ename(cmp_scan, a), *nb = ename(cmp_scan, b);
-	unsigned long ta = strtoul(na, 0, 10), tb = strtoul(nb, 0, 10);
-	if (ta != tb) return ta < tb ? -1 : 1;
-	return strcmp(na, nb);
+	/* new UIDs go in delivery order (the microseconds of the name too) */
+	return maildir_name_cmp(ename(cmp_scan, a), ename(cmp_scan, b));
 }
 
 static int cmp_uid(const void *x, const void *y)

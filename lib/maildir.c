@@ -391,3 +391,29 @@ fail_noclean:
 	errno = e;
 	return -1;
 }
+
+/* Compares the runs of digits at *x and *y as numbers (names hold no
+ * leading zeros there) and moves both past them. */
+static int cmp_digits(const char **x, const char **y)
+{
+	size_t dx = strspn(*x, "0123456789"), dy = strspn(*y, "0123456789");
+	int r = dx != dy ? (dx < dy ? -1 : 1) : strncmp(*x, *y, dx);
+
+	*x += dx;
+	*y += dy;
+	return r;
+}
+
+int maildir_name_cmp(const char *a, const char *b)
+{
+	const char *x = a, *y = b;
+	int r = cmp_digits(&x, &y);
+
+	if (r) return r;
+	if (!strncmp(x, ".M", 2) && !strncmp(y, ".M", 2)) {
+		x += 2;
+		y += 2;
+		if ((r = cmp_digits(&x, &y))) return r;
+	}
+	return strcmp(a, b);
+}

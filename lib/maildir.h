@@ -44,4 +44,10 @@ int maildir_folder_exists(const char *maildir, const char *folder, int exact, ch
  * line ends to LF.  *size gets the stored size in bytes.  fd is read from its
  * current offset.  0 or -1 (errno; EDQUOT/ENOSPC are reported as such). */
 int maildir_deliver(const char *dir, const char *head, size_t hlen, int fd, unsigned long long *size);
+/* Delivery order of two Maildir file names (without dir): the seconds
+ * that start the name, numerically (a name from 1999 sorts before one from
+ * 2001), then the microseconds of the modern form "SECONDS.MUSEC..."
+ * (written without leading zeros, so M99999 comes before M100000), then
+ * the whole name.  <0, 0, >0 like strcmp. */
+int maildir_name_cmp(const char *a, const char *b);
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "maildir.h"
 #include "msglist.h"
 #include "wire.h"
 
@@ -88,36 +89,11 @@ static int scan_dir(struct msglist *ml, int dirfd, int cur, unsigned long max)
 	return rc;
 }
 
-/* Compares the runs of digits at *x and *y as numbers (names hold no
- * leading zeros there) and moves both past them. */
-static int cmp_digits(const char **x, const char **y)
-{
-	size_t dx = strspn(*x, "0123456789"), dy = strspn(*y, "0123456789");
-	int r = dx != dy ? (dx < dy ? -1 : 1) : strncmp(*x, *y, dx);
-
-	*x += dx;
-	*y += dy;
-	return r;
-}
-
-/* Delivery order: the seconds that start the name, numerically (a name
- * from 1999 sorts before one from 2001), then the microseconds of the
- * modern form "SECONDS.MUSEC..." (written without leading zeros, so
- * M99999 comes before M100000), then the whole name. */
+/* Delivery order: maildir_name_cmp. */
 static int by_name(const void *a, const void *b, void *names)
 {
-	const char *x0 = (const char *)names + ((const struct msglist_msg *)a)->name;
-	const char *y0 = (const char *)names + ((const struct msglist_msg *)b)->name;
-	const char *x = x0, *y = y0;
-	int r = cmp_digits(&x, &y);
-
-	if (r) return r;
-	if (!strncmp(x, ".M", 2) && !strncmp(y, ".M", 2)) {
-		x += 2;
-		y += 2;
-		if ((r = cmp_digits(&x, &y))) return r;
-	}
-	return strcmp(x0, y0);
+	return maildir_name_cmp((const char *)names + ((const struct msglist_msg *)a)->name,
+	                        (const char *)names + ((const struct msglist_msg *)b)->name);
 }
 
 int msglist_scan(struct msglist *ml, const char *dir, unsigned long max)

@@ -202,6 +202,22 @@ typ, dat = m.status("INBOX", "(MESSAGES)")
 ok(b"MESSAGES 0" in dat[0], "INBOX empty, still there", dat)
 m.logout()
 
+# New messages get UIDs in delivery order, the name's microseconds counted
+# as a number: M99999 was delivered before M100000 (a plain string order
+# would say the opposite), and M9 before M10 in the next second's names.
+new = os.path.join(inst.maildir("bob"), "new")
+for name, subject in (("1700000000.M100000P7Q2.test", "second"), ("1700000000.M99999P7Q1.test", "first"),
+                      ("1700000001.M10P7Q4.test", "fourth"), ("1700000001.M9P7Q3.test", "third")):
+    with open(os.path.join(new, name), "w") as f:
+        f.write("Subject: %s\n\nbody\n" % subject)
+    inst.own(os.path.join(new, name))
+m = inst.login(implicit, "bob", "bob pw", tls=True)
+m.select("INBOX")
+typ, dat = m.uid("FETCH", "1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+subjects = [d[1].decode().strip()[9:] for d in dat if isinstance(d, tuple)]
+is_(subjects, ["first", "second", "third", "fourth"], "UIDs follow delivery order, microseconds as numbers")
+m.logout()
+
 log = inst.log()
 ok("event=login user=alice@example.org" in log and "event=login-fail" in log and "event=logout" in log,
    "login, failure and logout logged")

@@ -235,5 +235,14 @@ int main(void)
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
 		if (system(cmd)) {}
 	}
+	/* delivery order of names */
+	ok(maildir_name_cmp("1700000000.M9150P1Q1.h", "1700000000.M12232P1Q1.h") < 0,
+	   "name order: microseconds compared as numbers (M9150 before M12232)");
+	ok(maildir_name_cmp("1700000000.M99999P9Q1.h", "1700000000.M100000P1Q1.h") < 0, "M99999 before M100000");
+	ok(maildir_name_cmp("999999999.M5P1.h", "1000000000.M0P1.h") < 0, "seconds compared as numbers (1999 before 2001)");
+	ok(maildir_name_cmp("1700000001.M0P1.h", "1700000000.M999999P1.h") > 0, "seconds first, then microseconds");
+	ok(maildir_name_cmp("1700000000.M5P1.h:2,S", "1700000000.M5P1.h:2,S") == 0, "the same name: 0");
+	ok(maildir_name_cmp("1700000000.123_4.host", "1700000000.45_4.host") < 0,
+	   "old-style names (no .M): the whole name decides");
 	return tap_done();
 }
