@@ -254,8 +254,7 @@ int main(int argc, char **argv)
 	stralloc_copy(&envtmp, &envdst);
 	if (durable_sync_dir(qd.s)) temp_sys("4.3.0 unable to fsync the queue");
 
-	/* 'n': the runner finds the id in new/; without the marker it lists q/. */
-	queue_trigger(qdir.s, queue_mark_new(qdir.s, id.s) ? 'q' : 'n');
+	queue_trigger_id(qdir.s, id.s);
 	finish(EXIT_DONE, "2.0.0 queued as ", id.s);
 	return 0;
 }

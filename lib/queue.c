@@ -230,20 +230,7 @@ static int make_node(const char *qdir, const char *sub, int fifo)
 int queue_make_dirs(const char *qdir)
 {
 	if (mkdir(qdir, 0700) && errno != EEXIST) return -1;
-	return make_node(qdir, "tmp", 0) || make_node(qdir, "q", 0) || make_node(qdir, "new", 0) ||
-	       make_node(qdir, "trigger", 1) ? -1 : 0;
-}
-
-int queue_mark_new(const char *qdir, const char *id)
-{
-	stralloc p = {0};
-	int fd = -1;
-
-	if (queue_path(&p, qdir, "new/", id)) fd = open(p.s, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	stralloc_free(&p);
-	if (fd < 0) return -1;
-	close(fd);
-	return 0;
+	return make_node(qdir, "tmp", 0) || make_node(qdir, "q", 0) || make_node(qdir, "trigger", 1) ? -1 : 0;
 }
 
 int queue_env_read(const char *qdir, const char *id, struct queue_env *e, const char **why)
@@ -316,7 +303,8 @@ out:
 	return rc;
 }
 
-void queue_trigger(const char *qdir, char byte)
+/* One write of len bytes into the FIFO, without blocking. */
+static void trigger_write(const char *qdir, const char *buf, size_t len)
 {
 	stralloc p = {0};
 	int fd;
@@ -324,10 +312,28 @@ void queue_trigger(const char *qdir, char byte)
 	if (!queue_path(&p, qdir, "", "trigger")) return;
 	/* O_NONBLOCK: without a reader the open fails with ENXIO at once; with a
 	 * reader whose FIFO is full, the write fails with EAGAIN.  Either way the
-	 * runner has been told or will look on its timer. */
+	 * runner has been told or will look on its timer (a full FIFO makes it
+	 * list the whole queue). */
 	fd = open(p.s, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	stralloc_free(&p);
 	if (fd < 0) return;
-	if (write(fd, &byte, 1) < 0) { /* nothing to do: see above */ }
+	if (write(fd, buf, len) < 0) { /* nothing to do: see above */ }
 	close(fd);
+}
+
+void queue_trigger(const char *qdir, char byte)
+{
+	trigger_write(qdir, &byte, 1);
+}
+
+void queue_trigger_id(const char *qdir, const char *id)
+{
+	char rec[QUEUE_ID_MAX + 3];
+	size_t n = strlen(id);
+
+	if (!queue_id_ok(id) || n + 2 > sizeof rec) return;
+	rec[0] = 'n';
+	memcpy(rec + 1, id, n);
+	rec[n + 1] = '\n';
+	trigger_write(qdir, rec, n + 2);
 }

@@ -6,9 +6,9 @@
  *     QUEUEDIR/tmp/        files being written (injector: "i.ID.*", runner: "r.*")
  *     QUEUEDIR/q/ID.msg    the message, immutable once committed
  *     QUEUEDIR/q/ID.env    envelope and per-recipient state, replaced by rename
- *     QUEUEDIR/new/ID      empty marker: ID was just committed (not fsync'ed;
- *                          it only spares the runner a listing of q/)
- *     QUEUEDIR/trigger     FIFO: one byte wakes the runner ('n': look in new/)
+ *     QUEUEDIR/trigger     FIFO: wakes the runner; the injector writes
+ *                          "nID\n" (one atomic write), the admin tools one
+ *                          byte ('a' reread all, 'f' flush)
  *     QUEUEDIR/lock        flock'ed by the one running runner
  *
  * An entry exists from the moment ID.env is in q/ (the injector renames the
@@ -77,12 +77,9 @@ int queue_set_reason(struct queue_rcpt *r, const char *reason);
 /* out = "QDIR/SUB/NAME", NUL-terminated.  0 on ENOMEM. */
 int queue_path(stralloc *out, const char *qdir, const char *sub, const char *name);
 
-/* Creates tmp/, q/, new/ and the trigger FIFO if missing (mode 0700/0600).
+/* Creates tmp/, q/ and the trigger FIFO if missing (mode 0700/0600).
  * 0 or -1. */
 int queue_make_dirs(const char *qdir);
-
-/* Creates the marker new/ID for a committed entry.  0 or -1. */
-int queue_mark_new(const char *qdir, const char *id);
 
 /* Reads q/ID.env into *e.  0; -1 with errno (ENOENT: no such entry; EINVAL:
  * corrupt, *why says how). */
@@ -97,6 +94,13 @@ int queue_id_ok(const char *id);
 /* Writes one byte into the trigger FIFO without blocking; silent when no
  * runner listens. */
 void queue_trigger(const char *qdir, char byte);
+
+/* Tells a running runner that entry id was just committed: "nID\n" into
+ * the FIFO in one write (atomic: an id is shorter than PIPE_BUF), so the
+ * runner loads that entry instead of listing q/.  Without blocking and
+ * silent like queue_trigger; a runner that finds its FIFO full looks at
+ * the whole queue, so a record that did not fit is not lost. */
+void queue_trigger_id(const char *qdir, const char *id);
 
 /* "pending", "done", "failed", "bounced". */
 const char *queue_state_name(enum queue_state s);

@@ -162,35 +162,47 @@ if bounces:
     ok("mailbox busy" in blocks[1]["Diagnostic-Code"], "the last reason is in the diagnostic", blocks[1]["Diagnostic-Code"])
 is_(inst.queued(), [], "the expired message left the queue")
 
-# ---- new/: the injector names each new entry, the runner takes it from there ----
+# ---- the FIFO names each new entry; a full FIFO makes the runner list q/ ----
 inst = Instance()
 inst.add_user("bob@example.test")
 env = fake_local(inst, "cat > %s/got.$$; echo 2.0.0 ok; exit 0\n" % inst.dir)
-newdir = os.path.join(inst.queue, "new")
+
+
+def got():
+    return len([f for f in os.listdir(inst.dir) if f.startswith("got.")])
+
+
 rc, err = inst.inject(msg(20), "alice@example.test", ["bob@example.test"])
-ids = inst.queued()
-is_(sorted(os.listdir(newdir)), ids, "with no runner, the injection leaves its marker new/ID")
-os.unlink(os.path.join(newdir, ids[0]))
 d = subprocess.Popen([prog("runq"), "-C", inst.conf, "-d"], env=dict(os.environ, **env),
-                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-ok(wait_for(lambda: inst.queued() == [], 5), "a daemon starting lists q/: an entry without a marker is delivered")
+                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+ok(wait_for(lambda: inst.queued() == [] and got() == 1, 5), "a daemon starting lists q/: what waited is delivered")
 for n in range(3):
     inst.inject(msg(21 + n), "alice@example.test", ["bob@example.test"])
-ok(wait_for(lambda: inst.queued() == [] and len([f for f in os.listdir(inst.dir) if f.startswith("got.")]) == 4, 5),
-   "entries injected while the daemon runs are delivered at once")
-is_(os.listdir(newdir), [], "and their markers are gone")
-d.terminate()
-d.wait(timeout=10)
-# A queue whose new/ cannot be used (here: a file in its place): the
-# injector says so on the FIFO and the runner lists q/ instead.
-os.rmdir(newdir)
-open(newdir, "w").close()
-d = subprocess.Popen([prog("runq"), "-C", inst.conf, "-d"], env=dict(os.environ, **env),
-                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+ok(wait_for(lambda: inst.queued() == [] and got() == 4, 5), "entries injected while the daemon runs go at once")
+fifo = os.path.join(inst.queue, "trigger")
+w = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+os.write(w, b"nno-such-entry\n" + b"n" + b"x" * 500 + b"\nn../../etc/passwd\n")
 time.sleep(0.3)
+ok(d.poll() is None, "ids of no entry, an over-long record and a path in the FIFO: the daemon goes on")
+# A stopped runner whose FIFO fills: the injector's record does not fit,
+# yet the entry is delivered once the runner drains the full FIFO.
+d.send_signal(signal.SIGSTOP)
+filled = 0   # with records that by themselves ask for no listing
+try:
+    while True:
+        filled += os.write(w, b"nzzzzzz\n" * 512)
+except BlockingIOError:
+    pass
+try:
+    while True:
+        filled += os.write(w, b"\n")
+except BlockingIOError:
+    pass
 rc, err = inst.inject(msg(24), "alice@example.test", ["bob@example.test"])
-is_(rc, 0, "without a usable new/, injection still succeeds")
-ok(wait_for(lambda: inst.queued() == [], 5), "and the daemon delivers at once all the same")
+is_(rc, 0, "with the FIFO full (%d bytes), injection still succeeds" % filled)
+d.send_signal(signal.SIGCONT)
+ok(wait_for(lambda: inst.queued() == [] and got() == 5, 5), "and the runner, draining a full FIFO, lists q/ and delivers it")
+os.close(w)
 d.terminate()
 d.wait(timeout=10)
 

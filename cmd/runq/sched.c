@@ -41,6 +41,7 @@ static struct entry **entries;
 static unsigned nentries, capentries;
 static unsigned running_local, running_remote;
 static int want_scan, want_reload, want_new;
+static size_t fifo_full_at = 4096 - (QUEUE_ID_MAX + 2);   /* see read_fifo; set from the FIFO's size */
 
 static void on_term(int sig) { (void)sig; runq_term = 1; }
 static void on_hup(int sig) { (void)sig; runq_hup = 1; }
@@ -169,33 +170,25 @@ static int insert_entry(struct entry *e)
 	return 1;
 }
 
-/* Takes the markers out of new/ and loads the entries they name that are
- * not known yet (with load 0, only removes them: a full scan follows).  An
- * injection costs the runner this, not a listing of the whole q/.  -1 when
- * new/ cannot be read. */
-static int scan_new(int load)
-{
-	stralloc p = {0};
-	DIR *d;
-	struct dirent *de;
+/* Ids the injectors named in the FIFO since the last look, each
+ * NUL-terminated. */
+static stralloc new_ids;
 
-	if (!queue_path(&p, cfg.qdir.s, "new", "")) return -1;
-	d = opendir(p.s);
-	if (!d) {
-		stralloc_free(&p);
-		return -1;
-	}
-	while ((de = readdir(d))) {
+/* Loads the entries named in new_ids that are not known yet: an injection
+ * costs the runner this, not a listing of the whole q/. */
+static void load_new(void)
+{
+	size_t i = 0;
+
+	while (i < new_ids.len) {
+		const char *id = new_ids.s + i;
 		struct entry *e;
-		if (de->d_name[0] == '.' || !queue_id_ok(de->d_name)) continue;
-		if (!queue_path(&p, cfg.qdir.s, "new/", de->d_name)) break;
-		unlink(p.s);
-		if (!load || find_entry(de->d_name, nentries)) continue;
-		if ((e = entry_load(de->d_name)) && !insert_entry(e)) entry_free(e);
+		i += strlen(id) + 1;
+		if (!queue_id_ok(id) || find_entry(id, nentries)) continue;
+		/* An id with no entry (bogus, or done already) loads nothing. */
+		if ((e = entry_load(id)) && !insert_entry(e)) entry_free(e);
 	}
-	closedir(d);
-	stralloc_free(&p);
-	return 0;
+	new_ids.len = 0;
 }
 
 /* Lists q/; loads new entries; with reload, rereads known ones (keeping
@@ -209,8 +202,6 @@ static void scan(int reload)
 	char id[QUEUE_ID_MAX + 1];
 	size_t idlen;
 
-	/* Markers first: one made after this is still there for the next wake. */
-	(void)scan_new(0);
 	if (!queue_path(&qd, cfg.qdir.s, "q", "")) return;
 	d = opendir(qd.s);
 	stralloc_free(&qd);
@@ -769,27 +760,63 @@ static int open_fifo(int *keep)
 
 	if (!queue_path(&p, cfg.qdir.s, "", "trigger")) return -1;
 	fd = open(p.s, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0) {
+		/* A drain this big means a record may not have fitted. */
+		int size = fcntl(fd, F_GETPIPE_SZ);
+		if (size > QUEUE_ID_MAX + 2) fifo_full_at = (size_t)size - (QUEUE_ID_MAX + 2);
+	}
 	/* Our own writer keeps the FIFO from reporting EOF when injectors close. */
 	*keep = fd >= 0 ? open(p.s, O_WRONLY | O_NONBLOCK | O_CLOEXEC) : -1;
 	stralloc_free(&p);
 	return fd;
 }
 
+/* Drains the FIFO.  "nID\n" names a new entry; 'a' asks for a reread of
+ * every entry, 'f' for a flush; any other byte for a listing of q/.  A
+ * record can be split across reads, so its start is kept between calls; a
+ * newline outside one means nothing.
+ * Reading a FIFO's whole capacity means an injector may have found it
+ * full and given up: then q/ is listed too. */
 static void read_fifo(int fd)
 {
-	char buf[256];
+	static char rec[QUEUE_ID_MAX + 2];
+	static size_t reclen;     /* bytes of an "n..." record so far; 0 outside one */
+	static int skipping;      /* in a record too long to be an id */
+	char buf[4096];
 	ssize_t r, i;
+	size_t total = 0;
 
-	while ((r = read(fd, buf, sizeof buf)) > 0)
+	while ((r = read(fd, buf, sizeof buf)) > 0) {
+		total += (size_t)r;
 		for (i = 0; i < r; i++) {
-			if (buf[i] == 'n') {
-				want_new = 1;
+			char c = buf[i];
+			if (reclen || skipping) {
+				if (c == '\n') {
+					if (!skipping && reclen > 1 && stralloc_catb(&new_ids, rec + 1, reclen - 1) &&
+					    stralloc_0(&new_ids))
+						want_new = 1;
+					reclen = 0;
+					skipping = 0;
+				} else if (skipping || reclen == sizeof rec) {
+					skipping = 1;
+					reclen = 0;
+					want_scan = 1;
+				} else
+					rec[reclen++] = c;
 				continue;
 			}
-			if (buf[i] == 'a') want_reload = 1;
-			else if (buf[i] == 'f') want_reload = 2;
+			if (c == 'n') {
+				rec[0] = c;
+				reclen = 1;
+				continue;
+			}
+			if (c == '\n') continue;
+			if (c == 'a') want_reload = 1;
+			else if (c == 'f') want_reload = 2;
 			want_scan = 1;
 		}
+	}
+	if (total >= fifo_full_at) want_scan = 1;
 }
 
 int sched_run(int daemon, int flush)
@@ -829,13 +856,11 @@ int sched_run(int daemon, int flush)
 			scan(want_reload != 0);
 			if (want_reload == 2) flush = 1;
 			want_scan = want_reload = want_new = 0;
+			new_ids.len = 0;   /* the listing found them */
 			lastscan = now;
 		} else if (want_new) {
 			want_new = 0;
-			if (scan_new(1)) {   /* no new/: list q/ instead */
-				scan(0);
-				lastscan = now;
-			}
+			load_new();
 		}
 		if (flush) {
 			flush_all();

@@ -195,7 +195,7 @@ static void test_deliver(void)
 		only_file(pathf("%s/%s/.Sent/new", "m"), name, sizeof name, &count);
 		is_int(count, 1, "one file in the folder's new/");
 		{
-			char p[600];
+			char p[sizeof m + sizeof name + 16];
 			FILE *f;
 			int c, crs = 0;
 			snprintf(p, sizeof p, "%s/.Sent/new/%s", m, name);
