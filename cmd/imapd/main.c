@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <buffer.h>
 #include "conf.h"
 #include "exitcode.h"
 #include "log.h"
+#include "srvopts.h"
 #include "imapd.h"
 
 struct session S;
@@ -62,43 +62,18 @@ static void read_config(void)
 
 int main(int argc, char **argv)
 {
-	const char *confdir = 0;
-	int c, resume = 0;
+	struct srvopts o;
 
 	log_init("posthorn-imapd");
-	while ((c = getopt(argc, argv, "C:TL")) != -1) {
-		switch (c) {
-		case 'C': confdir = optarg; break;
-		case 'T': S.implicit_tls = 1; break;
-		case 'L': resume = 1; break;
-		default:
-			buffer_puts(buffer_2, usage_text);
-			buffer_flush(buffer_2);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		buffer_puts(buffer_2, usage_text);
-		buffer_flush(buffer_2);
-		return EXIT_USAGE;
-	}
-	if (geteuid() == 0) {
-		log_event("fatal", "error", "refusing to run as root: use tcpserver -u/-g or inetd's user field",
-			  (char *)0);
-		return EXIT_TEMP;
-	}
-	conf_init(confdir);
+	srvopts_start(argc, argv, usage_text, &o);
+	S.implicit_tls = o.implicit_tls;
 	S.ip = getenv("TCPREMOTEIP");
 	S.state = ST_NOAUTH;
 	S.method = "-";
 	stream_init(&S.io, 0, 1, IMAP_PREAUTH_TIMEOUT);
 	read_config();
-	if (S.implicit_tls && !S.tls_available) {
-		log_event("config-error", "file", "tls/cert.pem", "dir", conf_dir(), "error",
-			  "-T needs tls/cert.pem and tls/key.pem", (char *)0);
-		_exit(EXIT_TEMP);
-	}
-	if (resume) session_resume();
+	srvopts_check_tls(&o, S.tls_available);
+	if (o.resume) session_resume();
 	session_run();
 	return EXIT_DONE;
 }

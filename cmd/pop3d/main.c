@@ -13,15 +13,13 @@
  * mailbox, the session as the mail owner (handoff.h).
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <buffer.h>
-#include <errmsg.h>
 #include "conf.h"
 #include "exitcode.h"
 #include "log.h"
+#include "srvopts.h"
 #include "pop3d.h"
 
 struct session S;
@@ -64,32 +62,11 @@ static void read_config(void)
 
 int main(int argc, char **argv)
 {
-	const char *confdir = 0;
-	int c, resume = 0;
+	struct srvopts o;
 
 	log_init("posthorn-pop3d");
-	while ((c = getopt(argc, argv, "C:TL")) != -1) {
-		switch (c) {
-		case 'C': confdir = optarg; break;
-		case 'T': S.implicit_tls = 1; break;
-		case 'L': resume = 1; break;
-		default:
-			buffer_puts(buffer_2, usage_text);
-			buffer_flush(buffer_2);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		buffer_puts(buffer_2, usage_text);
-		buffer_flush(buffer_2);
-		return EXIT_USAGE;
-	}
-	if (geteuid() == 0) {
-		log_event("fatal", "error", "refusing to run as root: use tcpserver -u/-g or inetd's user field",
-			  (char *)0);
-		return EXIT_TEMP;
-	}
-	conf_init(confdir);
+	srvopts_start(argc, argv, usage_text, &o);
+	S.implicit_tls = o.implicit_tls;
 	S.ip = getenv("TCPREMOTEIP");
 	S.state = ST_AUTH;
 	S.lockfd = -1;
@@ -97,13 +74,8 @@ int main(int argc, char **argv)
 	stream_init(&S.io, 0, 1, POP3_TIMEOUT_DEFAULT);
 	read_config();
 	S.io.timeout = (unsigned)S.timeout;
-	if (S.implicit_tls && !S.tls_available) {
-		errno = ENOENT;
-		log_event("config-error", "file", "tls/cert.pem", "dir", conf_dir(), "error",
-			  "-T needs tls/cert.pem and tls/key.pem", (char *)0);
-		_exit(EXIT_TEMP);
-	}
-	if (resume) session_resume();
+	srvopts_check_tls(&o, S.tls_available);
+	if (o.resume) session_resume();
 	session_run();
 	return EXIT_DONE;
 }
