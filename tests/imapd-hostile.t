@@ -12,16 +12,11 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from tap import ok, is_, note, done
-from imapd import Instance, Raw, ROOT
+from imapd import Instance, Raw, ROOT, alive
 
 inst = Instance(users=[("alice", "alice-pw")])
 inst.deliver("alice", "Subject: one\n\nbody\n")
 port = inst.start(env={"IMAPD_CLEARTEXT": "1"})
-
-
-def alive(r, what):
-    out = r.cmd("NOOP", tag="n")
-    ok(out and out[-1].startswith("n OK"), "session goes on after " + what, out)
 
 
 r = Raw(port)

@@ -12,7 +12,7 @@ import time
 
 import pop3d
 from pop3d import ROOT, NOBODY, free_port, wire_size
-from tap import prog
+from tap import prog, ok
 
 imaplib._MAXLINE = 10_000_000
 
@@ -95,3 +95,9 @@ class Raw:
 
     def close(self):
         self.s.close()
+
+
+def alive(r, what):
+    """A check that the session r still answers a NOOP after what."""
+    out = r.cmd("NOOP", tag="n")
+    ok(out and out[-1].startswith("n OK"), "session goes on after " + what, out)
