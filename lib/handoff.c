@@ -135,7 +135,8 @@ int handoff_login(struct stream *io, const char *service, const char *login, con
 	if (msg.s) explicit_bzero(msg.s, msg.a);
 	close(statep[1]);
 	statep[1] = -1;
-	code = wait_ready(statusp[0], io->timeout ? io->timeout : 600);
+	/* mailauth may wait up to 60 s (a fail delay) before it answers */
+	code = wait_ready(statusp[0], (io->timeout ? io->timeout : 600) + 70);
 	if (code <= 0) {
 		/* Not started: the child has exited, or is about to (or hangs). */
 		if (code < 0) kill(pid, SIGKILL);
