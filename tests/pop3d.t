@@ -300,5 +300,39 @@ p.wait(10)
 ok(b"autologout" in out and time.time() - t0 < 5, "pop3d-timeout: an idle session is closed", out)
 os.unlink(os.path.join(inst.conf, "pop3d-timeout"))
 
+# ---- kill -9 of the login half under TLS: the session ends, nothing is lost ----
+
+
+def procs(session):
+    """pids of this instance's pop3d processes: sessions (-L) or login halves."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                argv = open("/proc/%s/cmdline" % d, "rb").read().split(b"\0")
+            except OSError:
+                continue
+            if argv[0].endswith(b"posthorn-pop3d") and inst.conf.encode() in argv and (b"-L" in argv) == session:
+                out.append(int(d))
+    return out
+
+
+files_before = inst.files("alice")
+p = tls_session()
+p.dele(1)
+halves, sessions = procs(False), procs(True)
+ok(len(halves) == 1 and len(sessions) == 1, "a TLS session: its login half and its session", (halves, sessions))
+if halves and sessions:
+    os.kill(halves[0], signal.SIGKILL)
+    deadline = time.time() + 10
+    while time.time() < deadline and os.path.exists("/proc/%d" % sessions[0]) and \
+            b"State:\tZ" not in open("/proc/%d/status" % sessions[0], "rb").read():
+        time.sleep(0.05)
+    ok(not procs(True), "the session ends when its relay dies")
+is_(inst.files("alice"), files_before, "the DELE before the kill was not applied: the Maildir is unchanged")
+b = tls_session()
+ok(b.stat()[0] == len(files_before), "and the next session gets in at once (the lock went with the session)")
+b.quit()
+
 ok(inst.clean(), "no sanitizer report in the server logs", inst.log()[-2000:])
 done()
