@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include <scan.h>
 #include "privs.h"
@@ -34,7 +35,12 @@ int privs_lookup(const char *spec, uid_t *uid, gid_t *gid)
 
 int privs_drop(uid_t uid, gid_t gid)
 {
+	int deathsig = 0;
+
 	if (uid == 0) { errno = EPERM; return -1; }
+	/* The kernel clears a parent-death signal when the ids change; a
+	 * deliverer that posthorn-runq armed must stay armed. */
+	if (prctl(PR_GET_PDEATHSIG, &deathsig)) deathsig = 0;
 	if (setgroups(1, &gid) < 0) return -1;
 	if (setgid(gid) < 0) return -1;
 	if (setuid(uid) < 0) return -1;
@@ -44,5 +50,6 @@ int privs_drop(uid_t uid, gid_t gid)
 		return -1;
 	}
 	if (setuid(0) == 0) { errno = EPERM; return -1; }
+	if (deathsig && prctl(PR_SET_PDEATHSIG, deathsig)) return -1;
 	return 0;
 }

@@ -13,6 +13,8 @@
 int privs_lookup(const char *spec, uid_t *uid, gid_t *gid);
 
 /* setgroups(1, &gid), setgid, setuid, each checked, then verified by reading
- * the ids back (and checking that setuid(0) now fails).  0 or -1. */
+ * the ids back (and checking that setuid(0) now fails).  A parent-death
+ * signal (prctl PR_SET_PDEATHSIG), which the kernel clears when the ids
+ * change, is set again.  0 or -1. */
 int privs_drop(uid_t uid, gid_t gid);
 #endif

@@ -206,6 +206,63 @@ os.close(w)
 d.terminate()
 d.wait(timeout=10)
 
+# ---- a runner killed with SIGKILL takes its deliveries with it ----
+inst = Instance(settings={"retry-min": "1"})
+inst.add_user("bob@example.test")
+env = fake_local(inst, "sleep 2; cat > %s/slow.$$; echo 2.0.0 ok; exit 0\n" % inst.dir)
+rc, err = inst.inject(msg(30), "alice@example.test", ["bob@example.test"])
+d = subprocess.Popen([prog("runq"), "-C", inst.conf, "-d"], env=dict(os.environ, **env),
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def fake_locals():
+    return [p for p in os.listdir("/proc") if p.isdigit() and
+            os.path.exists("/proc/%s/cmdline" % p) and
+            (inst.dir + "/fake-local").encode() in open("/proc/%s/cmdline" % p, "rb").read()]
+
+
+ok(wait_for(lambda: fake_locals(), 5), "the slow delivery runs")
+d.kill()
+d.wait()
+ok(wait_for(lambda: not fake_locals(), 5), "kill -9 of the runner: its delivery is killed too (parent-death signal)")
+time.sleep(2.5)
+is_([f for f in os.listdir(inst.dir) if f.startswith("slow.")], [], "and it delivered nothing")
+d = subprocess.Popen([prog("runq"), "-C", inst.conf, "-d"], env=dict(os.environ, **env),
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+ok(wait_for(lambda: inst.queued() == [], 10), "the next runner delivers it")
+is_(len([f for f in os.listdir(inst.dir) if f.startswith("slow.")]), 1, "once: no duplicate")
+d.terminate()
+d.wait(timeout=10)
+
+# ---- posthorn-remote never runs as root ----
+if os.geteuid() == 0:
+    import pwd
+    inst = Instance(settings={"retry-min": "1"})
+    script = os.path.join(inst.dir, "fake-remote")
+    drop = os.path.join(inst.dir, "drop")      # where the fake may write, whoever it runs as
+    os.makedirs(drop)
+    os.chmod(drop, 0o777)
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\nid -u > %s/remote.uid\nshift 4\nfor r; do echo 'ok 250 fine'; done\n" % drop)
+    os.chmod(script, 0o755)
+    os.chmod(inst.dir, 0o755)
+    renv = {"POSTHORN_REMOTE": script}
+    rc, err = inst.inject(msg(31), "alice@example.test", ["someone@far.test"])
+    rc, out, err = inst.runq(env=dict(os.environ, **renv))
+    uid = open(os.path.join(drop, "remote.uid")).read().strip() if os.path.exists(
+        os.path.join(drop, "remote.uid")) else ""
+    is_(uid, str(pwd.getpwnam("nobody").pw_uid), "a root runner starts posthorn-remote as remoteuser (nobody)")
+    is_(inst.queued(), [], "and records its result")
+    os.unlink(os.path.join(inst.conf, "remoteuser"))
+    os.unlink(os.path.join(drop, "remote.uid"))
+    rc, err = inst.inject(msg(32), "alice@example.test", ["someone@far.test"])
+    rc, out, err = inst.runq(env=dict(os.environ, **renv))
+    ok(not os.path.exists(os.path.join(drop, "remote.uid")), "without remoteuser it is not run at all")
+    rc, out, err = inst.runq("-l")
+    ok("set remoteuser" in out, "the recipient waits with the reason (a temporary failure)", out)
+else:
+    note("not root: the remoteuser checks are skipped")
+
 # ---- one pass hands over to a running daemon ----
 d = subprocess.Popen([prog("runq"), "-C", inst.conf, "-d"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 time.sleep(0.3)

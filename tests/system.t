@@ -182,6 +182,12 @@ is_(as_user(login_user, lambda: open(files[0], "rb").read()) if files else None,
     "the login account (pop3d and imapd before login) cannot open a Maildir file")
 is_(as_user(login_user, lambda: open(os.path.join(a.conf, "tls", "key.pem")).read()), 0,
     "but can read the TLS key")
+remote_user = pwd.getpwnam("posthorn-remote")
+is_(open(os.path.join(a.conf, "remoteuser")).read().strip(), "posthorn-remote",
+    "posthorn-setup names posthorn-remote as remoteuser (the runner, root, starts posthorn-remote as it)")
+is_(as_user(remote_user, lambda: os.listdir(os.path.join(a.queue, "q"))), 13, "posthorn-remote cannot list the queue")
+is_(as_user(remote_user, lambda: open(files[0], "rb").read()) if files else None, 13,
+    "nor open a Maildir file")
 mailauth = os.stat(os.path.join(a.bin, "posthorn-mailauth"))
 ok(mailauth.st_uid == mail_user.pw_uid and mailauth.st_mode & 0o4000 and not mailauth.st_mode & 0o001,
    "posthorn-mailauth is set-user-ID posthorn-mail, not executable by others", oct(mailauth.st_mode))

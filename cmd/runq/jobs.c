@@ -4,15 +4,28 @@
  * fd 1, our stderr its fd 2 (so its log lines reach our logger).  Output is
  * kept up to JOB_OUTPUT_MAX bytes; the rest is read and dropped so that the
  * child never blocks on a full pipe.
+ *
+ * A job dies with us (PR_SET_PDEATHSIG): a runner killed with SIGKILL
+ * cannot record what its deliveries did, so its successor repeats them;
+ * left running, every one of them would be delivered twice.  Killed, a
+ * delivery is not made (posthorn-local and posthorn-remote are safe to
+ * kill at any instant), except one that finished in the instant before.
+ * SIGTERM is not affected: the runner then waits for its jobs.
+ *
+ * posthorn-remote talks to the internet: a runner running as root starts
+ * it as the remoteuser account, never as root.  posthorn-local drops to
+ * the mail owner itself.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "log.h"
+#include "privs.h"
 #include "runq.h"
 
 #define JOB_OUTPUT_MAX (4 * 1024 * 1024)
@@ -46,10 +59,30 @@ void jobs_init(void)
 
 int jobs_selfpipe(void) { return selfpipe[0]; }
 
-int job_start(struct job *j, char *const argv[], int msgfd)
+/* In the child: becomes runas when root; on failure says why on fd 1
+ * (the job's output) and exits 111. */
+static void job_become(const char *runas)
+{
+	static const char none[] = "4.3.5 posthorn-remote is not run as root: set remoteuser in the config dir\n";
+	static const char bad[] = "4.3.5 unable to become remoteuser\n";
+	uid_t uid;
+	gid_t gid;
+
+	if (!runas || geteuid() != 0) return;
+	if (!*runas) {
+		if (write(1, none, sizeof none - 1) < 0) { /* the exit code says enough */ }
+		_exit(111);
+	}
+	if (privs_lookup(runas, &uid, &gid) || privs_drop(uid, gid)) {
+		if (write(1, bad, sizeof bad - 1) < 0) { /* the exit code says enough */ }
+		_exit(111);
+	}
+}
+
+int job_start(struct job *j, char *const argv[], int msgfd, const char *runas)
 {
 	int out[2];
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (njobs >= JOBS_MAX) return -1;
 	if (pipe2(out, O_CLOEXEC)) return -1;
@@ -65,7 +98,11 @@ int job_start(struct job *j, char *const argv[], int msgfd)
 		sa.sa_handler = SIG_DFL;
 		sigaction(SIGCHLD, &sa, 0);
 		signal(SIGPIPE, SIG_DFL);
+		/* Armed, then checked: a runner that died before the prctl is
+		 * seen by getppid. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent) _exit(111);
 		if (dup2(msgfd, 0) < 0 || dup2(out[1], 1) < 0) _exit(111);
+		job_become(runas);
 		execv(argv[0], argv);
 		{
 			static const char msg[] = "4.3.0 unable to run the deliverer\n";

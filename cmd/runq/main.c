@@ -66,7 +66,8 @@ int runq_load_config(void)
 	if (gethostname(host, sizeof host)) strcpy(host, "localhost");
 	host[sizeof host - 1] = 0;
 	if (conf_line("queuedir", &cfg.qdir, QUEUE_DEFAULT_DIR) < 0 || conf_line("me", &cfg.me, host) < 0 ||
-	    conf_line("defaultdomain", &dom, cfg.me.s) < 0 || conf_line("delimiter", &delim, "+") < 0) {
+	    conf_line("defaultdomain", &dom, cfg.me.s) < 0 || conf_line("delimiter", &delim, "+") < 0 ||
+	    conf_line("remoteuser", &cfg.remote_user, "") < 0) {
 		log_event("config", "error", strerror(errno), (char *)0);
 		return -1;
 	}

@@ -23,6 +23,7 @@ struct config {
 	unsigned long conc_local, conc_remote, conc_domain;
 	unsigned long retry_min, retry_max, lifetime, timeout;
 	stralloc local_prog, remote_prog, queue_prog;  /* deliverers, injector */
+	stralloc remote_user;     /* "remoteuser": the account posthorn-remote runs as; "" = none */
 };
 extern struct config cfg;
 
@@ -68,7 +69,10 @@ int entry_is_local(const char *addr, char *why, size_t whylen);
 #define JOBS_MAX 1000
 extern struct job *jobs[JOBS_MAX];
 extern unsigned njobs;
-int job_start(struct job *j, char *const argv[], int msgfd);
+/* Starts argv with the message on fd 0.  runas (or null): when we are
+ * root, the account (a name or UID:GID) the job runs as; an empty one
+ * makes the job fail temporarily rather than run as root. */
+int job_start(struct job *j, char *const argv[], int msgfd, const char *runas);
 void job_read(struct job *j);
 void jobs_reap(void);             /* waitpid(WNOHANG) all, marks exited */
 void jobs_kill_overdue(long long now);

@@ -353,7 +353,7 @@ static void start_local(struct entry *e, unsigned i)
 	j->e = e;
 	j->rcpt[0] = i;
 	j->n = 1;
-	if (job_start(j, argv, fd)) {
+	if (job_start(j, argv, fd, 0)) {
 		log_event("error", "id", e->id, "error", "unable to start posthorn-local", "errno", strerror(errno), (char *)0);
 		defer(e, i, "4.3.0 unable to start posthorn-local", 0);
 		close(fd);
@@ -414,7 +414,7 @@ static void start_remote(struct entry *e, unsigned first, long long now)
 	j->e = e;
 	j->remote = 1;
 	fd = open_msg(e);
-	if (fd < 0 || job_start(j, argv, fd)) {
+	if (fd < 0 || job_start(j, argv, fd, cfg.remote_user.s)) {
 		log_event("error", "id", e->id, "error", "unable to start posthorn-remote", "errno", strerror(errno), (char *)0);
 		for (i = 0; i < n; i++) defer(e, j->rcpt[i], "4.3.0 unable to start posthorn-remote", 0);
 		if (fd >= 0) close(fd);

@@ -64,6 +64,7 @@ class Instance:
         self.set("queuedir", self.queue)
         if ROOT:
             self.set("mailowner", "nobody")
+            self.set("remoteuser", "nobody")   # posthorn-runq starts posthorn-remote as it
         for k, v in (settings or {}).items():
             self.set(k, v)
         for dom in domains:
