@@ -15,6 +15,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from tap import ok, is_, note, done
 from imapd import Instance, Raw, ROOT
+from pop3d import order_key
 
 inst = Instance(users=[("alice", "alice-pw"), ("bob", "bob pw")])
 for i in range(3):
@@ -150,7 +151,8 @@ typ, dat = m.store("2", "-FLAGS.SILENT", "(\\Seen)")
 ok(typ == "OK" and dat == [None], "STORE -FLAGS.SILENT says nothing", dat)
 typ, dat = m.uid("STORE", "3", "FLAGS", "(\\Flagged)")
 ok(typ == "OK" and b"UID 3" in dat[0], "UID STORE answers with UID", dat)
-names = sorted(os.listdir(os.path.join(inst.maildir("alice"), "cur")))
+# in delivery order (the order of the UIDs), not string order
+names = sorted(os.listdir(os.path.join(inst.maildir("alice"), "cur")), key=order_key)
 ok(len(names) == 3 and names[0].endswith(":2,Sa") and names[1].endswith(":2,a") and names[2].endswith(":2,F"),
    "flags in the file names", names)
 typ, dat = m.copy("1:3", "Job")
