@@ -1,4 +1,9 @@
 /* srvopts: pop3d's and imapd's shared start-up; see srvopts.h. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <buffer.h>
 #include "conf.h"
@@ -34,6 +39,33 @@ void srvopts_start(int argc, char **argv, const char *usage, struct srvopts *o)
 		_exit(EXIT_TEMP);
 	}
 	conf_init(confdir);
+}
+
+int srvconf_read(struct srvconf *c, const char *service, const char **bad)
+{
+	static char name[32], env[32];
+	char host[256];
+	unsigned long n;
+	const char *v;
+	size_t i;
+
+	errno = 0;
+	*bad = "tls/cert.pem";
+	if (!conf_path(&c->certpath, "tls/cert.pem") || !conf_path(&c->keypath, "tls/key.pem")) return -1;
+	if (gethostname(host, sizeof host) < 0) strcpy(host, "posthorn");
+	host[sizeof host - 1] = 0;
+	*bad = "me";
+	if (conf_line("me", &c->me, host) < 0) return -1;
+	snprintf(name, sizeof name, "%s-cleartext", service);
+	*bad = name;
+	if (conf_ulong(name, &n, 0) < 0 || n > 1) return -1;
+	c->cleartext_ok = n == 1;
+	snprintf(env, sizeof env, "%s_CLEARTEXT", service);
+	for (i = 0; env[i]; i++) env[i] = (char)toupper((unsigned char)env[i]);
+	v = getenv(env);
+	if (v && !strcmp(v, "1")) c->cleartext_ok = 1;
+	c->tls_available = access(c->certpath.s, F_OK) == 0 && access(c->keypath.s, F_OK) == 0;
+	return 0;
 }
 
 void srvopts_check_tls(const struct srvopts *o, int tls_available)

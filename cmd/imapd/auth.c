@@ -83,7 +83,7 @@ void do_starttls(void)
 {
 	if (noargs() < 0) return;
 	if (S.io.tls) { reply(R_BAD_TLS_ACTIVE); return; }
-	if (!S.tls_available) { reply(R_NO_TLS_NONE); return; }
+	if (!S.conf.tls_available) { reply(R_NO_TLS_NONE); return; }
 	if (session_tls_setup() < 0) { reply(R_NO_TLS_FAIL); return; }
 	reply(R_OK_STARTTLS);
 	/* session_tls flushes the OK and drops anything pipelined after the
@@ -95,7 +95,7 @@ void do_starttls(void)
 
 static int login_allowed(void)
 {
-	if (!S.io.tls && !S.cleartext_ok) {
+	if (!S.io.tls && !S.conf.cleartext_ok) {
 		reply(R_NO_LOGINDISABLED);
 		return 0;
 	}

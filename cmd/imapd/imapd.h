@@ -26,6 +26,7 @@
 #include "imapparse.h"
 #include "imapseq.h"
 #include "imapstore.h"
+#include "srvopts.h"
 #include "stream.h"
 
 #define IMAP_ERRORS_MAX 50                 /* bad commands in a row before we hang up */
@@ -58,9 +59,9 @@ struct session {
 	int over, dead;
 
 	/* settings, read once at start-up */
-	int implicit_tls, cleartext_ok, tls_available;
+	int implicit_tls;
 	unsigned long timeout, append_max;
-	stralloc certpath, keypath, me;
+	struct srvconf conf;         /* me, TLS files, cleartext logins */
 	struct tls *tlsctx;
 	const char *ip;
 

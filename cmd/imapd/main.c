@@ -37,27 +37,16 @@ _Noreturn static void conf_fail(const char *name)
 
 static void read_config(void)
 {
-	char host[256];
-	unsigned long n;
-	const char *env;
+	const char *bad;
 
+	if (srvconf_read(&S.conf, "imapd", &bad) < 0) conf_fail(bad);
 	errno = 0;
-	if (!conf_path(&S.certpath, "tls/cert.pem") || !conf_path(&S.keypath, "tls/key.pem"))
-		conf_fail("tls/cert.pem");
-	if (gethostname(host, sizeof host) < 0) strcpy(host, "posthorn");
-	host[sizeof host - 1] = 0;
-	if (conf_line("me", &S.me, host) < 0) conf_fail("me");
-	if (conf_ulong("imapd-cleartext", &n, 0) < 0 || n > 1) conf_fail("imapd-cleartext");
-	S.cleartext_ok = n == 1;
-	env = getenv("IMAPD_CLEARTEXT");
-	if (env && !strcmp(env, "1")) S.cleartext_ok = 1;
 	if (conf_ulong("imapd-timeout", &S.timeout, IMAP_TIMEOUT_DEFAULT) < 0 || S.timeout < 60 ||
 	    S.timeout > 86400)
 		conf_fail("imapd-timeout");
 	if (conf_ulong("imapd-maxmsg", &S.append_max, IMAP_APPEND_MAX_DEFAULT) < 0 || S.append_max < 1024 ||
 	    S.append_max > (1UL << 30))
 		conf_fail("imapd-maxmsg");
-	S.tls_available = access(S.certpath.s, F_OK) == 0 && access(S.keypath.s, F_OK) == 0;
 }
 
 int main(int argc, char **argv)
@@ -72,7 +61,7 @@ int main(int argc, char **argv)
 	S.method = "-";
 	stream_init(&S.io, 0, 1, IMAP_PREAUTH_TIMEOUT);
 	read_config();
-	srvopts_check_tls(&o, S.tls_available);
+	srvopts_check_tls(&o, S.conf.tls_available);
 	if (o.resume) session_resume();
 	session_run();
 	return EXIT_DONE;

@@ -191,11 +191,11 @@ void out_flags(uint32_t flags, int recent)
 const char *capabilities(void)
 {
 	static char buf[512];
-	int login_ok = S.io.tls || S.cleartext_ok;
+	int login_ok = S.io.tls || S.conf.cleartext_ok;
 
 	snprintf(buf, sizeof buf,
 		 "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT CHILDREN SPECIAL-USE UIDPLUS MOVE%s%s%s",
-		 S.state == ST_NOAUTH && !S.io.tls && S.tls_available ? " STARTTLS" : "",
+		 S.state == ST_NOAUTH && !S.io.tls && S.conf.tls_available ? " STARTTLS" : "",
 		 S.state == ST_NOAUTH && !login_ok ? " LOGINDISABLED" : "",
 		 S.state == ST_NOAUTH && login_ok ? " AUTH=PLAIN" : "");
 	return buf;

@@ -232,7 +232,7 @@ int session_readline(size_t max)
 void session_run(void)
 {
 	if (S.implicit_tls && session_tls() < 0) session_end("tls-failed", EXIT_TEMP);
-	untagged(R_GREETING, capabilities(), S.me.s);
+	untagged(R_GREETING, capabilities(), S.conf.me.s);
 	session_loop();
 }
 
@@ -256,12 +256,12 @@ void session_loop(void)
  * asks for TLS never loads the key or pays for libtls' set-up. */
 int session_tls_setup(void)
 {
-	return tlsserver_ready(&S.tlsctx, S.certpath.s, S.keypath.s, S.ip);
+	return tlsserver_ready(&S.tlsctx, S.conf.certpath.s, S.conf.keypath.s, S.ip);
 }
 
 int session_tls(void)
 {
-	return tlsserver_start(&S.io, &S.tlsctx, S.certpath.s, S.keypath.s, S.ip);
+	return tlsserver_start(&S.io, &S.tlsctx, S.conf.certpath.s, S.conf.keypath.s, S.ip);
 }
 
 _Noreturn void session_end(const char *reason, int code)

@@ -33,7 +33,7 @@ int check_none(void)
 /* USER, PASS and AUTH: only over TLS unless allowed in the clear. */
 int check_login(void)
 {
-	if (!S.io.tls && !S.cleartext_ok) {
+	if (!S.io.tls && !S.conf.cleartext_ok) {
 		reply(R_CLEARTEXT);
 		return -1;
 	}
@@ -63,7 +63,7 @@ int check_auth(void)
 	return 0;
 }
 
-static int login_offered(void) { return S.io.tls || S.cleartext_ok; }
+static int login_offered(void) { return S.io.tls || S.conf.cleartext_ok; }
 
 void do_capa(void)
 {
@@ -77,7 +77,7 @@ void do_capa(void)
 		reply(R_CAPA_LINE, "USER");
 		reply(R_CAPA_LINE, "SASL PLAIN");
 	}
-	if (S.state == ST_AUTH && !S.io.tls && S.tls_available) reply(R_CAPA_LINE, "STLS");
+	if (S.state == ST_AUTH && !S.io.tls && S.conf.tls_available) reply(R_CAPA_LINE, "STLS");
 	reply(R_CAPA_LINE, "IMPLEMENTATION posthorn");
 	reply(R_END);
 }
@@ -85,7 +85,7 @@ void do_capa(void)
 void do_stls(void)
 {
 	if (S.io.tls) { reply(R_STLS_ACTIVE); return; }
-	if (!S.tls_available) { reply(R_STLS_NONE); return; }
+	if (!S.conf.tls_available) { reply(R_STLS_NONE); return; }
 	if (session_tls_setup() < 0) { reply(R_STLS_FAIL); return; }
 	reply(R_STLS_GO);
 	/* session_tls flushes the +OK, drops anything pipelined after STLS

@@ -39,25 +39,12 @@ _Noreturn static void conf_fail(const char *name)
 
 static void read_config(void)
 {
-	char host[256];
-	unsigned long n;
-	const char *env;
+	const char *bad;
 
+	if (srvconf_read(&S.conf, "pop3d", &bad) < 0) conf_fail(bad);
 	errno = 0;
-	if (!conf_path(&S.certpath, "tls/cert.pem") || !conf_path(&S.keypath, "tls/key.pem"))
-		conf_fail("tls/cert.pem");
-	if (gethostname(host, sizeof host) < 0) strcpy(host, "posthorn");
-	host[sizeof host - 1] = 0;
-	if (conf_line("me", &S.me, host) < 0) conf_fail("me");
-	if (conf_ulong("pop3d-cleartext", &n, 0) < 0 || n > 1) conf_fail("pop3d-cleartext");
-	S.cleartext_ok = n == 1;
-	env = getenv("POP3D_CLEARTEXT");
-	if (env && !strcmp(env, "1")) S.cleartext_ok = 1;
 	if (conf_ulong("pop3d-timeout", &S.timeout, POP3_TIMEOUT_DEFAULT) < 0 || !S.timeout || S.timeout > 86400)
 		conf_fail("pop3d-timeout");
-	/* Only whether the files exist: loading them is for sessions that
-	 * use TLS. */
-	S.tls_available = access(S.certpath.s, F_OK) == 0 && access(S.keypath.s, F_OK) == 0;
 }
 
 int main(int argc, char **argv)
@@ -74,7 +61,7 @@ int main(int argc, char **argv)
 	stream_init(&S.io, 0, 1, POP3_TIMEOUT_DEFAULT);
 	read_config();
 	S.io.timeout = (unsigned)S.timeout;
-	srvopts_check_tls(&o, S.tls_available);
+	srvopts_check_tls(&o, S.conf.tls_available);
 	if (o.resume) session_resume();
 	session_run();
 	return EXIT_DONE;

@@ -18,6 +18,7 @@
 #include "auth.h"
 #include "msglist.h"
 #include "pop3cmd.h"
+#include "srvopts.h"
 #include "stream.h"
 
 #define POP3_LINE_MAX POP3CMD_LINE_MAX      /* bytes of a command line, CRLF included */
@@ -45,10 +46,8 @@ struct session {
 
 	/* settings, read once at start-up */
 	int implicit_tls;            /* -T: TLS from the first byte (port 995) */
-	int cleartext_ok;            /* logins allowed without TLS */
 	unsigned long timeout;       /* seconds */
-	stralloc certpath, keypath, me;
-	int tls_available;           /* a certificate is configured */
+	struct srvconf conf;         /* me, TLS files, cleartext logins */
 	struct tls *tlsctx;
 	const char *ip;              /* TCPREMOTEIP, for logs */
 

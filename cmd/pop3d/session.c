@@ -79,7 +79,7 @@ static void dispatch(void)
 void session_run(void)
 {
 	if (S.implicit_tls && session_tls() < 0) session_end("tls-failed", EXIT_TEMP);
-	reply(R_GREETING, S.me.s);
+	reply(R_GREETING, S.conf.me.s);
 	session_loop();
 }
 
@@ -109,12 +109,12 @@ void session_loop(void)
  * asks for TLS never loads the key or pays for libtls' set-up. */
 int session_tls_setup(void)
 {
-	return tlsserver_ready(&S.tlsctx, S.certpath.s, S.keypath.s, S.ip);
+	return tlsserver_ready(&S.tlsctx, S.conf.certpath.s, S.conf.keypath.s, S.ip);
 }
 
 int session_tls(void)
 {
-	return tlsserver_start(&S.io, &S.tlsctx, S.certpath.s, S.keypath.s, S.ip);
+	return tlsserver_start(&S.io, &S.tlsctx, S.conf.certpath.s, S.conf.keypath.s, S.ip);
 }
 
 _Noreturn void session_end(const char *reason, int code)
