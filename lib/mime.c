@@ -429,6 +429,20 @@ static void set(char *dst, size_t cap, const char *s, size_t len)
 	dst[o] = 0;
 }
 
+/* From the '(' at s[i]: the index of the ')' that closes the comment
+ * (nested ones and backslash escapes counted), or len. */
+static size_t skip_comment(const char *s, size_t len, size_t i)
+{
+	int depth = 0;
+
+	for (; i < len; i++) {
+		if (s[i] == '\\') { i++; continue; }
+		if (s[i] == '(') depth++;
+		else if (s[i] == ')' && !--depth) break;
+	}
+	return i;
+}
+
 /* A phrase with quotes and comments removed. */
 static void phrase(char *dst, size_t cap, const char *s, size_t len)
 {
@@ -443,12 +457,7 @@ static void phrase(char *dst, size_t cap, const char *s, size_t len)
 			continue;
 		}
 		if (s[i] == '(') {
-			int depth = 0;
-			for (; i < len; i++) {
-				if (s[i] == '\\') { i++; continue; }
-				if (s[i] == '(') depth++;
-				else if (s[i] == ')' && !--depth) break;
-			}
+			i = skip_comment(s, len, i);
 			continue;
 		}
 		buf[o++] = s[i];
@@ -465,12 +474,7 @@ static void addr_spec(struct mime_addr *a, const char *s, size_t len)
 
 	for (i = 0; i < len && o < sizeof clean - 1; i++) {
 		if (s[i] == '(') {
-			int depth = 0;
-			for (; i < len; i++) {
-				if (s[i] == '\\') { i++; continue; }
-				if (s[i] == '(') depth++;
-				else if (s[i] == ')' && !--depth) break;
-			}
+			i = skip_comment(s, len, i);
 			continue;
 		}
 		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n') continue;

@@ -349,6 +349,23 @@ static void out_str0(const char *s)
 	out_nstring(s, s ? strlen(s) : 0);
 }
 
+/* The extension data both kinds of part end with (RFC 3501 7.4.2):
+ * disposition, language, location. */
+static void out_disposition_tail(const struct mime_part *p)
+{
+	if (p->disposition) {
+		out("(");
+		out_str0(p->disposition);
+		out(" ");
+		out_params(&p->dparams);
+		out(")");
+	} else out("NIL");
+	out(" ");
+	out_str0(p->language);
+	out(" ");
+	out_str0(p->location);
+}
+
 static void out_structure(const struct mime *m, const struct mime_part *p, int ext)
 {
 	out("(");
@@ -361,17 +378,7 @@ static void out_structure(const struct mime *m, const struct mime_part *p, int e
 			out(" ");
 			out_params(&p->params);
 			out(" ");
-			if (p->disposition) {
-				out("(");
-				out_str0(p->disposition);
-				out(" ");
-				out_params(&p->dparams);
-				out(")");
-			} else out("NIL");
-			out(" ");
-			out_str0(p->language);
-			out(" ");
-			out_str0(p->location);
+			out_disposition_tail(p);
 		}
 		out(")");
 		return;
@@ -401,17 +408,7 @@ static void out_structure(const struct mime *m, const struct mime_part *p, int e
 		out(" ");
 		out_str0(p->md5);
 		out(" ");
-		if (p->disposition) {
-			out("(");
-			out_str0(p->disposition);
-			out(" ");
-			out_params(&p->dparams);
-			out(")");
-		} else out("NIL");
-		out(" ");
-		out_str0(p->language);
-		out(" ");
-		out_str0(p->location);
+		out_disposition_tail(p);
 	}
 	out(")");
 }
