@@ -7,8 +7,6 @@ import imaplib
 import os
 import socket
 import ssl
-import subprocess
-import time
 
 import pop3d
 from pop3d import ROOT, NOBODY, free_port, wire_size
@@ -18,31 +16,13 @@ imaplib._MAXLINE = 10_000_000
 
 
 class Instance(pop3d.Instance):
+    PROGRAM = "imapd"
+
     def __init__(self, users=(), faildelay=0):
         super().__init__(users=users, faildelay=faildelay)
         self.write("imapd-faildelay", str(faildelay))
         self.ctx = ssl.create_default_context(cafile=self.cert)
         self.ctx.check_hostname = False
-
-    def start(self, args=(), env=None):
-        """posthorn-imapd under tcpserver on a free port; returns the port."""
-        e = dict(os.environ)
-        e.update(env or {})
-        port = free_port()
-        log = os.path.join(self.logdir, "imapd-%d.log" % port)
-        self.logs.append(log)
-        with open(log, "wb") as lf:
-            p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "localhost"] + pop3d.as_nobody_args() +
-                                 ["127.0.0.1", str(port), prog("imapd"), "-C", self.conf] + list(args),
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=lf, env=e)
-        pop3d._children.append(p)
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), 1).close()
-                break
-            except OSError:
-                time.sleep(0.02)
-        return port
 
     def login(self, port, user="alice", pw="alice-pw", tls=False):
         if tls:
@@ -51,13 +31,6 @@ class Instance(pop3d.Instance):
             m = imaplib.IMAP4("127.0.0.1", port, timeout=20)
         m.login(user + "@example.org", pw)
         return m
-
-    def pipe(self, data, args=(), env=None, timeout=30):
-        e = dict(os.environ)
-        e.update(env or {})
-        p = subprocess.run([prog("imapd"), "-C", self.conf] + list(args), input=data,
-                           capture_output=True, env=e, timeout=timeout, preexec_fn=pop3d.drop_to_nobody)
-        return p.returncode, p.stdout.decode("latin-1"), p.stderr.decode("utf-8", "replace")
 
     def folder_dir(self, user, folder=""):
         md = self.maildir(user)

@@ -51,6 +51,8 @@ def free_port():
 
 
 class Instance:
+    PROGRAM = "pop3d"     # the server start() and pipe() run
+
     def __init__(self, users=(), faildelay=0):
         self.dir = tempdir()
         self.conf = os.path.join(self.dir, "conf")
@@ -113,16 +115,16 @@ class Instance:
             os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
 
     def start(self, args=(), env=None):
-        """posthorn-pop3d under tcpserver on a free port; returns the port.
+        """posthorn-PROGRAM under tcpserver on a free port; returns the port.
         stderr (the log) goes to a file, read with log()."""
         e = dict(os.environ)
         e.update(env or {})
         port = free_port()
-        log = os.path.join(self.logdir, "pop3d-%d.log" % port)
+        log = os.path.join(self.logdir, "%s-%d.log" % (self.PROGRAM, port))
         self.logs.append(log)
         with open(log, "wb") as lf:
             p = subprocess.Popen(["tcpserver", "-q", "-R", "-H", "-l", "localhost"] + as_nobody_args() +
-                                 ["127.0.0.1", str(port), prog("pop3d"), "-C", self.conf] + list(args),
+                                 ["127.0.0.1", str(port), prog(self.PROGRAM), "-C", self.conf] + list(args),
                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=lf, env=e)
         _children.append(p)
         for _ in range(200):
@@ -149,7 +151,7 @@ class Instance:
         """One session on pipes: data in, (exit code, replies, log) out."""
         e = dict(os.environ)
         e.update(env or {})
-        p = subprocess.run([prog("pop3d"), "-C", self.conf] + list(args), input=data,
+        p = subprocess.run([prog(self.PROGRAM), "-C", self.conf] + list(args), input=data,
                            capture_output=True, env=e, timeout=timeout, preexec_fn=drop_to_nobody)
         return p.returncode, p.stdout.decode("latin-1"), p.stderr.decode("utf-8", "replace")
 
