@@ -14,6 +14,9 @@
 #include "uniq.h"
 
 #define SCAN_TRIES 5
+/* How long after a change its mtime may still be given to another change:
+ * the kernel's coarse clock ticks every 1 to 10 ms (HZ 1000 to 100). */
+#define STORE_TICK_NS 20000000LL
 
 static const char sysletters[] = "DFRST";
 static const uint32_t sysbits[] = {STORE_DRAFT, STORE_FLAGGED, STORE_ANSWERED, STORE_SEEN, STORE_DELETED};
@@ -230,7 +233,7 @@ static int scan(struct scan *sc, const char *dir, struct timespec *tnew, struct 
 		if (scan_dir(sc, dir, "new") < 0 || scan_dir(sc, dir, "cur") < 0) return -1;
 		mtime_of(dir, "cur", &b);
 		*tcur = b;
-		/* a change within the same clock tick is caught by the next sync */
+		/* a change within the same clock tick: store_sync's too_fresh */
 		if (same_time(&a, &b)) return 0;
 	}
 	return 0;
@@ -260,9 +263,61 @@ static int keep_present(void *arg, const struct uidlist_rec *r)
 	return store_find(arg, r->uid) >= 0;
 }
 
-/* Assigns UIDs and moves new/ to cur/, under the lock.  Marks moved
- * entries recent (innew = 2). */
-static int assign(struct store *s, struct scan *sc, struct timespec *tnew, struct timespec *tcur)
+/* Notes that this store claimed the \Recent UIDs from the list's R to N
+ * (the lock is held), and moves R.  0 or -1 (ENOMEM). */
+static int claim_range(struct store *s)
+{
+	struct store_claim *c;
+
+	if (s->ul.recent >= s->ul.next) return 0;
+	if (s->nclaims && s->claims[s->nclaims - 1].hi == s->ul.recent) {
+		s->claims[s->nclaims - 1].hi = s->ul.next;
+	} else {
+		if (s->nclaims == s->capclaims) {
+			unsigned long cap = s->capclaims ? s->capclaims * 2 : 8;
+			c = realloc(s->claims, cap * sizeof *c);
+			if (!c) { errno = ENOMEM; return -1; }
+			s->claims = c;
+			s->capclaims = cap;
+		}
+		s->claims[s->nclaims].lo = s->ul.recent;
+		s->claims[s->nclaims].hi = s->ul.next;
+		s->nclaims++;
+	}
+	s->ul.recent = s->ul.next;
+	return 0;
+}
+
+static int claimed(const struct store *s, uint32_t uid)
+{
+	unsigned long i;
+	for (i = s->nclaims; i-- > 0;)
+		if (uid >= s->claims[i].lo && uid < s->claims[i].hi) return 1;
+	return 0;
+}
+
+/* Takes the lock and claims the unclaimed \Recent messages. */
+static int claim_recent(struct store *s, struct timespec *tlist)
+{
+	int fd = uidlist_lock(s->dir), r = -1;
+
+	if (fd < 0) return -1;
+	if (uidlist_read(&s->ul, s->dir) == 0) {
+		r = 0;
+		if (s->ul.validity && s->ul.recent < s->ul.next) {
+			if (claim_range(s) < 0 || uidlist_write(&s->ul, s->dir, 0, 0) < 0) r = -1;
+			/* our own write is no news (read under the lock) */
+			else mtime_of(s->dir, UIDLIST_FILE, tlist);
+		}
+	}
+	{ int e = errno; close(fd); errno = e; }
+	return r;
+}
+
+/* Assigns UIDs and moves new/ to cur/, under the lock; a claiming store
+ * claims the new messages in the same write. */
+static int assign(struct store *s, struct scan *sc, struct timespec *tnew, struct timespec *tcur,
+		  struct timespec *tlist)
 {
 	unsigned long i;
 	int fd = uidlist_lock(s->dir), moved = 0;
@@ -291,7 +346,7 @@ static int assign(struct store *s, struct scan *sc, struct timespec *tnew, struc
 				size_t off = sc->names.len;
 				if (!stralloc_cats(&sc->names, rel) || !stralloc_0(&sc->names)) goto fail;
 				e->name = (uint32_t)off;
-				e->innew = 2;
+				e->innew = 0;
 				moved = 1;
 			}
 		}
@@ -310,10 +365,11 @@ static int assign(struct store *s, struct scan *sc, struct timespec *tnew, struc
 		}
 		m = &s->m[s->n++];
 		m->uid = sc->e[i].uid;
-		m->recent = sc->e[i].innew == 2;
 	}
 	if (s->n > 1) qsort(s->m, s->n, sizeof *s->m, cmp_uid);
+	if (s->claim && claim_range(s) < 0) goto fail;
 	if (uidlist_write(&s->ul, s->dir, keep_present, s) < 0) goto fail;
+	mtime_of(s->dir, UIDLIST_FILE, tlist);
 	if (moved) {
 		char p[2048];
 		if (path2(p, sizeof p, s->dir, "cur") == 0) durable_sync_dir(p);
@@ -328,19 +384,34 @@ fail:
 	return -1;
 }
 
+/* Could a change after start leave mtime t as it is?  A change is stamped
+ * with the coarse clock, at least start for a change after start: only a
+ * stamp of the same tick (or of the same second, on a file system that
+ * keeps whole seconds) could be repeated. */
+static int too_fresh(const struct timespec *t, const struct timespec *start)
+{
+	long long tn, sn;
+	if (t->tv_sec < 0) return 0;
+	if (!t->tv_nsec) return (long long)t->tv_sec + 1 >= (long long)start->tv_sec;
+	tn = (long long)t->tv_sec * 1000000000LL + t->tv_nsec;
+	sn = (long long)start->tv_sec * 1000000000LL + start->tv_nsec;
+	return tn + STORE_TICK_NS >= sn;
+}
+
 int store_sync(struct store *s, int force)
 {
 	struct scan sc = {0};
-	struct timespec tnew, tcur, tlist, tkw;
+	struct timespec tnew, tcur, tlist, tkw, start;
 	unsigned long i, unknown = 0;
-	int r = -1;
+	int r = -1, any_unclaimed = 0;
 
+	clock_gettime(CLOCK_REALTIME_COARSE, &start);
 	mtime_of(s->dir, "new", &tnew);
 	mtime_of(s->dir, "cur", &tcur);
 	mtime_of(s->dir, UIDLIST_FILE, &tlist);
 	mtime_of(s->dir, STORE_KEYWORDS_FILE, &tkw);
 	if (tcur.tv_sec < 0) { errno = ENOENT; return -1; }
-	if (!force && s->synced && same_time(&tnew, &s->t_new) && same_time(&tcur, &s->t_cur) &&
+	if (!force && s->synced && !s->unsure && same_time(&tnew, &s->t_new) && same_time(&tcur, &s->t_cur) &&
 	    same_time(&tlist, &s->t_list) && same_time(&tkw, &s->t_kw))
 		return 0;
 	if (store_kw_read(&s->kw, s->dir) < 0) return -1;
@@ -350,7 +421,11 @@ int store_sync(struct store *s, int force)
 		if (!sc.e[i].uid || sc.e[i].innew) unknown++;
 	}
 	if (unknown || !s->ul.validity) {
-		if (assign(s, &sc, &tnew, &tcur) < 0) goto out;
+		if (assign(s, &sc, &tnew, &tcur, &tlist) < 0) goto out;
+	}
+	if (s->claim) {
+		for (i = 0; i < sc.n && !any_unclaimed; i++) any_unclaimed = sc.e[i].uid >= s->ul.recent;
+		if (any_unclaimed && claim_recent(s, &tlist) < 0) goto out;
 	}
 	/* rebuild the message list from the scan */
 	{
@@ -372,7 +447,7 @@ int store_sync(struct store *s, int force)
 			m->uid = e->uid;
 			m->flags = parse_info(n);
 			m->base = e->base;
-			m->recent = e->innew == 2;
+			m->recent = s->claim ? claimed(s, e->uid) : e->uid >= s->ul.recent;
 			m->name = (uint32_t)s->names.len;
 			if (!stralloc_cats(&s->names, sc.names.s + e->name) || !stralloc_0(&s->names)) goto out;
 		}
@@ -385,13 +460,14 @@ int store_sync(struct store *s, int force)
 				i--;
 			}
 	}
-	mtime_of(s->dir, UIDLIST_FILE, &tlist);
-	mtime_of(s->dir, STORE_KEYWORDS_FILE, &tkw);
 	s->t_new = tnew;
 	s->t_cur = tcur;
 	s->t_list = tlist;
 	s->t_kw = tkw;
+	s->unsure = too_fresh(&tnew, &start) || too_fresh(&tcur, &start) || too_fresh(&tlist, &start) ||
+		    too_fresh(&tkw, &start);
 	s->synced = 1;
+	s->gen++;
 	r = 1;
 out:
 	free(sc.e);
@@ -444,6 +520,7 @@ static int relocate(struct store *s, unsigned long i)
 				}
 				s->m[i].name = (uint32_t)off;
 				s->m[i].flags = parse_info(de->d_name);
+				s->gen++;
 			}
 			closedir(d);
 			return 0;
@@ -467,7 +544,7 @@ int store_open_msg(struct store *s, unsigned long i)
 	return open(p, O_RDONLY | O_CLOEXEC);
 }
 
-int store_setflags(struct store *s, unsigned long i, uint32_t flags)
+int store_setflags(struct store *s, unsigned long i, uint32_t add, uint32_t del)
 {
 	char from[2048], to[2048], info[64], rel[600];
 	int tries;
@@ -476,6 +553,7 @@ int store_setflags(struct store *s, unsigned long i, uint32_t flags)
 		const char *name = s->names.s + s->m[i].name + 4;
 		const char *c = strchr(name, ':');
 		const char *keep = c && !strncmp(c, ":2,", 3) ? c + 3 : "";
+		uint32_t flags = (s->m[i].flags & ~del) | add;
 		size_t off;
 
 		store_info(flags, keep, info);
@@ -647,6 +725,7 @@ int store_write_tmp(const char *dir, const char *data, size_t len, stralloc *pat
 void store_free(struct store *s)
 {
 	uidlist_free(&s->ul);
+	free(s->claims);
 	free(s->m);
 	stralloc_free(&s->names);
 	memset(s, 0, sizeof *s);

@@ -20,10 +20,22 @@
  * Sync: new/ and cur/ are listed; names the UID list knows get their UID;
  * if any name is unknown, or a message waits in new/, the UID list lock is
  * taken, the list re-read and the folder listed again, each unknown name
- * gets the next UID (in delivery order), messages in new/ move to cur/
- * (these are this session's \Recent ones), and the list is written.  A
- * listing during which cur/ changed is made again, so a rename by another
- * program never makes a message look gone.  Deliveries take no lock.
+ * gets the next UID (in delivery order), messages in new/ move to cur/,
+ * and the list is written.  A listing during which cur/ changed is made
+ * again, so a rename by another program never makes a message look gone.
+ * Deliveries take no lock.
+ *
+ * "Unchanged" is judged by the mtimes of new/, cur/, the UID list and the
+ * keywords file.  A file system stamps a change with the coarse clock (one
+ * tick is several milliseconds; on some file systems a second), so two
+ * changes in one tick leave one mtime: a sync whose mtimes are that fresh
+ * does not trust them, and the next sync lists the folder again.
+ *
+ * \Recent (RFC 3501 2.3.2): a store opened with claim set (a read-write
+ * session) claims the messages no session has seen yet (UIDs from the
+ * list's R on, uidlist.h) at each sync, under the lock; those UIDs are
+ * \Recent in this store alone.  Without claim (EXAMINE, STATUS), the
+ * unclaimed messages are the recent ones and nothing is claimed.
  *
  * Flag changes rename the file without the lock (a rename is atomic; a
  * message renamed by someone else meanwhile is looked up again by its
@@ -61,8 +73,10 @@ struct store_msg {
 	uint32_t flags;            /* STORE_* | STORE_KW(i) */
 	uint32_t name;             /* offset in names of "cur/NAME" or "new/NAME" */
 	uint16_t base;             /* bytes of the unique part of NAME */
-	uint8_t recent;            /* moved from new/ by this process */
+	uint8_t recent;            /* \Recent for this store (see claim) */
 };
+
+struct store_claim { uint32_t lo, hi; };   /* UIDs lo..hi-1 */
 
 struct store {
 	char dir[1024];
@@ -73,6 +87,11 @@ struct store {
 	struct store_kw kw;
 	struct timespec t_new, t_cur, t_list, t_kw;   /* as of the last sync */
 	int synced;
+	int unsure;                /* those mtimes were too fresh to trust */
+	unsigned long gen;         /* changes whenever m[] is rebuilt or a flag is learnt */
+	int claim;                 /* claims \Recent messages (set after store_open) */
+	struct store_claim *claims;   /* the UID ranges this store claimed; owned */
+	unsigned long nclaims, capclaims;
 };
 
 /* Sets up s for the folder dir (no I/O). */
@@ -93,9 +112,12 @@ int store_path(const struct store *s, unsigned long i, char *buf, size_t cap);
  * fd, or -1 with errno ENOENT when it is gone. */
 int store_open_msg(struct store *s, unsigned long i);
 
-/* Sets the flags (STORE_* | STORE_KW bits) of message i by renaming it.
- * 0, 1 when it is gone, -1 with errno. */
-int store_setflags(struct store *s, unsigned long i, uint32_t flags);
+/* Changes the flags (STORE_* | STORE_KW bits) of message i by renaming
+ * it: the new flags are (old & ~del) | add, where old are the flags of the
+ * file as found (when someone else renamed it meanwhile, of its new name),
+ * so a change by another session to other flags is kept.  0 (s->m[i].flags
+ * holds the result), 1 when it is gone, -1 with errno. */
+int store_setflags(struct store *s, unsigned long i, uint32_t add, uint32_t del);
 
 /* Removes message i (EXPUNGE).  A message already gone is fine.  0 or -1. */
 int store_remove(struct store *s, unsigned long i);

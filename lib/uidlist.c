@@ -112,6 +112,7 @@ int uidlist_parse(struct uidlist *l, const char *text, size_t len)
 	l->names.len = 0;
 	l->validity = 0;
 	l->next = 1;
+	l->recent = 1;
 	if (l->idx) memset(l->idx, 0, l->idxcap * sizeof *l->idx);
 	if (!len) return 0;
 	nl = memchr(p, '\n', len);
@@ -121,6 +122,13 @@ int uidlist_parse(struct uidlist *l, const char *text, size_t len)
 	if (nl - p < 3 || memcmp(p, " N", 2)) goto bad;
 	p += 2;
 	if (num(&p, nl, &l->next) < 0 || !l->next) goto bad;
+	/* R: the first unclaimed \Recent UID; a list written before there
+	 * was R has no unclaimed message */
+	l->recent = l->next;
+	if (nl - p >= 3 && !memcmp(p, " R", 2)) {
+		p += 2;
+		if (num(&p, nl, &l->recent) < 0 || !l->recent || l->recent > l->next) goto bad;
+	}
 	/* fields added later are skipped */
 	p = nl + 1;
 	while (p < end) {
@@ -189,7 +197,9 @@ int uidlist_write(const struct uidlist *l, const char *dir, int (*keep)(void *, 
 	int fd, r;
 
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, UIDLIST_FILE) >= sizeof path) { errno = ENAMETOOLONG; return -1; }
-	snprintf(line, sizeof line, "1 V%lu N%lu\n", (unsigned long)l->validity, (unsigned long)l->next);
+	/* cannot truncate: three 10-digit numbers */
+	snprintf(line, sizeof line, "1 V%lu N%lu R%lu\n", (unsigned long)l->validity, (unsigned long)l->next,
+		 (unsigned long)(l->recent && l->recent <= l->next ? l->recent : l->next));
 	if (!stralloc_copys(&out, line)) goto nomem;
 	for (i = 0; i < l->n; i++) {
 		if (keep && !keep(arg, &l->r[i])) continue;

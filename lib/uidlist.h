@@ -5,7 +5,7 @@
  * each Maildir++ folder (and in the Maildir itself for INBOX), mapping each
  * message's unique name to its IMAP UID.  Format (one record a line, LF):
  *
- *     1 V<uidvalidity> N<next uid>
+ *     1 V<uidvalidity> N<next uid> R<first unclaimed recent uid>
  *     <uid> <unique name>
  *     ...
  *
@@ -13,6 +13,12 @@
  * no Maildir tool changes when it moves a message from new/ to cur/ or sets
  * flags; so UIDs survive those renames by any program.  Records are in
  * ascending UID order.
+ *
+ * R is how \Recent (RFC 3501 2.3.2) is shared between sessions: messages
+ * with UIDs from R on have not yet been seen by any read-write session; the
+ * first one that sees them claims them (their UIDs become \Recent for it
+ * alone) by moving R to N under the lock.  A list without R (written by an
+ * older posthorn) reads as R = N.
  *
  * Writers hold the lock (flock on "posthorn-uidlist.lock" in the folder),
  * re-read the file, change it, and replace it with a temp file that is
@@ -38,6 +44,7 @@ struct uidlist_rec {
 struct uidlist {
 	uint32_t validity;         /* 0: no list yet */
 	uint32_t next;
+	uint32_t recent;           /* R: the lowest UID no session has claimed as \Recent */
 	struct uidlist_rec *r;     /* n records, ascending UIDs; owned */
 	unsigned long n, cap;
 	stralloc names;

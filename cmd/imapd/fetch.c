@@ -126,10 +126,10 @@ int64_t message_date(unsigned long i)
 	char p[2048];
 	struct stat st;
 	long k = view_store(i);
-	if (k < 0 || store_path(&S.st, (unsigned long)k, p, sizeof p) < 0) return 0;
+	if (k < 0 || store_path(&S.st, (unsigned long)k, p, sizeof p) < 0) return MESSAGE_DATE_NONE;
 	if (stat(p, &st) < 0) {
 		int fd = store_open_msg(&S.st, (unsigned long)k);
-		if (fd < 0 || fstat(fd, &st) < 0) { if (fd >= 0) close(fd); return 0; }
+		if (fd < 0 || fstat(fd, &st) < 0) { if (fd >= 0) close(fd); return MESSAGE_DATE_NONE; }
 		close(fd);
 	}
 	return (int64_t)st.st_mtime;
@@ -501,25 +501,42 @@ static int needs(int *full, int *header, int *setseen)
 	return 0;
 }
 
-static void fetch_one(unsigned long i, int full, int header, int setseen, int *gone)
+/* One message's response.  A message that another session expunged (the
+ * client not told yet) is left out, and the FETCH still answers OK: RFC
+ * 2180 4.1.4, what clients cope with; its EXPUNGE follows at the next
+ * command that allows one.  Everything that reads the file is done before
+ * the response line starts, so a file gone meanwhile leaves no half line. */
+static void fetch_one(unsigned long i, int full, int header, int setseen)
 {
 	static struct mime m;
 	const char *data = 0;
 	size_t len = 0;
 	unsigned j;
-	int sp = 0, flags_sent = 0, parsed = 0;
+	int sp = 0, flags_sent = 0, parsed = 0, need_size = 0, need_date = 0;
+	uint64_t size = 0;
+	int64_t date = 0;
 	long k = view_store(i);
 
-	if (k < 0) { *gone = 1; return; }
+	if (k < 0) return;
+	for (j = 0; j < nitems; j++) {
+		need_size |= items[j].kind == F_SIZE;
+		need_date |= items[j].kind == F_INTERNALDATE;
+	}
+	if (need_size && message_size(i, &size) < 0) {
+		if (errno != ENOENT) log_error("fetch", S.mailbox);
+		return;
+	}
+	if (need_date && (date = message_date(i)) == MESSAGE_DATE_NONE) return;
 	if ((full || header) && message_load(i, !full, &data, &len) < 0) {
 		if (errno != ENOENT) log_error("fetch", S.mailbox);
-		*gone = 1;
 		return;
 	}
 	if (full && mime_parse(&m, data, len) == 0) parsed = 1;
+	/* the flags now, as this or another session left them */
+	S.v[i].flags = S.st.m[k].flags;
+	S.v[i].dirty = 0;
 	if (setseen && !S.readonly && !(S.st.m[k].flags & STORE_SEEN)) {
-		uint32_t nf = S.st.m[k].flags | STORE_SEEN;
-		if (store_setflags(&S.st, (unsigned long)k, nf) == 0) S.v[i].flags = nf;
+		if (store_setflags(&S.st, (unsigned long)k, STORE_SEEN, 0) == 0) S.v[i].flags = S.st.m[k].flags;
 	} else {
 		setseen = 0;
 	}
@@ -540,13 +557,8 @@ static void fetch_one(unsigned long i, int full, int header, int setseen, int *g
 			out_flags(S.v[i].flags, S.v[i].recent);
 			flags_sent = 1;
 			break;
-		case F_INTERNALDATE: out("INTERNALDATE "); out_date(message_date(i)); break;
-		case F_SIZE: {
-			uint64_t sz = 0;
-			if (message_size(i, &sz) < 0) *gone = 1;
-			outf("RFC822.SIZE %llu", (unsigned long long)sz);
-			break;
-		}
+		case F_INTERNALDATE: out("INTERNALDATE "); out_date(date); break;
+		case F_SIZE: outf("RFC822.SIZE %llu", (unsigned long long)size); break;
 		case F_ENVELOPE: out("ENVELOPE "); out_envelope(data, mime_header_end(data, len)); break;
 		case F_BODY: case F_BODYSTRUCTURE:
 			out(it->kind == F_BODY ? "BODY " : "BODYSTRUCTURE ");
@@ -608,18 +620,19 @@ void do_fetch(void)
 {
 	struct imapseq seq = {0};
 	unsigned long i;
-	int full, header, setseen, gone = 0;
+	int full, header, setseen;
 
 	if (S.nargs != 2 || S.args->type != IMAP_ATOM) { reply(R_BAD_ARGS); return; }
 	if (parse_items(S.args->next) < 0) { reply(R_BAD_SYNTAX, "invalid FETCH item"); return; }
 	if (view_set(S.args->s, &seq, S.uid) < 0) { imapseq_free(&seq); return; }
 	needs(&full, &header, &setseen);
+	flags_announce();
 	for (i = 0; i < S.nv && !S.dead; i++) {
 		if (!view_in(&seq, i, S.uid)) continue;
-		fetch_one(i, full, header, setseen, &gone);
+		fetch_one(i, full, header, setseen);
 		/* a big FETCH goes out as it is made */
 		if (S.io.outlen > STREAM_BUF / 2 && stream_flush(&S.io) < 0) S.dead = 1;
 	}
 	imapseq_free(&seq);
-	reply(gone ? R_NO_EXPUNGED : R_OK_FETCH);
+	reply(R_OK_FETCH);
 }

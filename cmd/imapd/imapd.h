@@ -84,6 +84,8 @@ struct session {
 	struct vmsg *v;
 	unsigned long nv, vcap;
 	unsigned long told_exists, told_recent;
+	unsigned told_kw;            /* keywords in the last * FLAGS sent */
+	unsigned long view_gen;      /* S.st.gen the view was last compared with */
 	int idling;
 	unsigned long fetched, stored, expunged, appended;   /* for the logout log line */
 };
@@ -160,6 +162,14 @@ void mailbox_canon(const char *name, char *out, size_t cap);
  * RFC 3501 allows now (EXPUNGE only with allow_expunge: not during FETCH,
  * STORE and SEARCH, section 7.4.1). */
 void view_update(int allow_expunge);
+/* Brings the store in step with the disk before a command runs and marks
+ * in the view what others changed (gone, dirty), telling the client
+ * nothing: the command then acts on the current state, and view_update
+ * reports before its tagged response. */
+void view_refresh(void);
+/* Sends * FLAGS and PERMANENTFLAGS when the folder has keywords the
+ * client was not told of; called before any FETCH response. */
+void flags_announce(void);
 /* Removes message seq (1-based) from the view after our own expunge and
  * says so. */
 void view_expunged(unsigned long seq);
@@ -184,6 +194,8 @@ int parse_flags(const struct imap_arg *a, uint32_t *sys, const char **kw, unsign
  * the next call.  0, or -1 (gone or unreadable). */
 int message_load(unsigned long i, int header_only, const char **data, size_t *len);
 int message_size(unsigned long i, uint64_t *size);
+/* INTERNALDATE (the file's mtime), or MESSAGE_DATE_NONE when it is gone. */
+#define MESSAGE_DATE_NONE INT64_MIN
 int64_t message_date(unsigned long i);
 
 /* ---- misc ---- */

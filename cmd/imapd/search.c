@@ -376,7 +376,8 @@ void do_search(void)
 	}
 	out("* SEARCH");
 	for (i = 0; i < S.nv && !S.dead; i++) {
-		if (S.v[i].gone) continue;
+		/* expunged by someone else: never a match (its EXPUNGE follows) */
+		if (S.v[i].gone || view_store(i) < 0) continue;
 		c.i = i;
 		c.have_hdr = c.have_full = c.failed = 0;
 		if (match(root, &c)) outf(" %lu", S.uid ? (unsigned long)S.v[i].uid : i + 1);

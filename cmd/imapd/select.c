@@ -8,9 +8,13 @@
  * (RFC 3501 7.4.1: never during FETCH, STORE or SEARCH, so a message that
  * went meanwhile stays in the view as "gone" until a later command), and
  * flags changed by another session or program come as "* n FETCH
- * (FLAGS ...)".  view_update runs before every tagged response and
- * whenever IDLE wakes; it reads the disk only when a directory or the UID
- * list changed (store_sync).
+ * (FLAGS ...)".  view_refresh runs before each command: it brings the
+ * store in step with the disk and marks what changed (gone, dirty) so the
+ * command acts on the current folder, telling the client nothing.
+ * view_update runs before every tagged response and whenever IDLE wakes,
+ * and tells: EXPUNGEs (descending), a new FLAGS list when keywords
+ * appeared, FETCH FLAGS, EXISTS, RECENT.  Both read the disk only when a
+ * directory or the UID list changed (store_sync).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -52,6 +56,8 @@ void view_close(void)
 	S.v = 0;
 	S.nv = S.vcap = 0;
 	S.told_exists = S.told_recent = 0;
+	S.told_kw = 0;
+	S.view_gen = 0;
 	S.mailbox[0] = 0;
 }
 
@@ -62,14 +68,32 @@ static unsigned long count_recent(void)
 	return r;
 }
 
-void view_update(int allow_expunge)
+static void flag_list(void)
 {
-	unsigned long i, k;
-	int r;
+	unsigned i;
+	out("(\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+	for (i = 0; i < S.st.kw.n; i++) outf(" %s", S.st.kw.name[i]);
+}
 
+/* Marks what another session or program changed since the view last
+ * looked: gone messages and flags the client has not been told. */
+static void view_diff(void)
+{
+	unsigned long i;
+	for (i = 0; i < S.nv; i++) {
+		long j;
+		if (S.v[i].gone) continue;
+		j = store_find(&S.st, S.v[i].uid);
+		if (j < 0) S.v[i].gone = 1;
+		else if (S.st.m[j].flags != S.v[i].flags) S.v[i].dirty = 1;
+	}
+	S.view_gen = S.st.gen;
+}
+
+void view_refresh(void)
+{
 	if (!S.st.synced) return;
-	r = store_sync(&S.st, 0);
-	if (r < 0) {
+	if (store_sync(&S.st, 0) < 0) {
 		if (errno == ENOENT) {
 			untagged(R_BYE_GONE);
 			session_end("mailbox-gone", EXIT_DONE);
@@ -77,31 +101,57 @@ void view_update(int allow_expunge)
 		log_error("sync", S.mailbox);
 		return;
 	}
-	if (r > 0) {
-		uint32_t last = S.nv ? S.v[S.nv - 1].uid : 0;
-		for (i = 0; i < S.nv; i++) {
-			long j = S.v[i].gone ? -1 : store_find(&S.st, S.v[i].uid);
-			if (j < 0) S.v[i].gone = 1;
-			else if (S.st.m[j].flags != S.v[i].flags) S.v[i].dirty = 1;
-		}
-		/* new messages: UIDs above the last we know */
-		for (k = 0; k < S.st.n; k++) {
-			if (S.st.m[k].uid <= last) continue;
-			if (view_grow(S.nv + 1) < 0) break;
-			memset(&S.v[S.nv], 0, sizeof S.v[S.nv]);
-			S.v[S.nv].uid = S.st.m[k].uid;
-			S.v[S.nv].flags = S.st.m[k].flags;
-			S.v[S.nv].recent = S.st.m[k].recent;
-			S.nv++;
-		}
+	if (S.st.gen != S.view_gen) view_diff();
+}
+
+/* RFC 3501 7.2.6: the FLAGS list before any response that shows a
+ * keyword the client was not told of; keywords only ever get added. */
+void flags_announce(void)
+{
+	if (S.st.kw.n == S.told_kw) return;
+	out("* FLAGS ");
+	flag_list();
+	out(")\r\n");
+	if (!S.readonly) {
+		out("* OK [PERMANENTFLAGS ");
+		flag_list();
+		out(S.st.kw.n < STORE_KEYWORDS_MAX ? " \\*)] flags permitted\r\n" : ")] flags permitted\r\n");
+	}
+	S.told_kw = S.st.kw.n;
+}
+
+void view_update(int allow_expunge)
+{
+	unsigned long i, k;
+	uint32_t last;
+
+	if (!S.st.synced) return;
+	view_refresh();
+	/* new messages: UIDs above the last the view holds (ascending in
+	 * the store, so they are at its end) */
+	last = S.nv ? S.v[S.nv - 1].uid : 0;
+	k = S.st.n;
+	while (k > 0 && S.st.m[k - 1].uid > last) k--;
+	for (; k < S.st.n; k++) {
+		if (view_grow(S.nv + 1) < 0) break;
+		memset(&S.v[S.nv], 0, sizeof S.v[S.nv]);
+		S.v[S.nv].uid = S.st.m[k].uid;
+		S.v[S.nv].flags = S.st.m[k].flags;
+		S.v[S.nv].recent = S.st.m[k].recent;
+		S.nv++;
 	}
 	if (allow_expunge) {
 		unsigned long o;
 		int any = 0;
+		/* descending, so each number is the one the client knows */
 		for (i = S.nv; i-- > 0;)
 			if (S.v[i].gone) {
 				outf("* %lu EXPUNGE\r\n", i + 1);
-				S.told_exists--;
+				if (i < S.told_exists) {
+					S.told_exists--;
+					/* the client drops its \Recent with it */
+					if (S.v[i].recent && S.told_recent) S.told_recent--;
+				}
 				any = 1;
 			}
 		if (any) {
@@ -110,17 +160,20 @@ void view_update(int allow_expunge)
 			S.nv = o;
 		}
 	}
+	flags_announce();
 	for (i = 0; i < S.nv; i++) {
 		long j;
 		if (!S.v[i].dirty || S.v[i].gone) continue;
 		S.v[i].dirty = 0;
 		if ((j = store_find(&S.st, S.v[i].uid)) < 0) continue;
 		S.v[i].flags = S.st.m[j].flags;
+		/* new messages are told by EXISTS; their flags come when asked */
+		if (i >= S.told_exists) continue;
 		outf("* %lu FETCH (FLAGS ", i + 1);
 		out_flags(S.v[i].flags, S.v[i].recent);
 		out(")\r\n");
 	}
-	if (S.nv > S.told_exists || (allow_expunge && S.nv != S.told_exists)) {
+	if (S.nv > S.told_exists) {
 		outf("* %lu EXISTS\r\n", S.nv);
 		S.told_exists = S.nv;
 	}
@@ -158,12 +211,6 @@ int view_in(const struct imapseq *seq, unsigned long i, int uid)
 	return imapseq_has(seq, uid ? S.v[i].uid : (uint32_t)(i + 1));
 }
 
-static void flag_list(void)
-{
-	unsigned i;
-	out("(\\Answered \\Flagged \\Deleted \\Seen \\Draft");
-	for (i = 0; i < S.st.kw.n; i++) outf(" %s", S.st.kw.name[i]);
-}
 
 static void select_common(int readonly)
 {
@@ -180,7 +227,7 @@ static void select_common(int readonly)
 		reply(R_NO_NOMAILBOX);
 		return;
 	}
-	if (store_open(&S.st, dir) < 0 || store_sync(&S.st, 1) < 0) {
+	if (store_open(&S.st, dir) < 0 || (S.st.claim = !readonly, store_sync(&S.st, 1) < 0)) {
 		log_error("select", name);
 		reply(R_NO_CANNOT, readonly ? "EXAMINE" : "SELECT", strerror(errno));
 		store_free(&S.st);
@@ -203,6 +250,8 @@ static void select_common(int readonly)
 	S.readonly = readonly;
 	S.told_exists = S.nv;
 	S.told_recent = count_recent();
+	S.told_kw = S.st.kw.n;
+	S.view_gen = S.st.gen;
 	out("* FLAGS ");
 	flag_list();
 	out(")\r\n* OK [PERMANENTFLAGS ");
@@ -226,8 +275,8 @@ void do_examine(void) { select_common(1); }
 void do_check(void)
 {
 	if (S.nargs) { reply(R_BAD_ARGS); return; }
-	store_sync(&S.st, 1);
-	S.st.synced = 1;
+	/* a full listing, whatever the mtimes say; reply() reports it */
+	if (store_sync(&S.st, 1) < 0 && errno != ENOENT) log_error("check", S.mailbox);
 	reply(R_OK_CHECK);
 }
 

@@ -127,6 +127,7 @@ static void dispatch(void)
 	if (!(c->states & S.state)) { error_reply(R_BAD_STATE, 0); return; }
 	expunge_allowed = c->expunge_ok;
 	S.errors = 0;
+	if (S.state == ST_SELECTED) view_refresh();
 	c->run();
 	expunge_allowed = 1;
 }

@@ -18,14 +18,18 @@
 #include "imapd.h"
 #include "log.h"
 
+/* RFC 3501 6.4.6.  A message another session expunged is skipped and the
+ * STORE still answers OK (its EXPUNGE comes later); the change is applied
+ * to the flags the file has now, so a concurrent change by another session
+ * to other flags is kept, and the client is told the result. */
 void do_store(void)
 {
 	struct imapseq seq = {0};
 	const struct imap_arg *set = S.args, *item = set ? set->next : 0, *fl = item ? item->next : 0;
 	const char *kw[STORE_KEYWORDS_MAX];
 	unsigned nkw, j;
-	uint32_t sys, kwbits = 0;
-	int mode, silent, gone = 0;
+	uint32_t sys, kwbits = 0, add, del;
+	int mode, silent;
 	unsigned long i;
 	const char *it;
 
@@ -48,32 +52,36 @@ void do_store(void)
 		}
 		if (k >= 0) kwbits |= STORE_KW(k);
 	}
+	add = mode >= 0 ? sys | kwbits : 0;
+	del = mode > 0 ? 0 : mode < 0 ? sys | kwbits : ~0u;
+	flags_announce();
 	for (i = 0; i < S.nv; i++) {
 		long k;
-		uint32_t nf;
+		uint32_t before, want;
 		if (!view_in(&seq, i, S.uid)) continue;
-		if ((k = view_store(i)) < 0) { gone = 1; continue; }
-		nf = S.st.m[k].flags;
-		if (mode > 0) nf |= sys | kwbits;
-		else if (mode < 0) nf &= ~(sys | kwbits);
-		else nf = sys | kwbits;
-		if (nf != S.st.m[k].flags) {
-			int r = store_setflags(&S.st, (unsigned long)k, nf);
+		if ((k = view_store(i)) < 0) continue;
+		before = S.st.m[k].flags;
+		/* what the client expects, from what it was told */
+		want = (S.v[i].flags & ~del) | add;
+		if (((before & ~del) | add) != before) {
+			int r = store_setflags(&S.st, (unsigned long)k, add, del);
 			if (r < 0) { log_error("store", S.mailbox); continue; }
-			if (r > 0) { gone = 1; continue; }
+			if (r > 0) continue;
 			S.stored++;
 		}
-		S.v[i].flags = nf;
+		S.v[i].flags = S.st.m[k].flags;
 		S.v[i].dirty = 0;
-		if (!silent || S.st.m[k].flags != nf) {
+		/* .SILENT: only when the result is not what the client expects
+		 * (another session changed other flags; RFC 3501 6.4.6) */
+		if (!silent || S.v[i].flags != want) {
 			outf("* %lu FETCH (FLAGS ", i + 1);
-			out_flags(nf, S.v[i].recent);
+			out_flags(S.v[i].flags, S.v[i].recent);
 			if (S.uid) outf(" UID %lu", (unsigned long)S.v[i].uid);
 			out(")\r\n");
 		}
 	}
 	imapseq_free(&seq);
-	reply(gone ? R_NO_EXPUNGED : R_OK_STORE);
+	reply(R_OK_STORE);
 }
 
 static void expunge(const struct imapseq *seq)
@@ -131,7 +139,7 @@ static void copy_or_move(int move)
 	uint32_t sl = 0, ss = 0, dl = 0, ds = 0;
 	unsigned long i, done = 0, *moved = 0, nmoved = 0;
 	uint32_t validity;
-	int failed = 0, gone = 0;
+	int failed = 0;
 
 	if (S.nargs != 2 || S.args->type != IMAP_ATOM || !imap_arg_string(S.args->next)) { reply(R_BAD_ARGS); return; }
 	if (view_set(S.args->s, &seq, S.uid) < 0) { imapseq_free(&seq); return; }
@@ -156,7 +164,7 @@ static void copy_or_move(int move)
 		const char *kw[STORE_KEYWORDS_MAX];
 		unsigned nkw = 0, j;
 		if (!view_in(&seq, i, S.uid)) continue;
-		if ((k = view_store(i)) < 0) { gone = 1; continue; }
+		if ((k = view_store(i)) < 0) continue;
 		for (j = 0; j < S.st.kw.n; j++)
 			if (S.st.m[k].flags & STORE_KW(j)) kw[nkw++] = S.st.kw.name[j];
 		if (store_path(&S.st, (unsigned long)k, path, sizeof path) < 0 ||
@@ -168,7 +176,7 @@ static void copy_or_move(int move)
 			if (fd < 0 || store_path(&S.st, (unsigned long)k, path, sizeof path) < 0 ||
 			    store_add(&a, path, move ? STORE_ADD_RENAME : STORE_ADD_LINK, S.st.m[k].flags & STORE_SYSTEM, kw,
 				      nkw, 0, &uid) < 0) {
-				if (fd < 0 && errno == ENOENT) { gone = 1; continue; }
+				if (fd < 0 && errno == ENOENT) continue;
 				log_error(move ? "move" : "copy", name);
 				failed = 1;
 				break;
@@ -185,7 +193,11 @@ static void copy_or_move(int move)
 	if (failed && !move) {
 		reply(R_NO_CANNOT, "COPY", strerror(errno));
 	} else if (!done) {
-		reply(gone ? R_NO_EXPUNGED : move ? R_OK_MOVE : R_OK_COPY, "", "COPY");
+		/* nothing left to copy: the messages were expunged meanwhile,
+		 * which is not the client's error (RFC 2180 4.4.1 allows NO;
+		 * clients treat NO as a failure and resync) */
+		if (move) reply(R_OK_MOVE);
+		else reply(R_OK_COPY, "", "COPY");
 	} else {
 		char code[64];
 		snprintf(code, sizeof code, "[COPYUID %lu ", (unsigned long)validity);
