@@ -412,154 +412,365 @@ void mime_free(struct mime *m)
 	memset(m, 0, sizeof *m);
 }
 
-/* ---- addresses ---- */
+/* ---- addresses (RFC 5322 3.4 and 4.4; see mime.h for what is decided) ---- */
 
-static void set(char *dst, size_t cap, const char *s, size_t len)
+/* Lexical tokens of an address list.  Every consumer below reads the list
+ * through lex(), so they all agree on where quoted strings, comments and
+ * domain literals begin and end. */
+enum tokkind { T_END, T_WORD, T_QUOTED, T_COMMENT, T_LITERAL, T_SPECIAL };
+
+struct tok {
+	enum tokkind kind;
+	size_t start, end;   /* the token's bytes, delimiters included */
+	int closed;          /* T_QUOTED, T_COMMENT, T_LITERAL: its closing delimiter was there */
+	int space;           /* white space came right before it */
+	char c;              /* T_SPECIAL: which */
+};
+
+#define ADDR_NONE ((size_t)-1)
+
+/* Folding white space; NUL too, so that it never reaches an entry. */
+static int addr_ws(char c)
 {
-	/* trimmed; runs of white space become one space */
-	size_t o = 0, i;
-	int sp = 0;
-	for (i = 0; i < len && o + 1 < cap; i++) {
-		char c = s[i];
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') { sp = o > 0; continue; }
-		if (sp && o + 2 < cap) dst[o++] = ' ';
-		sp = 0;
-		dst[o++] = c;
-	}
-	dst[o] = 0;
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0;
 }
 
-/* From the '(' at s[i]: the index of the ')' that closes the comment
- * (nested ones and backslash escapes counted), or len. */
-static size_t skip_comment(const char *s, size_t len, size_t i)
+/* Characters that end an atom.  '.' is not among them (a dot-atom is one
+ * word; an obs-phrase "J. Smith" comes out the same), nor a backslash
+ * outside quotes, which RFC 5322 has no use for. */
+static int addr_special(char c)
 {
-	int depth = 0;
+	switch (c) {
+	case '(': case ')': case '<': case '>': case '[': case ']':
+	case ':': case ';': case '@': case ',': case '"':
+		return 1;
+	}
+	return addr_ws(c);
+}
+
+/* From just after an opening '"' or '[': past the closing delim, with
+ * backslash quoted-pairs; *closed says whether it was there. */
+static size_t skip_quoted(const char *s, size_t len, size_t i, char delim, int *closed)
+{
+	for (; i < len; i++) {
+		if (s[i] == '\\') { i++; continue; }
+		if (s[i] == delim) { *closed = 1; return i + 1; }
+	}
+	*closed = 0;
+	return len;
+}
+
+/* From just after an opening '(': past the ')' that closes it, nested
+ * comments and quoted-pairs counted (a counter, no recursion: any depth). */
+static size_t skip_comment(const char *s, size_t len, size_t i, int *closed)
+{
+	size_t depth = 1;
 
 	for (; i < len; i++) {
 		if (s[i] == '\\') { i++; continue; }
 		if (s[i] == '(') depth++;
-		else if (s[i] == ')' && !--depth) break;
+		else if (s[i] == ')' && !--depth) { *closed = 1; return i + 1; }
 	}
-	return i;
+	*closed = 0;
+	return len;
 }
 
-/* A phrase with quotes and comments removed. */
-static void phrase(char *dst, size_t cap, const char *s, size_t len)
+static void lex(const char *s, size_t len, size_t *pos, struct tok *t)
 {
-	char buf[1024];
-	size_t o = 0, i;
-	for (i = 0; i < len && o < sizeof buf - 1; i++) {
-		if (s[i] == '"') {
-			for (i++; i < len && s[i] != '"' && o < sizeof buf - 1; i++) {
-				if (s[i] == '\\' && i + 1 < len) i++;
-				buf[o++] = s[i];
-			}
-			continue;
-		}
-		if (s[i] == '(') {
-			i = skip_comment(s, len, i);
-			continue;
-		}
-		buf[o++] = s[i];
-	}
-	set(dst, cap, buf, o);
-}
+	size_t p = *pos;
 
-/* addr-spec (maybe with a route) into a. */
-static void addr_spec(struct mime_addr *a, const char *s, size_t len)
-{
-	char clean[1024];
-	size_t o = 0, i;
-	char *at, *colon;
-
-	for (i = 0; i < len && o < sizeof clean - 1; i++) {
-		if (s[i] == '(') {
-			i = skip_comment(s, len, i);
-			continue;
-		}
-		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n') continue;
-		if (s[i] == '"') {
-			/* quoted local part: kept with its quotes */
-			clean[o++] = s[i++];
-			for (; i < len && s[i] != '"' && o < sizeof clean - 2; i++) clean[o++] = s[i];
-			if (i < len) clean[o++] = '"';
-			continue;
-		}
-		clean[o++] = s[i];
-	}
-	clean[o] = 0;
-	colon = clean[0] == '@' ? strchr(clean, ':') : 0;
-	if (colon) {
-		*colon = 0;
-		set(a->adl, sizeof a->adl, clean, strlen(clean));
-		memmove(clean, colon + 1, strlen(colon + 1) + 1);
-	}
-	at = strrchr(clean, '@');
-	if (at) {
-		set(a->mailbox, sizeof a->mailbox, clean, (size_t)(at - clean));
-		set(a->host, sizeof a->host, at + 1, strlen(at + 1));
+	t->space = 0;
+	t->closed = 1;
+	t->c = 0;
+	while (p < len && addr_ws(s[p])) { p++; t->space = 1; }
+	t->start = p;
+	if (p >= len) {
+		t->kind = T_END;
+	} else if (s[p] == '"') {
+		t->kind = T_QUOTED;
+		p = skip_quoted(s, len, p + 1, '"', &t->closed);
+	} else if (s[p] == '[') {
+		t->kind = T_LITERAL;
+		p = skip_quoted(s, len, p + 1, ']', &t->closed);
+	} else if (s[p] == '(') {
+		t->kind = T_COMMENT;
+		p = skip_comment(s, len, p + 1, &t->closed);
+	} else if (addr_special(s[p])) {
+		t->kind = T_SPECIAL;
+		t->c = s[p++];
 	} else {
-		set(a->mailbox, sizeof a->mailbox, clean, strlen(clean));
+		t->kind = T_WORD;
+		while (p < len && !addr_special(s[p])) p++;
+	}
+	t->end = p;
+	*pos = p;
+}
+
+/* A bounded output field. */
+struct field {
+	char *d;
+	size_t cap, n;       /* cap: bytes that may be kept (the NUL comes on top) */
+	int cut;
+};
+
+static void put(struct field *f, char c)
+{
+	if (c == 0 || c == '\r' || c == '\n') return;
+	if (f->n < f->cap) f->d[f->n++] = c;
+	else f->cut = 1;
+}
+
+/* The inside of a quoted string or comment, quoted-pairs undone; with
+ * collapse, runs of white space become one space (a comment used as a
+ * name), else they stay as written (a quoted string). */
+static void put_inner(struct field *f, const char *s, const struct tok *t, int collapse)
+{
+	size_t i, end = t->closed ? t->end - 1 : t->end;
+	int gap = 0;
+
+	for (i = t->start + 1; i < end; i++) {
+		if (collapse && addr_ws(s[i])) { gap = f->n > 0; continue; }
+		if (gap) put(f, ' ');
+		gap = 0;
+		if (s[i] == '\\' && i + 1 < end) i++;
+		put(f, s[i]);
+	}
+}
+
+static void put_raw(struct field *f, const char *s, const struct tok *t)
+{
+	size_t i;
+	for (i = t->start; i < t->end; i++) put(f, s[i]);
+}
+
+/* Ends f: white space trimmed at the end, a UTF-8 sequence that the bound
+ * cut in two dropped, NUL-terminated. */
+static void finish(struct field *f)
+{
+	if (f->cut) {
+		size_t k = f->n;   /* just past the lead byte of the last character */
+		while (k > 0 && f->n - k < 3 && ((unsigned char)f->d[k - 1] & 0xc0) == 0x80) k--;
+		if (k > 0) {
+			unsigned char lead = (unsigned char)f->d[k - 1];
+			size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+			if (lead >= 0xc0 && f->n - (k - 1) < need) f->n = k - 1;
+		}
+	}
+	while (f->n && (f->d[f->n - 1] == ' ' || f->d[f->n - 1] == '\t')) f->n--;
+	f->d[f->n] = 0;
+}
+
+#define FIELD(arr) { (arr), sizeof (arr) - 1, 0, 0 }
+
+/* A phrase (display name, group name) from s[a, b): words joined by one
+ * space where the input had white space or a comment between them. */
+static void phrase(char *dst, size_t cap, const char *s, size_t a, size_t b)
+{
+	struct field f = {dst, cap - 1, 0, 0};
+	size_t pos = a;
+	int gap = 0;
+	struct tok t;
+
+	for (;;) {
+		lex(s, b, &pos, &t);
+		if (t.kind == T_END) break;
+		if (t.kind == T_COMMENT) { gap = 1; continue; }
+		if ((gap || t.space) && f.n) put(&f, ' ');
+		gap = 0;
+		if (t.kind == T_QUOTED) put_inner(&f, s, &t, 0);
+		else put_raw(&f, s, &t);
+	}
+	finish(&f);
+}
+
+/* An addr-spec from s[a, b) into a->mailbox and a->host; *last gets the
+ * last comment in it (for the old-style name; kind T_END if none). */
+static void addr_spec(struct mime_addr *ad, const char *s, size_t a, size_t b, struct tok *last)
+{
+	struct field lp = FIELD(ad->mailbox), dom = FIELD(ad->host);
+	size_t pos = a;
+	int in_domain = 0, gap = 0;
+	struct tok t;
+
+	last->kind = T_END;
+	for (;;) {
+		lex(s, b, &pos, &t);
+		if (t.kind == T_END) break;
+		if (t.kind == T_COMMENT) {
+			*last = t;
+			gap = 1;
+			continue;
+		}
+		if (t.kind == T_SPECIAL) {
+			/* the first '@' splits; a further one is kept in the domain */
+			if (t.c == '@' && !in_domain) in_domain = 1;
+			else if (t.c == '@') put(&dom, '@');
+			gap = 0;
+			continue;
+		}
+		if (in_domain) {
+			/* dot-atom or domain literal; CFWS inside is dropped */
+			if (t.kind == T_QUOTED) put_inner(&dom, s, &t, 0);
+			else put_raw(&dom, s, &t);
+		} else {
+			/* words that white space separates stay apart by one space
+			 * ("undisclosed recipients"); around a dot (obs-local-part
+			 * "first . last") they close up */
+			if ((gap || t.space) && lp.n && lp.d[lp.n - 1] != '.' && s[t.start] != '.') put(&lp, ' ');
+			if (t.kind == T_QUOTED) put_inner(&lp, s, &t, 0);
+			else put_raw(&lp, s, &t);
+		}
+		gap = 0;
+	}
+	finish(&lp);
+	finish(&dom);
+}
+
+/* The inside of an angle-addr, s[a, b): [route ":"] addr-spec. */
+static void route_addr(struct mime_addr *ad, const char *s, size_t a, size_t b)
+{
+	struct field adl = FIELD(ad->adl);
+	size_t pos = a;
+	struct tok t, last;
+
+	do lex(s, b, &pos, &t); while (t.kind == T_COMMENT);
+	if (t.kind == T_SPECIAL && t.c == '@') {
+		/* obs-route: "@" domain *(*("," / CFWS) "@" domain) ":" */
+		for (;;) {
+			if (t.kind == T_END) { adl.n = 0; pos = a; break; }   /* no ':': no route */
+			if (t.kind == T_SPECIAL && t.c == ':') break;
+			if (t.kind == T_SPECIAL && t.c == '@') {
+				if (adl.n) put(&adl, ',');
+				put(&adl, '@');
+			} else if (t.kind == T_WORD || t.kind == T_LITERAL) {
+				put_raw(&adl, s, &t);
+			}
+			lex(s, b, &pos, &t);
+		}
+	} else {
+		pos = a;
+	}
+	finish(&adl);
+	if (adl.cut) ad->adl[0] = 0;   /* half a route is no route */
+	addr_spec(ad, s, pos, b, &last);
+}
+
+/* One element of the list: where it lies and what ended it. */
+struct elem {
+	size_t start, end;   /* [start, end) */
+	size_t lt, gt;       /* the angle-addr's inside [lt + 1, gt), lt ADDR_NONE without one */
+	int words;           /* tokens other than comments */
+	char stop;           /* ',' ';' ':' or 0 at the end of the list */
+};
+
+static void scan(const char *s, size_t len, size_t pos, struct elem *e)
+{
+	struct tok t;
+	int in_angle = 0, route = 0, first = 0;
+
+	e->start = pos;
+	e->lt = e->gt = ADDR_NONE;
+	e->words = 0;
+	e->stop = 0;
+	for (;;) {
+		lex(s, len, &pos, &t);
+		if (t.kind == T_END) { e->end = len; break; }
+		if (t.kind == T_COMMENT) continue;
+		if (in_angle) {
+			/* inside <...>: a route's commas and colon belong to it */
+			if (first) route = t.kind == T_SPECIAL && t.c == '@';
+			first = 0;
+			if (t.kind != T_SPECIAL) continue;
+			if (t.c == '>') { e->gt = t.start; in_angle = 0; continue; }
+			if (route && t.c == ':') { route = 0; continue; }
+			if (!route && (t.c == ',' || t.c == ';')) { e->stop = t.c; e->end = t.start; break; }
+			continue;
+		}
+		if (t.kind == T_SPECIAL) {
+			if (t.c == '<' && e->lt == ADDR_NONE) {
+				e->lt = t.start;
+				in_angle = first = 1;
+				e->words++;
+				continue;
+			}
+			if (t.c == ',' || t.c == ';' || (t.c == ':' && e->lt == ADDR_NONE)) {
+				e->stop = t.c;
+				e->end = t.start;
+				break;
+			}
+		}
+		e->words++;
+	}
+	if (e->lt != ADDR_NONE && e->gt == ADDR_NONE) e->gt = e->end;   /* no '>': to the end of the element */
+}
+
+void mime_addr_begin(struct mime_addr_iter *it, const char *s, size_t len)
+{
+	memset(it, 0, sizeof *it);
+	it->s = s;
+	it->len = len;
+}
+
+int mime_addr_next(struct mime_addr_iter *it, struct mime_addr *a)
+{
+	struct elem e;
+
+	for (;;) {
+		memset(a, 0, sizeof *a);
+		if (it->end_due || (it->eof && it->in_group)) {
+			a->kind = MIME_ADDR_GROUP_END;
+			it->end_due = it->in_group = 0;
+			return 1;
+		}
+		if (it->eof) return 0;
+		scan(it->s, it->len, it->pos, &e);
+		it->pos = e.stop ? e.end + 1 : it->len;
+		it->eof = !e.stop;
+		if (e.stop == ':') {
+			if (it->in_group) continue;   /* a group in a group: flattened */
+			a->kind = MIME_ADDR_GROUP;
+			phrase(a->name, sizeof a->name, it->s, e.start, e.end);
+			it->in_group = 1;
+			return 1;
+		}
+		if (e.stop == ';' && it->in_group) it->end_due = 1;
+		if (!e.words) continue;
+		a->kind = MIME_ADDR_MAILBOX;
+		if (e.lt != ADDR_NONE) {
+			phrase(a->name, sizeof a->name, it->s, e.start, e.lt);
+			route_addr(a, it->s, e.lt + 1, e.gt);
+		} else {
+			struct tok c;
+			addr_spec(a, it->s, e.start, e.end, &c);
+			if (!a->mailbox[0] && !a->host[0]) continue;   /* nothing but stray marks */
+			if (c.kind == T_COMMENT) {
+				/* the old style "user@domain (Real Name)" */
+				struct field f = FIELD(a->name);
+				put_inner(&f, it->s, &c, 1);
+				finish(&f);
+			}
+		}
+		return 1;
 	}
 }
 
 unsigned mime_addresses(const char *s, size_t len, struct mime_addr *out, unsigned max)
 {
-	size_t i = 0, start = 0;
+	struct mime_addr_iter it;
 	unsigned n = 0;
 	int in_group = 0;
 
-	while (i <= len && n < max) {
-		/* find the end of one element: ',' ';' ':' outside quotes, comments, angles */
-		size_t j = i, angle = (size_t)-1, angle_end = 0;
-		int depth = 0;
-		char stop = 0;
-		for (; j < len; j++) {
-			char c = s[j];
-			if (c == '\\') { j++; continue; }
-			if (c == '"') { for (j++; j < len && s[j] != '"'; j++) if (s[j] == '\\') j++; continue; }
-			if (c == '(') { depth++; continue; }
-			if (c == ')') { if (depth) depth--; continue; }
-			if (depth) continue;
-			if (c == '<' && angle == (size_t)-1) { angle = j; continue; }
-			if (c == '>' && angle != (size_t)-1) { angle_end = j; continue; }
-			if (angle != (size_t)-1 && !angle_end) continue;
-			if (c == ',' || c == ';' || (c == ':' && !in_group)) { stop = c; break; }
-		}
-		if (j > len) j = len;    /* a backslash or quote at the very end */
-		start = i;
-		if (stop == ':') {
-			struct mime_addr *a = &out[n++];
-			memset(a, 0, sizeof *a);
-			a->group = 1;
-			phrase(a->mailbox, sizeof a->mailbox, s + start, j - start);
-			in_group = 1;
-			i = j + 1;
-			continue;
-		}
-		if (angle != (size_t)-1 || j > start) {
-			struct mime_addr a;
-			memset(&a, 0, sizeof a);
-			if (angle != (size_t)-1) {
-				phrase(a.name, sizeof a.name, s + start, angle - start);
-				a.has_name = a.name[0] != 0;
-				addr_spec(&a, s + angle + 1, (angle_end > angle ? angle_end : j) - angle - 1);
-			} else {
-				addr_spec(&a, s + start, j - start);
-			}
-			if (a.mailbox[0] || a.host[0]) out[n++] = a;
-		}
-		if (stop == ';' && in_group && n < max) {
-			memset(&out[n], 0, sizeof out[n]);
-			out[n++].group = 2;
-			in_group = 0;
-		}
-		if (j >= len) break;
-		i = j + 1;
+	mime_addr_begin(&it, s, len);
+	while (n < max && mime_addr_next(&it, &out[n])) {
+		/* in a group, one place stays free for its end */
+		if (out[n].kind == MIME_ADDR_GROUP_END) in_group = 0;
+		else if (n + 1 + (in_group || out[n].kind == MIME_ADDR_GROUP) > max) break;
+		else if (out[n].kind == MIME_ADDR_GROUP) in_group = 1;
+		n++;
 	}
-	if (in_group && n < max) {
+	if (in_group) {
 		memset(&out[n], 0, sizeof out[n]);
-		out[n++].group = 2;
+		out[n++].kind = MIME_ADDR_GROUP_END;
 	}
 	return n;
 }

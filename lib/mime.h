@@ -80,15 +80,61 @@ int mime_next_field(const char *hdr, size_t hlen, size_t *pos, const char **fiel
  * 0 not. */
 int mime_field(const char *hdr, size_t hlen, const char *name, stralloc *out);
 
-/* One address of an address list, as IMAP's ENVELOPE wants it.  A group
- * is a start entry (group = 1, mailbox = its name), its members, and an
- * end entry (group = 2). */
+/* Address lists (RFC 5322 3.4, with the obsolete forms of 4.4 that mail
+ * still carries), cut into the parts of an IMAP ENVELOPE address (RFC 3501
+ * 7.4.2): display name, source route, local part and domain, quoting
+ * removed.  A list is a run of entries: mailboxes, and for each group a
+ * start entry (its name in name), its members, and an end entry.
+ *
+ * What the grammar leaves open, decided here:
+ * - name: the display-name phrase; its words joined by one space, quoted
+ *   strings unquoted (quoted-pairs undone) and kept as written inside,
+ *   comments dropped, RFC 2047 encoded words left as they are (the client
+ *   decodes them).  Without a phrase, an address written without angle
+ *   brackets takes the last comment in it: "user@domain (Real Name)" has
+ *   the name "Real Name" (the old style of RFC 822).
+ * - adl: a source route "<@a.example,@b.example:user@c.example>" as
+ *   "@a.example,@b.example" (commas put in where obs-domain-list left
+ *   them out); empty when there is none.
+ * - mailbox, host: comments and folding white space dropped, the local
+ *   part unquoted (RFC 3501: "after removing RFC 2822 quoting"), a domain
+ *   literal kept with its brackets.  Either is empty when the address has
+ *   none ("undisclosed", "<@domain>", "<>"): the caller decides what to
+ *   show (an empty host must not reach ENVELOPE as NIL, which would mean
+ *   a group).
+ * - a group inside a group (not in RFC 5322) is flattened: its name is
+ *   dropped and its members belong to the open group, which the first
+ *   ';' ends; a group still open at the end of the list is ended there.
+ * Broken input never fails: an unterminated quoted string, comment,
+ * domain literal or angle-addr runs to the end of its element (a comment
+ * or quoted string to the end of the list); empty elements are skipped.
+ * NUL, CR and LF never reach an entry.  Values longer than their field are
+ * cut (at a UTF-8 character boundary).  Work is linear in the input;
+ * nothing is allocated. */
+#define MIME_ADDR_NAME_MAX 512    /* bytes kept of a display or group name */
+#define MIME_ADDR_PART_MAX 255    /* bytes kept of a route, local part, domain */
+
+enum mime_addr_kind { MIME_ADDR_MAILBOX, MIME_ADDR_GROUP, MIME_ADDR_GROUP_END };
+
 struct mime_addr {
-	int group;
-	char name[256], adl[128], mailbox[256], host[256];
-	int has_name;
+	enum mime_addr_kind kind;
+	char name[MIME_ADDR_NAME_MAX + 1];   /* MAILBOX: display name; GROUP: group name */
+	char adl[MIME_ADDR_PART_MAX + 1], mailbox[MIME_ADDR_PART_MAX + 1], host[MIME_ADDR_PART_MAX + 1];
 };
-/* Parses an address list; returns the number of entries (at most max). */
+
+/* Walks an address list entry by entry; s must stay valid meanwhile. */
+struct mime_addr_iter {
+	const char *s;
+	size_t len, pos;
+	int in_group, end_due, eof;
+};
+void mime_addr_begin(struct mime_addr_iter *it, const char *s, size_t len);
+/* The next entry into *a: 1, or 0 at the end of the list. */
+int mime_addr_next(struct mime_addr_iter *it, struct mime_addr *a);
+
+/* The first entries of an address list into out: returns how many (at
+ * most max).  When max cuts the list short inside a group, the last
+ * entry is still that group's end, so starts and ends always pair. */
 unsigned mime_addresses(const char *s, size_t len, struct mime_addr *out, unsigned max);
 
 /* Decoders for SEARCH.  Each appends to out. */

@@ -266,32 +266,48 @@ static void out_date(int64_t t)
 	     tm.tm_min, tm.tm_sec);
 }
 
+/* The entries of the first field called name (0 when absent or empty). */
+static unsigned parse_addrs(const char *hdr, size_t hlen, const char *name, struct mime_addr *a)
+{
+	static stralloc v;
+	if (!mime_field(hdr, hlen, name, &v)) return 0;
+	return mime_addresses(v.s, v.len, a, ADDR_MAX);
+}
+
+/* An address field of ENVELOPE (RFC 3501 7.4.2): NIL, or a list of
+ * (name adl mailbox host).  A group is (NIL NIL "group" NIL), its members,
+ * then (NIL NIL NIL NIL).  An address without a local part or domain shows
+ * MISSING_MAILBOX or MISSING_DOMAIN there, as Dovecot does: a NIL host would
+ * read as group syntax.  Sender and Reply-To take From's value when they
+ * are absent or hold no address (7.4.2). */
 static void out_addrs(const char *hdr, size_t hlen, const char *name, const char *fallback)
 {
 	static struct mime_addr a[ADDR_MAX];
-	static stralloc v;
 	unsigned n, i;
 
-	if (!mime_field(hdr, hlen, name, &v) && (!fallback || !mime_field(hdr, hlen, fallback, &v))) { out("NIL"); return; }
-	n = mime_addresses(v.s, v.len, a, ADDR_MAX);
+	n = parse_addrs(hdr, hlen, name, a);
+	if (!n && fallback) n = parse_addrs(hdr, hlen, fallback, a);
 	if (!n) { out("NIL"); return; }
 	out("(");
 	for (i = 0; i < n; i++) {
-		if (a[i].group == 1) {
+		const struct mime_addr *e = &a[i];
+		if (e->kind == MIME_ADDR_GROUP) {
 			out("(NIL NIL ");
-			out_string(a[i].mailbox, strlen(a[i].mailbox));
+			out_string(e->name, strlen(e->name));
 			out(" NIL)");
-		} else if (a[i].group == 2) {
+		} else if (e->kind == MIME_ADDR_GROUP_END) {
 			out("(NIL NIL NIL NIL)");
 		} else {
+			const char *mb = e->mailbox[0] ? e->mailbox : "MISSING_MAILBOX";
+			const char *host = e->host[0] ? e->host : "MISSING_DOMAIN";
 			out("(");
-			out_nstring(a[i].has_name ? a[i].name : 0, strlen(a[i].name));
+			out_nstring(e->name[0] ? e->name : 0, strlen(e->name));
 			out(" ");
-			out_nstring(a[i].adl[0] ? a[i].adl : 0, strlen(a[i].adl));
+			out_nstring(e->adl[0] ? e->adl : 0, strlen(e->adl));
 			out(" ");
-			out_string(a[i].mailbox, strlen(a[i].mailbox));
+			out_string(mb, strlen(mb));
 			out(" ");
-			out_string(a[i].host, strlen(a[i].host));
+			out_string(host, strlen(host));
 			out(")");
 		}
 	}

@@ -10,7 +10,10 @@
  * their RFC 2047 encoded words decoded, bodies of text parts with their
  * quoted-printable or base64 undone and their charset converted.  Bytes
  * that are not UTF-8 (raw 8-bit headers in another charset, a broken key)
- * match only the same bytes.  CHARSET UTF-8 and US-ASCII are accepted;
+ * match only the same bytes.  FROM, TO, CC and BCC also match the
+ * field's parsed addresses (address_match), so a full address finds the
+ * field however it was quoted or commented.
+ * CHARSET UTF-8 and US-ASCII are accepted;
  * a key is read as UTF-8 with either (US-ASCII is a subset).
  * Dates compare days: INTERNALDATE's in UTC, the Date field's as written.
  */
@@ -31,7 +34,7 @@
 enum skey {
 	K_ALL = 1, K_AND, K_OR, K_NOT, K_SEQ, K_UID, K_FLAG, K_UNFLAG, K_KEYWORD, K_UNKEYWORD, K_NEW, K_OLD,
 	K_RECENT, K_HEADER, K_BODY, K_TEXT, K_LARGER, K_SMALLER, K_BEFORE, K_ON, K_SINCE, K_SENTBEFORE, K_SENTON,
-	K_SENTSINCE
+	K_SENTSINCE, K_ADDRESS
 };
 
 struct snode {
@@ -118,7 +121,7 @@ static struct snode *parse_key(void)
 		{"NEW", K_NEW, 0}, {"OLD", K_OLD, 0}, {"RECENT", K_RECENT, 0},
 	};
 	static const struct { const char *name; const char *field; enum skey key; } strs[] = {
-		{"BCC", "bcc", K_HEADER}, {"CC", "cc", K_HEADER}, {"FROM", "from", K_HEADER}, {"TO", "to", K_HEADER},
+		{"BCC", "bcc", K_ADDRESS}, {"CC", "cc", K_ADDRESS}, {"FROM", "from", K_ADDRESS}, {"TO", "to", K_ADDRESS},
 		{"SUBJECT", "subject", K_HEADER}, {"BODY", 0, K_BODY}, {"TEXT", 0, K_TEXT},
 	};
 	static const struct { const char *name; enum skey key; } dates[] = {
@@ -251,6 +254,45 @@ static int header_match(struct msgctx *c, const char *field, const char *str)
 	return 0;
 }
 
+/* FROM, TO, CC, BCC: the key is a substring of the field's decoded text
+ * (as for HEADER), or of one of its addresses as lib/mime parses them,
+ * written "name <mailbox@host>" with the name's encoded words decoded:
+ * so "user@domain.org" finds "<user (x)@ (y) domain.org>", whose text
+ * holds no such string, and "Name <user@domain.org>" finds
+ * "\"Name\" <user@domain.org>".  A group's name counts as well. */
+static int address_match(struct msgctx *c, const char *field, const char *str)
+{
+	static stralloc line;
+	static struct mime_addr a;
+	struct mime_addr_iter it;
+	size_t hl, pos = 0, flen, nl = strlen(field);
+	const char *h, *f;
+
+	if (header_match(c, field, str)) return 1;
+	if (load(c, 0) < 0) return 0;
+	h = hdr_of(c, &hl);
+	while (mime_next_field(h, hl, &pos, &f, &flen)) {
+		const char *colon;
+		if (flen <= nl || strncasecmp(f, field, nl) || (f[nl] != ':' && f[nl] != ' ' && f[nl] != '\t')) continue;
+		if (!(colon = memchr(f, ':', flen))) continue;
+		/* the raw value: the address parser takes folding as white space */
+		mime_addr_begin(&it, colon + 1, flen - (size_t)(colon + 1 - f));
+		while (mime_addr_next(&it, &a)) {
+			if (a.kind == MIME_ADDR_GROUP_END) continue;
+			line.len = 0;
+			if (a.name[0] && mime_decode_header(a.name, strlen(a.name), &line) < 0) return 0;
+			if (a.kind == MIME_ADDR_MAILBOX) {
+				if (a.name[0] && !stralloc_cats(&line, " <")) return 0;
+				if (!stralloc_cats(&line, a.mailbox)) return 0;
+				if (a.host[0] && (!stralloc_append(&line, "@") || !stralloc_cats(&line, a.host))) return 0;
+				if (a.name[0] && !stralloc_append(&line, ">")) return 0;
+			}
+			if (contains(line.s ? line.s : "", line.len, str)) return 1;
+		}
+	}
+	return 0;
+}
+
 static int body_match(struct msgctx *c, const char *str)
 {
 	static stralloc text;
@@ -324,6 +366,7 @@ static int match(const struct snode *n, struct msgctx *c)
 	case K_OLD: return !S.v[c->i].recent;
 	case K_RECENT: return S.v[c->i].recent;
 	case K_HEADER: return header_match(c, n->field, n->str);
+	case K_ADDRESS: return address_match(c, n->field, n->str);
 	case K_BODY: return body_match(c, n->str);
 	case K_TEXT: return header_match(c, "", n->str) || body_match(c, n->str);
 	case K_LARGER: case K_SMALLER: {

@@ -7,13 +7,68 @@
  * header; a child lies inside its parent's body; nesting is within
  * MIME_DEPTH_MAX + 2; multiparts have children; line counts never exceed
  * the body size + 1.  Parsing the same bytes twice gives the same tree.
- * Decoders and the address parser never read or write out of bounds
- * (checked by ASan) and never produce more than they may.
+ * Decoders never read or write out of bounds (checked by ASan) and never
+ * produce more than they may.
+ *
+ * Address lists (the whole input, and the From, To and Cc fields of its
+ * header, as ENVELOPE and SEARCH read them): at most max entries for any
+ * max, group starts and ends pair with no group inside a group, every
+ * value is NUL-terminated within its field and holds no CR or LF; the
+ * iterator gives the same entries as mime_addresses (all of them when
+ * they fit, all but the forced group end when max cut them short), and
+ * no more than two per input byte plus one; the same bytes parse the
+ * same way twice.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "mime.h"
+
+#define ADDRS 50
+
+static void check_entry(const struct mime_addr *a, int *in_group)
+{
+	const char *f[4] = {a->name, a->adl, a->mailbox, a->host};
+	size_t cap[4] = {sizeof a->name, sizeof a->adl, sizeof a->mailbox, sizeof a->host};
+	unsigned k;
+
+	for (k = 0; k < 4; k++) {
+		const char *nul = memchr(f[k], 0, cap[k]);
+		if (!nul || memchr(f[k], '\r', (size_t)(nul - f[k])) || memchr(f[k], '\n', (size_t)(nul - f[k]))) abort();
+	}
+	if (a->kind == MIME_ADDR_GROUP) {
+		if (*in_group) abort();
+		*in_group = 1;
+	} else if (a->kind == MIME_ADDR_GROUP_END) {
+		if (!*in_group) abort();
+		*in_group = 0;
+	} else if (a->kind != MIME_ADDR_MAILBOX) abort();
+}
+
+static void check_addresses(const char *s, size_t len, unsigned max)
+{
+	static struct mime_addr out[ADDRS], again[ADDRS], a;
+	struct mime_addr_iter it;
+	unsigned n, i, total = 0;
+	int in_group = 0;
+
+	if (max > ADDRS) max = ADDRS;
+	n = mime_addresses(s, len, out, max);
+	if (n > max) abort();
+	for (i = 0; i < n; i++) check_entry(&out[i], &in_group);
+	if (in_group) abort();
+	if (mime_addresses(s, len, again, max) != n || memcmp(out, again, n * sizeof out[0])) abort();
+
+	in_group = 0;
+	mime_addr_begin(&it, s, len);
+	while (mime_addr_next(&it, &a)) {
+		check_entry(&a, &in_group);
+		if (total < n && memcmp(&a, &out[total], sizeof a) && !(n == max && total == n - 1)) abort();
+		if (++total > 2 * len + 1) abort();
+	}
+	if (in_group) abort();
+	if (n + 1 < max && total != n) abort();   /* a group that does not fit may end the list at max - 1 */
+}
 
 static void check_part(const struct mime *m, const struct mime_part *p, size_t lo, size_t hi)
 {
@@ -36,10 +91,9 @@ static void check_part(const struct mime *m, const struct mime_part *p, size_t l
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct mime m, m2;
-	static struct mime_addr addrs[50];
 	stralloc out = {0};
 	const char *d = (const char *)data;
-	unsigned i, n;
+	unsigned i;
 
 	if (mime_parse(&m, d, size) < 0) return 0;
 	if (!m.nparts || m.nparts > MIME_PARTS_MAX) abort();
@@ -51,10 +105,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < m.nparts && i < 20; i++) {
 		if (mime_part_text(&m, &m.part[i], &out) < 0) break;
 	}
-	n = mime_addresses(d, size, addrs, 50);
-	if (n > 50) abort();
-	for (i = 0; i < n; i++)
-		if (strlen(addrs[i].name) >= sizeof addrs[i].name || strlen(addrs[i].host) >= sizeof addrs[i].host) abort();
+	check_addresses(d, size, ADDRS);
+	if (size) check_addresses(d + 1, size - 1, (unsigned char)d[0] % 8);   /* small bounds: cuts in groups */
+	{
+		static const char *const fields[] = {"from", "to", "cc"};
+		size_t h = mime_header_end(d, size);
+		stralloc v = {0};
+		for (i = 0; i < 3; i++)
+			if (mime_field(d, h, fields[i], &v)) check_addresses(v.s, v.len, ADDRS);
+		stralloc_free(&v);
+	}
 	out.len = 0;
 	mime_decode_header(d, size, &out);
 	out.len = 0;
