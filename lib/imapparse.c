@@ -10,6 +10,13 @@
  *   outside literals, nothing after the line end, a quoted string must end
  *   on its line, "\" in a quoted string escapes only '"' and '\'.
  * - Recursion follows list nesting only, bounded by IMAP_DEPTH_MAX.
+ * - Atoms follow the grammar: "[" is an atom byte like "a" (RFC 3501
+ *   ATOM-CHAR), and a bracketed section with spaces inside is kept whole
+ *   only where fetch-att has one (FETCH, UID FETCH), so a mailbox name
+ *   like "a[b" is not mistaken for an unterminated section.
+ * - Numbers: every digit string is checked against its bound before the
+ *   next multiplication (no wrap, whatever the number of digits); a
+ *   literal size is RFC 7888's number64.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,12 +27,69 @@ struct parser {
 	struct imap_cmd *c;
 	const char *p, *end;
 	int depth;
+	int sections;              /* FETCH: fetch-att sections are kept whole */
 };
 
 int imap_atom_char(unsigned char c)
 {
+	if (c <= 0x20 || c >= 0x7f) return 0;
+	return !strchr("(){%*\"\\]", c);
+}
+
+int imap_astring_char(unsigned char c)
+{
+	return c == ']' || imap_atom_char(c);
+}
+
+/* A byte of the parser's atom token (see imapparse.h): lenient, 8-bit
+ * bytes included; only what frames other tokens is left out. */
+static int atom_byte(unsigned char c)
+{
 	if (c <= 0x20 || c == 0x7f) return 0;
 	return !strchr("(){\"", c);
+}
+
+int imap_number(const char *s, size_t len, uint32_t *v)
+{
+	uint32_t x = 0;
+	size_t i;
+
+	if (!len) return -1;
+	for (i = 0; i < len; i++) {
+		unsigned d;
+		if (s[i] < '0' || s[i] > '9') return -1;
+		d = (unsigned)(s[i] - '0');
+		if (x > (UINT32_MAX - d) / 10) return -1;
+		x = x * 10 + d;
+	}
+	*v = x;
+	return 0;
+}
+
+int imap_nz_number(const char *s, size_t len, uint32_t *v)
+{
+	if (!len || s[0] == '0') return -1;
+	return imap_number(s, len, v);
+}
+
+/* The inside of a literal announcement, p..end between "{" and "}":
+ * number64 ["+"] (RFC 7888 section 3).  0 with *n and *nonsync, or -1. */
+static int literal_size(const char *p, const char *end, unsigned long long *n, int *nonsync)
+{
+	unsigned long long v = 0;
+
+	*nonsync = p < end && end[-1] == '+';
+	if (*nonsync) end--;
+	if (p == end) return -1;
+	for (; p < end; p++) {
+		unsigned d;
+		if (*p < '0' || *p > '9') return -1;
+		d = (unsigned)(*p - '0');
+		if (v > (IMAP_NUMBER64_MAX - d) / 10) return -1;
+		v = v * 10 + d;
+	}
+	*n = v;
+	return 0;
 }
 
 static int bad(struct parser *ps, const char *why)
@@ -71,21 +135,49 @@ static int end_string(struct parser *ps, struct imap_arg *a)
 	return put(ps, "", 1);
 }
 
+/* Is start..p (the atom so far) a fetch-att that a section follows
+ * (RFC 3501 section 9; BINARY: RFC 3516)? */
+static int section_att(const char *start, const char *p)
+{
+	static const char *const atts[] = {"BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK", "BINARY.SIZE"};
+	size_t n = (size_t)(p - start), i, j;
+
+	for (i = 0; i < sizeof atts / sizeof atts[0]; i++) {
+		if (strlen(atts[i]) != n) continue;
+		for (j = 0; j < n; j++) {
+			char x = start[j];
+			if (x >= 'a' && x <= 'z') x = (char)(x - 32);
+			if (x != atts[i][j]) break;
+		}
+		if (j == n) return 1;
+	}
+	return 0;
+}
+
 static int parse_atom(struct parser *ps, struct imap_arg *a)
 {
 	const char *start = ps->p;
 
 	while (ps->p < ps->end) {
 		unsigned char ch = (unsigned char)*ps->p;
-		if (ch == '[') {
-			/* a bracketed section: anything but line ends and NUL up to ']' */
+		if (ch == '[' && ps->sections && section_att(start, ps->p)) {
+			/* a section: anything but line ends and NUL up to ']'; a
+			 * quoted header name in it may hold ']' (RFC 3501
+			 * header-fld-name is an astring).  Quotes are followed as
+			 * imapparse_literal follows them, so the server's
+			 * framing and this parse agree on every line. */
 			const char *q = ps->p + 1;
-			while (q < ps->end && *q != ']' && *q != '\r' && *q != '\n' && *q) q++;
+			int inq = 0;
+			while (q < ps->end && *q != '\r' && *q != '\n' && *q && (inq || *q != ']')) {
+				if (inq && *q == '\\' && q + 1 < ps->end && q[1] != '\r' && q[1] != '\n' && q[1]) q++;
+				else if (*q == '"') inq = !inq;
+				q++;
+			}
 			if (q >= ps->end || *q != ']') return bad(ps, "unterminated [ in atom");
 			ps->p = q + 1;
 			continue;
 		}
-		if (!imap_atom_char(ch)) break;
+		if (!atom_byte(ch)) break;
 		ps->p++;
 	}
 	if (ps->p == start) return bad(ps, "empty atom");
@@ -117,15 +209,12 @@ static int parse_literal(struct parser *ps, struct imap_arg *a)
 {
 	unsigned long long n = 0;
 	const char *q = ps->p + 1;
+	int nonsync;
 	size_t e;
 
-	if (q >= ps->end || *q < '0' || *q > '9') return bad(ps, "bad literal");
-	while (q < ps->end && *q >= '0' && *q <= '9') {
-		if (n > 922337203685477580ULL) return bad(ps, "literal too big");
-		n = n * 10 + (unsigned)(*q++ - '0');
-	}
-	if (q < ps->end && *q == '+') q++;
+	while (q < ps->end && *q != '}' && *q != '\r' && *q != '\n') q++;
 	if (q >= ps->end || *q != '}') return bad(ps, "bad literal");
+	if (literal_size(ps->p + 1, q, &n, &nonsync) < 0) return bad(ps, "bad literal size");
 	q++;
 	e = eol(ps, q);
 	if (!e) return bad(ps, "literal announcement not at the end of a line");
@@ -206,14 +295,30 @@ static void fix_pointers(struct imap_cmd *c)
 	}
 }
 
-/* Reads a word of atom characters (no brackets) at p; returns its length. */
+/* Reads a tag (ASTRING-CHARs but "+", RFC 3501 "tag") or a command
+ * name (ATOM-CHARs) at p; returns its length. */
 static size_t word(const char *p, const char *end, int tag)
 {
 	const char *q = p;
-	while (q < end && imap_atom_char((unsigned char)*q) && (!tag || *q != '+') && *q != '[' &&
-	       (tag || *q != ']'))
+	while (q < end && (tag ? imap_astring_char((unsigned char)*q) && *q != '+' : imap_atom_char((unsigned char)*q)))
 		q++;
 	return (size_t)(q - p);
+}
+
+/* Is the word at p (after spaces) w, in any case? */
+static int next_word_is(const char *p, const char *end, const char *w)
+{
+	size_t n, i;
+
+	while (p < end && *p == ' ') p++;
+	n = word(p, end, 0);
+	if (n != strlen(w)) return 0;
+	for (i = 0; i < n; i++) {
+		char x = p[i];
+		if (x >= 'a' && x <= 'z') x = (char)(x - 32);
+		if (x != w[i]) return 0;
+	}
+	return 1;
 }
 
 int imapparse_tag(const char *line, size_t len, char tag[IMAP_TAG_MAX + 1])
@@ -275,6 +380,7 @@ int imapparse_command(struct imap_cmd *c, const char *buf, size_t len)
 	ps.p = buf;
 	ps.end = buf + len;
 	ps.depth = 0;
+	ps.sections = 0;
 	if (eol(&ps, buf) == len && len) return IMAPPARSE_EMPTY;
 	{
 		const char *q = buf;
@@ -286,6 +392,7 @@ int imapparse_command(struct imap_cmd *c, const char *buf, size_t len)
 	if (r < 0) return IMAPPARSE_BAD;
 	ps.p = rest;
 	if (ps.p < ps.end && !eol(&ps, ps.p) && *ps.p != ' ') return bad(&ps, "bad command name");
+	ps.sections = !strcmp(c->name, "FETCH") || (!strcmp(c->name, "UID") && next_word_is(rest, ps.end, "FETCH"));
 	memset(&top, 0, sizeof top);
 	r = parse_list(&ps, &top, 0);
 	if (r) return r;
@@ -308,7 +415,6 @@ int imapparse_literal(const char *line, size_t len, unsigned long long *n, int *
 {
 	const char *end = line + len, *p, *close, *open;
 	int inq = 0;
-	unsigned long long v = 0;
 
 	/* strip the line end */
 	if (len && end[-1] == '\n') end--;
@@ -325,17 +431,7 @@ int imapparse_literal(const char *line, size_t len, unsigned long long *n, int *
 		if (*p == '"') inq = !inq;
 	}
 	if (inq) return 0;
-	p = open + 1;
-	*nonsync = 0;
-	if (p >= close || *p < '0' || *p > '9') return 0;
-	while (p < close && *p >= '0' && *p <= '9') {
-		if (v > 922337203685477580ULL) return -1;
-		v = v * 10 + (unsigned)(*p++ - '0');
-	}
-	if (p < close && *p == '+') { *nonsync = 1; p++; }
-	if (p != close) return 0;
-	*n = v;
-	return 1;
+	return literal_size(open + 1, close, n, nonsync) < 0 ? -1 : 1;
 }
 
 int imap_arg_string(const struct imap_arg *a)

@@ -13,10 +13,20 @@
  * "{N+}" or "{N-}"... followed by its line end and then N bytes of data.
  *
  * Arguments are atoms, quoted strings, literals and parenthesised lists.
- * An atom may hold a bracketed part with spaces and parentheses inside
- * ("BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.100>" is one atom), which is how
- * FETCH items and response-code-like atoms read; its meaning is the
- * command's business.  "NIL" is an atom like any other.
+ * An atom here is the token of RFC 3501's atom, astring, list-mailbox,
+ * sequence-set, flag and fetch-att: a run of bytes other than space,
+ * controls, "(", ")", "{" and '"'; "[", "]", "%", "*" and "\" are bytes
+ * of it like any other (so "SELECT a[b" names the mailbox "a[b").  One
+ * exception, because the grammar has it: in FETCH and UID FETCH, a
+ * fetch-att that takes a section (BODY, BODY.PEEK, BINARY, BINARY.PEEK,
+ * BINARY.SIZE) keeps its bracketed section whole, spaces and parentheses
+ * included ("BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.100>" is one atom); its
+ * meaning is the command's business.  "NIL" is an atom like any other.
+ *
+ * Numbers (RFC 3501 section 9 "number", "nz-number"; RFC 7888 literal
+ * sizes, "number64") are read with imap_number, imap_nz_number and the
+ * literal size reader, which refuse a value over the bound before any
+ * arithmetic can wrap, however many digits come.
  *
  * Memory: every string of a parsed command is a NUL-terminated copy held
  * by the struct imap_cmd (one buffer, no allocation per argument), valid
@@ -24,6 +34,7 @@
  * strings may hold NUL bytes: use len.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <stralloc.h>
 
 #define IMAP_LINE_MAX 65536            /* bytes of one line of a command, CRLF included */
@@ -34,6 +45,7 @@
 #define IMAP_DEPTH_MAX 32              /* nesting of parenthesised lists */
 #define IMAP_TAG_MAX 64                /* bytes of a tag */
 #define IMAP_NAME_MAX 32               /* bytes of a command name */
+#define IMAP_NUMBER64_MAX 9223372036854775807ULL   /* RFC 7888 number64: the largest literal size */
 
 enum imap_arg_type { IMAP_ATOM = 1, IMAP_QUOTED, IMAP_LITERAL, IMAP_LIST };
 
@@ -73,10 +85,20 @@ int imapparse_command(struct imap_cmd *c, const char *buf, size_t len);
 void imapparse_free(struct imap_cmd *c);
 
 /* Does the line (len bytes, its line end included) end with a literal
- * announcement outside a quoted string?  Returns 1 and sets *n and
- * *nonsync ({N+} or {N-}... RFC 7888's "+"), 0 if not, -1 if the number is
- * malformed or over 2^63.  A line is scanned from a point outside any
- * quoted string (the start of a command, or just after a literal). */
+ * announcement, "{...}" outside a quoted string?  Since "{" is special
+ * everywhere else (RFC 3501 atom-specials), such a line can be nothing
+ * but a literal announcement.  Returns
+ *    1  a literal of *n bytes (RFC 7888: number64, leading zeros allowed),
+ *       *nonsync set for "{N+}" (the client sends the bytes without
+ *       waiting for our "+");
+ *    0  no announcement;
+ *   -1  an announcement whose size cannot be read: not digits, or over
+ *       IMAP_NUMBER64_MAX ("{18446744073709551617+}").  *nonsync tells
+ *       whether it ended in "+".  The caller cannot know where the
+ *       command ends, so it must not read on as if it did (posthorn-imapd
+ *       hangs up).
+ * A line is scanned from a point outside any quoted string (the start of
+ * a command, or just after a literal). */
 int imapparse_literal(const char *line, size_t len, unsigned long long *n, int *nonsync);
 
 /* The tag and upper-cased command name at the start of a command's first
@@ -97,6 +119,17 @@ int imap_arg_string(const struct imap_arg *a);      /* atom, quoted or literal (
 int imap_arg_atom_is(const struct imap_arg *a, const char *word);   /* atom, case-insensitive */
 int imap_arg_nil(const struct imap_arg *a);         /* the atom NIL */
 
-/* Is c a character that may appear in an atom (RFC 3501 ATOM-CHAR)? */
+/* RFC 3501 ATOM-CHAR: a 7-bit CHAR other than atom-specials ("(" ")"
+ * "{" SP CTL "%" "*" '"' "\" "]"). */
 int imap_atom_char(unsigned char c);
+/* ASTRING-CHAR: ATOM-CHAR or "]".  A tag is these but "+". */
+int imap_astring_char(unsigned char c);
+
+/* RFC 3501 "number": s holds len bytes, all digits (leading zeros
+ * allowed), with a value of at most 4294967295.  0 with *v set, or -1
+ * (empty, a byte that is not a digit, or too big: refused before it can
+ * wrap). */
+int imap_number(const char *s, size_t len, uint32_t *v);
+/* "nz-number": as imap_number, but 1 to 4294967295 and no leading zero. */
+int imap_nz_number(const char *s, size_t len, uint32_t *v);
 #endif

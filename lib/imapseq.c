@@ -11,6 +11,8 @@ static int number(const char **p, uint32_t *out, int *star)
 
 	if (*q == '*') { *out = 0; *star = 1; *p = q + 1; return 0; }
 	if (*q < '1' || *q > '9') return -1;
+	/* v is at most 2^32-1 before each step, so v * 10 + 9 fits 64 bits:
+	 * "4294967296" is refused, never wrapped to 0 */
 	while (*q >= '0' && *q <= '9') {
 		v = v * 10 + (uint64_t)(*q++ - '0');
 		if (v > 0xffffffffULL) return -1;

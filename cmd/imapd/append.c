@@ -14,23 +14,38 @@
 #include "imapd.h"
 #include "log.h"
 
-/* RFC 3501 date-time: "dd-Mon-yyyy hh:mm:ss +zzzz" (day may be " d"). */
+/* n digits at s (only digits: no sign, no space) as a number, or -1. */
+static int digits(const char *s, size_t n)
+{
+	uint32_t v;
+	return imap_number(s, n, &v) < 0 ? -1 : (int)v;
+}
+
+/* RFC 3501 date-time: "dd-Mon-yyyy hh:mm:ss +zzzz" (day may be " d");
+ * every field at its fixed place, digits only. */
 static int parse_date(const char *s, time_t *out)
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	struct tm tm;
 	int day, y, H, M, Sx, z, i;
-	char mon[4], sign;
+	char sign;
 	long off;
 
 	memset(&tm, 0, sizeof tm);
-	if (strlen(s) != 26) return -1;
-	if (sscanf(s, "%2d-%3c-%4d %2d:%2d:%2d %c%4d", &day, mon, &y, &H, &M, &Sx, &sign, &z) != 8) return -1;
-	mon[3] = 0;
+	if (strlen(s) != 26 || s[2] != '-' || s[6] != '-' || s[11] != ' ' || s[14] != ':' || s[17] != ':' ||
+	    s[20] != ' ')
+		return -1;
+	day = s[0] == ' ' ? digits(s + 1, 1) : digits(s, 2);
+	y = digits(s + 7, 4);
+	H = digits(s + 12, 2);
+	M = digits(s + 15, 2);
+	Sx = digits(s + 18, 2);
+	sign = s[21];
+	z = digits(s + 22, 4);
 	for (i = 0; i < 12; i++)
-		if (!strncasecmp(months + 3 * i, mon, 3)) break;
-	if (i == 12 || day < 1 || day > 31 || y < 1900 || H > 23 || M > 59 || Sx > 60 || (sign != '+' && sign != '-') ||
-	    z % 100 > 59)
+		if (!strncasecmp(months + 3 * i, s + 3, 3)) break;
+	if (i == 12 || day < 1 || day > 31 || y < 1900 || H < 0 || H > 23 || M < 0 || M > 59 || Sx < 0 || Sx > 60 ||
+	    (sign != '+' && sign != '-') || z < 0 || z % 100 > 59)
 		return -1;
 	tm.tm_mday = day;
 	tm.tm_mon = i;

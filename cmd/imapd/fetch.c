@@ -147,14 +147,15 @@ static int parse_section(struct fitem *it, const char *s, size_t len)
 	it->echo[len] = 0;
 	s = it->echo;
 	it->what = W_ALL;
+	/* section-part: nz-number *("." nz-number), each 1 to 4294967295
+	 * (RFC 3501 section 9); a part that is not there reads as empty */
 	while (i < len && s[i] >= '0' && s[i] <= '9') {
-		unsigned long v = 0;
-		if (s[i] == '0' || it->nnum >= 16) return -1;
-		while (i < len && s[i] >= '0' && s[i] <= '9') {
-			v = v * 10 + (unsigned long)(s[i++] - '0');
-			if (v > 100000) return -1;
-		}
-		it->nums[it->nnum++] = (unsigned)v;
+		size_t j = i;
+		uint32_t v;
+		while (j < len && s[j] >= '0' && s[j] <= '9') j++;
+		if (it->nnum >= 16 || imap_nz_number(s + i, j - i, &v) < 0) return -1;
+		it->nums[it->nnum++] = v;
+		i = j;
 		if (i < len && s[i] == '.') {
 			i++;
 			if (i >= len) return -1;
@@ -206,19 +207,22 @@ static int parse_item(const struct imap_arg *a)
 	if ((size_t)(br - s) == 4 && !strncasecmp(s, "BODY", 4)) it->peek = 0;
 	else if ((size_t)(br - s) == 9 && !strncasecmp(s, "BODY.PEEK", 9)) it->peek = 1;
 	else return -1;
-	close = strchr(br, ']');
+	close = strrchr(br, ']');   /* the last: a quoted header name may hold one */
 	if (!close || parse_section(it, br + 1, (size_t)(close - br - 1)) < 0) return -1;
 	it->kind = F_SECTION;
 	s = close + 1;
 	if (*s) {
-		char *end;
-		if (*s != '<') return -1;
+		/* "<" number "." nz-number ">" (RFC 3501 section 9): 32-bit
+		 * numbers, read with their bound */
+		const char *dot = strchr(s, '.');
+		uint32_t o, n;
+		size_t l = strlen(s);
+		if (*s != '<' || s[l - 1] != '>' || !dot || imap_number(s + 1, (size_t)(dot - s - 1), &o) < 0 ||
+		    imap_nz_number(dot + 1, (size_t)(s + l - 1 - dot - 1), &n) < 0)
+			return -1;
 		it->partial = 1;
-		it->origin = strtoul(s + 1, &end, 10);
-		if (end == s + 1 || *end != '.') return -1;
-		s = end + 1;
-		it->count = strtoul(s, &end, 10);
-		if (end == s || strcmp(end, ">") || !it->count) return -1;
+		it->origin = o;
+		it->count = n;
 	}
 	nitems++;
 	return 0;

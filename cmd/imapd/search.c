@@ -60,23 +60,26 @@ static struct snode *node(enum skey k)
 	return n;
 }
 
-/* "1-Feb-1994" as a day number. */
+/* "1-Feb-1994" as a day number: RFC 3501 date-text, date-day "-"
+ * date-month "-" date-year, with 1*2DIGIT and 4DIGIT read as digits only
+ * (no sign, no space, nothing after). */
 static long parse_day(const char *s)
 {
 	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
-	int d, y, i;
-	char mon[4];
+	const char *m = strchr(s, '-');
+	uint32_t d, y;
+	int i;
 	struct tm tm;
 
-	if (sscanf(s, "%2d-%3c-%4d", &d, mon, &y) != 3 || d < 1 || d > 31 || y < 1000) return -1;
-	mon[3] = 0;
+	if (!m || m - s > 2 || imap_number(s, (size_t)(m - s), &d) < 0 || d < 1 || d > 31) return -1;
+	if (strlen(m) != 9 || m[4] != '-' || imap_number(m + 5, 4, &y) < 0 || y < 1000) return -1;
 	for (i = 0; i < 12; i++)
-		if (!strncasecmp(months + 3 * i, mon, 3)) break;
+		if (!strncasecmp(months + 3 * i, m + 1, 3)) break;
 	if (i == 12) return -1;
 	memset(&tm, 0, sizeof tm);
-	tm.tm_mday = d;
+	tm.tm_mday = (int)d;
 	tm.tm_mon = i;
-	tm.tm_year = y - 1900;
+	tm.tm_year = (int)y - 1900;
 	return (long)(timegm(&tm) / 86400);
 }
 
@@ -92,6 +95,18 @@ static const char *need_string(void)
 	if (!imap_arg_string(a)) { why = "missing argument"; return 0; }
 	cur = a->next;
 	return a->s;
+}
+
+/* A number argument (RFC 3501 "number": digits, at most 4294967295). */
+static int need_number(unsigned long *out)
+{
+	const struct imap_arg *a = cur;
+	uint32_t v;
+	if (!imap_arg_string(a)) { why = "missing argument"; return -1; }
+	cur = a->next;
+	if (imap_number(a->s, a->len, &v) < 0) { why = "bad number (digits, at most 4294967295)"; return -1; }
+	*out = v;
+	return 0;
 }
 
 static struct snode *parse_list(const struct imap_arg *first)
@@ -167,11 +182,7 @@ static struct snode *parse_key(void)
 	} else if (imap_arg_atom_is(a, "KEYWORD") || imap_arg_atom_is(a, "UNKEYWORD")) {
 		if (!(n = node(imap_arg_atom_is(a, "KEYWORD") ? K_KEYWORD : K_UNKEYWORD)) || !(n->str = need_string())) return 0;
 	} else if (imap_arg_atom_is(a, "LARGER") || imap_arg_atom_is(a, "SMALLER")) {
-		const char *v;
-		char *end;
-		if (!(n = node(imap_arg_atom_is(a, "LARGER") ? K_LARGER : K_SMALLER)) || !(v = need_string())) return 0;
-		n->num = strtoul(v, &end, 10);
-		if (*end || !*v || *v == '-') { why = "bad number"; return 0; }
+		if (!(n = node(imap_arg_atom_is(a, "LARGER") ? K_LARGER : K_SMALLER)) || need_number(&n->num) < 0) return 0;
 	} else if (imap_arg_atom_is(a, "NOT")) {
 		if (!(n = node(K_NOT)) || !(n->a = parse_key())) return 0;
 	} else if (imap_arg_atom_is(a, "OR")) {
@@ -323,16 +334,29 @@ static long sent_day(struct msgctx *c)
 	if (load(c, 0) < 0) return -1;
 	h = hdr_of(c, &hl);
 	if (!mime_field(h, hl, "date", &v)) return -1;
-	/* "[Day, ] d Mon yyyy ..." */
+	/* "[Day, ] d Mon yyyy ..." (RFC 5322 3.3): the numbers are read as
+	 * bounded digit runs, so no header can make them wrap */
 	p = strchr(v.s, ',');
 	p = p ? p + 1 : v.s;
-	while (*p == ' ') p++;
 	{
-		int d, y;
-		char mon[4];
-		if (sscanf(p, "%d %3s %d", &d, mon, &y) != 3) return -1;
-		if (y < 100) y += y < 50 ? 2000 : 1900;
-		snprintf(buf, sizeof buf, "%d-%s-%d", d, mon, y);
+		size_t dl = 0, yl = 0;
+		uint32_t d, y;
+		const char *mon;
+		while (*p == ' ' || *p == '\t') p++;
+		while (p[dl] >= '0' && p[dl] <= '9') dl++;
+		if (dl > 2 || imap_number(p, dl, &d) < 0) return -1;
+		p += dl;
+		while (*p == ' ' || *p == '\t') p++;
+		mon = p;
+		if (strnlen(mon, 3) < 3) return -1;
+		p += 3;
+		while (*p == ' ' || *p == '\t') p++;
+		while (p[yl] >= '0' && p[yl] <= '9') yl++;
+		if (yl < 2 || yl > 4 || imap_number(p, yl, &y) < 0) return -1;
+		/* obs-year (RFC 5322 4.3) */
+		if (yl == 2) y += y < 50 ? 2000 : 1900;
+		else if (yl == 3) y += 1900;
+		snprintf(buf, sizeof buf, "%u-%.3s-%u", (unsigned)d, mon, (unsigned)y);
 	}
 	return parse_day(buf);
 }

@@ -9,6 +9,9 @@
  * nothing more of that command (RFC 3501 7.5, RFC 7889); a
  * non-synchronizing one (LITERAL+, RFC 7888 section 4) is already on its
  * way, so we answer BAD and close the connection rather than read it.
+ * So does an announcement whose size we cannot read (not digits, or over
+ * 2^63-1, imapparse_literal): we cannot know where the command ends, and
+ * whatever follows must never run as a command.
  * APPEND's message may be up to S.append_max bytes; every other literal
  * IMAP_LITERAL_MAX, the whole command IMAP_CMD_MAX.
  *
@@ -191,8 +194,14 @@ static int read_command(void)
 		if (!stralloc_catb(&S.buf, line.s, line.len)) { reply(R_NO_LIMIT, "out of memory"); return 0; }
 		k = imapparse_literal(line.s, line.len, &n, &nonsync);
 		if (k == 0) return 1;
-		if (k < 0 || n > (!strcmp(name, "APPEND") ? S.append_max : IMAP_LITERAL_MAX) ||
-		    (strcmp(name, "APPEND") && text + n > IMAP_CMD_MAX)) {
+		if (k < 0) {
+			reply(R_BAD_SYNTAX, "literal size unreadable or over 2^63-1");
+			untagged(R_BYE_TOOBIG);
+			session_end("literal-unreadable", EXIT_DONE);
+		}
+		/* n is at most 2^63-1 here; each bound is compared before any sum */
+		if (n > (!strcmp(name, "APPEND") ? S.append_max : IMAP_LITERAL_MAX) ||
+		    (strcmp(name, "APPEND") && n > IMAP_CMD_MAX - text)) {
 			if (nonsync) {
 				/* the bytes are on their way and could be read as
 				 * commands: refuse and hang up */

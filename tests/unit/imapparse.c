@@ -1,10 +1,10 @@
-/* Unit tests of lib/imapparse and lib/imapseq: IMAP command syntax,
- * literals, bounds, sequence sets. */
+/* Unit tests of lib/imapparse: IMAP command syntax, literals and their
+ * sizes, numbers, atoms as RFC 3501 section 9 has them, bounds.  (Sequence
+ * sets: tests/unit/imapseq.c.) */
 #include <stdlib.h>
 #include <string.h>
 #include "tap.h"
 #include "imapparse.h"
-#include "imapseq.h"
 
 static struct imap_cmd c;
 
@@ -19,6 +19,21 @@ static const struct imap_arg *nth(const struct imap_arg *a, unsigned n)
 	return a;
 }
 
+static int lit(const char *line, unsigned long long *n, int *ns)
+{
+	return imapparse_literal(line, strlen(line), n, ns);
+}
+
+static int num(const char *s, uint32_t *v)
+{
+	return imap_number(s, strlen(s), v);
+}
+
+static int nz(const char *s, uint32_t *v)
+{
+	return imap_nz_number(s, strlen(s), v);
+}
+
 int main(void)
 {
 	const struct imap_arg *a;
@@ -26,7 +41,7 @@ int main(void)
 	int ns;
 	char *big;
 	size_t i;
-	struct imapseq s = {0};
+	uint32_t v;
 	char tag[IMAP_TAG_MAX + 1], name[IMAP_NAME_MAX + 1];
 
 	is_int(parse("a1 noop\r\n"), IMAPPARSE_OK, "NOOP parses");
@@ -81,7 +96,69 @@ int main(void)
 	is_int(parse("a X a"), IMAPPARSE_BAD, "no line end");
 	is_int(parse("a X {10}\r\nabc\r\n"), IMAPPARSE_BAD, "literal shorter than announced");
 	is_int(parse("a X {99999999999999999999}\r\n"), IMAPPARSE_BAD, "literal number too big");
-	is_int(parse("a X BODY[TEXT\r\n"), IMAPPARSE_BAD, "unterminated [");
+	is_int(parse("a FETCH 1 BODY[TEXT\r\n"), IMAPPARSE_BAD, "FETCH: unterminated section");
+	is_int(parse("a X {abc}\r\n"), IMAPPARSE_BAD, "literal size not a number");
+	is_int(parse("a X {18446744073709551617+}\r\nn NOOP\r\n"), IMAPPARSE_BAD, "literal size over 2^64");
+	is_int(parse("a X {9223372036854775808}\r\nabc\r\n"), IMAPPARSE_BAD, "literal size 2^63");
+	is_int(parse("a X {4294967297}\r\nx\r\n"), IMAPPARSE_BAD, "literal size 2^32+1 is not 1");
+	is_int(parse("a X {-1}\r\n\r\n"), IMAPPARSE_BAD, "negative literal size");
+	is_int(parse("a X {0}\r\n\r\n"), IMAPPARSE_OK, "empty literal");
+	ok(c.args->type == IMAP_LITERAL && c.args->len == 0 && !c.args->s[0], "of 0 bytes");
+	is_int(parse("a X {00000000000000000000001}\r\nz\r\n"), IMAPPARSE_OK, "literal size with leading zeros");
+	ok(c.args->len == 1 && !strcmp(c.args->s, "z"), "of 1 byte");
+	is_int(parse("a X {1}x\r\n"), IMAPPARSE_BAD, "text after a literal announcement");
+
+	/* RFC 3501 section 9: "[" is an ATOM-CHAR, "]" an ASTRING-CHAR */
+	is_int(parse("a SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}\r\n"), IMAPPARSE_OK, "every ATOM-CHAR in a mailbox name");
+	is_int(c.nargs, 1, "one argument");
+	is_str(c.args->s, "!#$&'+,-.0123456789:;<=>?@^_`|[}", "kept as written");
+	is_int(parse("a SELECT a[b c]\r\n"), IMAPPARSE_OK, "brackets outside FETCH do not join words");
+	ok(c.nargs == 2 && !strcmp(c.args->s, "a[b") && !strcmp(nth(c.args, 1)->s, "c]"), "two atoms");
+	is_int(parse("a SELECT ]x]\r\n"), IMAPPARSE_OK, "] in an astring");
+	is_str(c.args->s, "]x]", "kept");
+	is_int(parse("a LIST \"\" \"!#$&'+,-.0123456789:;<=>?@^_`|[}%*\"\r\n"), IMAPPARSE_OK, "LIST pattern with [");
+	is_int(parse("a LIST \"\" [%\r\n"), IMAPPARSE_OK, "unquoted LIST pattern with [");
+	is_str(nth(c.args, 1)->s, "[%", "kept");
+	is_int(parse("a FETCH 1 BODY[HEADER.FIELDS (A B)]\r\n"), IMAPPARSE_OK, "FETCH section with spaces");
+	ok(c.nargs == 2 && !strcmp(nth(c.args, 1)->s, "BODY[HEADER.FIELDS (A B)]"), "one atom");
+	is_int(parse("a uid fetch 1 (body.peek[1.MIME] binary[2] BINARY.SIZE[3] BINARY.PEEK[HEADER.FIELDS (X)])\r\n"),
+	       IMAPPARSE_OK, "UID FETCH sections, any case");
+	ok(nth(c.args, 2)->len == 4 && !strcmp(nth(nth(c.args, 2)->list, 3)->s, "BINARY.PEEK[HEADER.FIELDS (X)]"),
+	   "four atoms");
+	is_int(parse("a FETCH 1 BODY[HEADER.FIELDS (\"X]\\\"\" Y)]<0.5>\r\n"), IMAPPARSE_OK, "quoted ] in a section");
+	is_str(nth(c.args, 1)->s, "BODY[HEADER.FIELDS (\"X]\\\"\" Y)]<0.5>", "one atom");
+	is_int(parse("a FETCH 1 BODY[\"]\r\n"), IMAPPARSE_BAD, "open quote in a section");
+	is_int(parse("a FETCH 1 (FLAGS X[A B])\r\n"), IMAPPARSE_OK, "FETCH: a bracket after another name is a byte");
+	is_int(nth(c.args, 1)->len, 3, "three atoms");
+	is_int(parse("a UID SEARCH BODY[A B]\r\n"), IMAPPARSE_OK, "not FETCH: no section");
+	is_int(c.nargs, 3, "three atoms");
+	is_int(parse("a[1 NOOP\r\n"), IMAPPARSE_OK, "[ in a tag");
+	is_str(c.tag, "a[1", "tag");
+	is_int(parse("a]1 NOOP\r\n"), IMAPPARSE_OK, "] in a tag");
+	is_int(parse("* NOOP\r\n"), IMAPPARSE_NOTAG, "* is no tag");
+	is_int(parse("a%b NOOP\r\n"), IMAPPARSE_NOTAG, "% in a tag");
+	is_int(parse("a\\b NOOP\r\n"), IMAPPARSE_NOTAG, "\\ in a tag");
+	is_int(parse("a NO]OP\r\n"), IMAPPARSE_BAD, "] in a command name");
+	ok(imap_atom_char('[') && imap_atom_char('}') && imap_atom_char('!') && !imap_atom_char(']') &&
+	   !imap_atom_char('%') && !imap_atom_char('*') && !imap_atom_char('"') && !imap_atom_char('\\') &&
+	   !imap_atom_char('{') && !imap_atom_char(' ') && !imap_atom_char(0x7f) && !imap_atom_char(0x80) &&
+	   !imap_atom_char(1), "ATOM-CHAR");
+	ok(imap_astring_char(']') && imap_astring_char('[') && !imap_astring_char('%'), "ASTRING-CHAR");
+
+	/* numbers */
+	ok(num("0", &v) == 0 && v == 0, "number 0");
+	ok(num("4294967295", &v) == 0 && v == 4294967295U, "number 2^32-1");
+	ok(num("0004294967295", &v) == 0 && v == 4294967295U, "number with leading zeros");
+	ok(num("4294967296", &v) < 0, "number 2^32: refused, not 0");
+	ok(num("4294967297", &v) < 0, "number 2^32+1: refused, not 1");
+	ok(num("42949672950", &v) < 0, "number 10 * (2^32-1)");
+	ok(num("18446744073709551617", &v) < 0, "number 2^64+1");
+	ok(num("99999999999999999999999999999999999999", &v) < 0, "number of 38 digits");
+	ok(num("", &v) < 0 && num("-1", &v) < 0 && num("+1", &v) < 0 && num(" 1", &v) < 0 && num("1 ", &v) < 0 &&
+	   num("1a", &v) < 0 && num("0x10", &v) < 0, "not digits");
+	ok(imap_number("12", 1, &v) == 0 && v == 1, "only len bytes");
+	ok(nz("1", &v) == 0 && v == 1 && nz("4294967295", &v) == 0, "nz-number");
+	ok(nz("0", &v) < 0 && nz("01", &v) < 0 && nz("4294967296", &v) < 0 && nz("", &v) < 0, "nz-number refused");
 
 	big = malloc(IMAP_DEPTH_MAX * 2 + 100);
 	strcpy(big, "a X ");
@@ -112,8 +189,27 @@ int main(void)
 	ok(imapparse_literal("a LOGIN \"x {5}\r\n", 16, &n, &ns) == 0, "after an open quote: not a literal");
 	ok(imapparse_literal("a LOGIN \"x\\\"\" {5}\r\n", 19, &n, &ns) == 1, "after an escaped quote");
 	ok(imapparse_literal("a NOOP\r\n", 8, &n, &ns) == 0, "no literal");
-	ok(imapparse_literal("a X {}\r\n", 8, &n, &ns) == 0, "empty braces");
-	ok(imapparse_literal("a X {99999999999999999999}\r\n", 28, &n, &ns) == -1, "huge number");
+	ok(lit("a X {}\r\n", &n, &ns) == -1, "empty braces: unreadable size");
+	ok(lit("a X {99999999999999999999}\r\n", &n, &ns) == -1 && !ns, "huge number: unreadable");
+	ok(lit("a LOGIN {18446744073709551617+}\r\n", &n, &ns) == -1 && ns, "2^64+1, non-sync: unreadable, non-sync");
+	ok(lit("a LOGIN {18446744073709551616}\r\n", &n, &ns) == -1, "2^64");
+	ok(lit("a LOGIN {9223372036854775808+}\r\n", &n, &ns) == -1 && ns, "2^63");
+	ok(lit("a LOGIN {9223372036854775807+}\r\n", &n, &ns) == 1 && n == 9223372036854775807ULL && ns,
+	   "2^63-1: the largest");
+	ok(lit("a LOGIN {4294967297}\r\n", &n, &ns) == 1 && n == 4294967297ULL, "2^32+1 is not 1");
+	ok(lit("a LOGIN {0}\r\n", &n, &ns) == 1 && n == 0 && !ns, "{0}");
+	ok(lit("a LOGIN {0+}\r\n", &n, &ns) == 1 && n == 0 && ns, "{0+}");
+	ok(lit("a LOGIN {00000000000000000000001}\r\n", &n, &ns) == 1 && n == 1, "leading zeros");
+	ok(lit("a LOGIN {000000000000000000000000000000000009223372036854775807}\n", &n, &ns) == 1 &&
+	   n == 9223372036854775807ULL, "leading zeros before the largest");
+	ok(lit("a LOGIN {-1}\r\n", &n, &ns) == -1 && lit("a LOGIN {+}\r\n", &n, &ns) == -1 &&
+	   lit("a LOGIN {1+2}\r\n", &n, &ns) == -1 && lit("a LOGIN {1-}\r\n", &n, &ns) == -1 &&
+	   lit("a LOGIN {x}\r\n", &n, &ns) == -1 && lit("a LOGIN { 1}\r\n", &n, &ns) == -1 &&
+	   lit("a LOGIN {1++}\r\n", &n, &ns) == -1, "malformed sizes: unreadable");
+	ok(lit("a SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}\r\n", &n, &ns) == 0, "} without {: not a literal");
+	ok(lit("a LOGIN \"{\" x}\r\n", &n, &ns) == 0, "{ inside quotes: not a literal");
+	ok(lit("a FETCH 1 BODY[\"] {5+}\r\n", &n, &ns) == 0, "after an open quote in a section: not a literal");
+	ok(lit("a FETCH 1 (BODY[HEADER.FIELDS (\"]\")] {5}\r\n", &n, &ns) == 1, "after a quoted ] in a section");
 	ok(imapparse_peek("a1 append INBOX {5}\r\n", 21, tag, name) == 0 && !strcmp(name, "APPEND") &&
 	   !strcmp(tag, "a1"), "peek");
 	ok(imapparse_tag("a1 ", 3, tag) == 0 && !strcmp(tag, "a1"), "tag of a line's start");
@@ -132,23 +228,6 @@ int main(void)
 	   imapparse_tag("a\"1 ", 4, tag) == -1 && imapparse_tag("a{1 ", 4, tag) == -1 &&
 	   imapparse_tag("a1\r\n", 4, tag) == -1, "no tag: space, +, quote, brace, CRLF");
 
-	ok(imapseq_parse(&s, "1,3:5,9:*") == 0, "sequence set");
-	imapseq_resolve(&s, 12);
-	ok(imapseq_has(&s, 1) && !imapseq_has(&s, 2) && imapseq_has(&s, 4) && imapseq_has(&s, 12) &&
-	   !imapseq_has(&s, 13) && !imapseq_has(&s, 8), "membership");
-	ok(imapseq_parse(&s, "7:2") == 0, "reversed range");
-	imapseq_resolve(&s, 10);
-	ok(imapseq_has(&s, 2) && imapseq_has(&s, 7) && !imapseq_has(&s, 8), "ordered");
-	ok(imapseq_parse(&s, "*") == 0 && s.star, "star");
-	imapseq_resolve(&s, 0);
-	ok(!imapseq_has(&s, 0) && !imapseq_has(&s, 1), "star in an empty mailbox matches nothing");
-	ok(imapseq_parse(&s, "4294967295") == 0 && s.top == 4294967295U, "largest number");
-	ok(imapseq_parse(&s, "4294967296") < 0, "too big");
-	ok(imapseq_parse(&s, "0") < 0 && imapseq_parse(&s, "1:0") < 0, "zero refused");
-	ok(imapseq_parse(&s, "") < 0 && imapseq_parse(&s, "1,") < 0 && imapseq_parse(&s, ",1") < 0 &&
-	   imapseq_parse(&s, "1::2") < 0 && imapseq_parse(&s, "a") < 0 && imapseq_parse(&s, "1:*:2") < 0,
-	   "malformed sets refused");
-	imapseq_free(&s);
 	imapparse_free(&c);
 	return tap_done();
 }
