@@ -152,7 +152,8 @@ void do_idle(void);
 int mailbox_dir(const char *name, char *out, size_t cap);
 /* 1 if the folder exists (has cur/). */
 int mailbox_exists(const char *dir);
-/* The canonical IMAP name ("INBOX" in any case becomes INBOX). */
+/* The canonical IMAP name ("INBOX" in any case becomes INBOX); "" (no
+ * valid name) when it does not fit in cap. */
 void mailbox_canon(const char *name, char *out, size_t cap);
 
 /* ---- select.c: the view ---- */
