@@ -32,7 +32,7 @@
 #define IMAP_ERRORS_MAX 50                 /* bad commands in a row before we hang up */
 #define IMAP_FAILS_MAX 3                   /* failed logins before we hang up */
 #define IMAP_TIMEOUT_DEFAULT 1800          /* RFC 3501 5.4: at least 30 minutes */
-#define IMAP_PREAUTH_TIMEOUT 60            /* before login */
+#define IMAP_PREAUTH_TIMEOUT 60            /* before login, in all (default of imapd-preauth-timeout) */
 #define IMAP_APPEND_MAX_DEFAULT (64UL << 20)  /* bytes of an APPENDed message */
 #define IMAP_MAILBOX_MAX 255               /* bytes of a mailbox name */
 
