@@ -325,7 +325,7 @@ static int assign(struct store *s, struct scan *sc, struct timespec *tnew, struc
 	if (fd < 0) return -1;
 	if (uidlist_read(&s->ul, s->dir) < 0 || scan(sc, s->dir, tnew, tcur) < 0) goto fail;
 	if (!s->ul.validity) {
-		s->ul.validity = uidlist_fresh_validity(fd);
+		if (!(s->ul.validity = uidlist_fresh_validity(s->dir, fd))) goto fail;
 		s->ul.next = 1;
 	}
 	cmp_scan = sc;
@@ -605,7 +605,13 @@ int store_add_begin(struct store_adder *a, const char *dir)
 		return -1;
 	}
 	if (!a->ul.validity) {
-		a->ul.validity = uidlist_fresh_validity(a->lockfd);
+		if (!(a->ul.validity = uidlist_fresh_validity(dir, a->lockfd))) {
+			int e = errno;
+			close(a->lockfd);
+			a->lockfd = -1;
+			errno = e;
+			return -1;
+		}
 		a->ul.next = 1;
 	}
 	return 0;

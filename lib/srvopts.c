@@ -41,9 +41,9 @@ void srvopts_start(int argc, char **argv, const char *usage, struct srvopts *o)
 	conf_init(confdir);
 }
 
-int srvconf_read(struct srvconf *c, const char *service, const char **bad)
+int srvconf_read(struct srvconf *c, const char *service, unsigned long preauth_default, const char **bad)
 {
-	static char name[32], env[32];
+	static char name[32], env[32], preauth[40];
 	char host[256];
 	unsigned long n;
 	const char *v;
@@ -64,6 +64,15 @@ int srvconf_read(struct srvconf *c, const char *service, const char **bad)
 	for (i = 0; env[i]; i++) env[i] = (char)toupper((unsigned char)env[i]);
 	v = getenv(env);
 	if (v && !strcmp(v, "1")) c->cleartext_ok = 1;
+	/* A client that has not logged in holds a process and a connection
+	 * slot of tcpserver's: it gets this long in all, however it trickles
+	 * its bytes (RFC 1939's ten minutes are for a logged-in session). */
+	snprintf(preauth, sizeof preauth, "%s-preauth-timeout", service);
+	*bad = preauth;
+	errno = 0;
+	if (conf_ulong(preauth, &c->preauth_timeout, preauth_default) < 0 || !c->preauth_timeout ||
+	    c->preauth_timeout > SRV_PREAUTH_TIMEOUT_MAX)
+		return -1;
 	c->tls_available = access(c->certpath.s, F_OK) == 0 && access(c->keypath.s, F_OK) == 0;
 	return 0;
 }

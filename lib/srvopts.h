@@ -28,11 +28,16 @@ struct srvconf {
 	int tls_available;           /* both exist (they are loaded only by sessions that use TLS) */
 	int cleartext_ok;            /* logins without TLS: SERVICE-cleartext 1, or $SERVICE_CLEARTEXT=1
 	                                (set per client by tcprules) */
+	unsigned long preauth_timeout;   /* SERVICE-preauth-timeout: seconds from the connection
+	                                    to a login, in all (1 to SRV_PREAUTH_TIMEOUT_MAX) */
 };
 
-/* Reads them for service ("pop3d", "imapd").  0, or -1 with *bad naming
- * the file and errno set (0 for a bad value). */
-int srvconf_read(struct srvconf *c, const char *service, const char **bad);
+#define SRV_PREAUTH_TIMEOUT_MAX 3600
+
+/* Reads them for service ("pop3d", "imapd"); preauth_default is the
+ * service's login deadline when its file is missing.  0, or -1 with *bad
+ * naming the file and errno set (0 for a bad value). */
+int srvconf_read(struct srvconf *c, const char *service, unsigned long preauth_default, const char **bad);
 
 /* -T without a certificate and key: logs it and exits 111. */
 void srvopts_check_tls(const struct srvopts *o, int tls_available);

@@ -7,6 +7,8 @@
  *   handshake, a close) and moved forward whenever bytes move, so a peer that
  *   keeps sending is not cut off while one that stalls is.  A timeout of 0
  *   means no waiting at all.  poll is retried on EINTR with the time left.
+ *   A stream's deadline (stream_deadline) caps the deadline of every read
+ *   and handshake, and is not moved by bytes that arrive.
  * - TLS.  libtls may read and write several times inside one call, so under
  *   TLS both fds are switched to O_NONBLOCK and every TLS_WANT_POLLIN /
  *   TLS_WANT_POLLOUT becomes a poll under the same deadline.  The fds stay
@@ -75,6 +77,18 @@ static long long now_ms(void)
 static long long deadline_of(const struct stream *s)
 {
 	return now_ms() + (long long)s->timeout * 1000;
+}
+
+/* A read's deadline: the timeout's, or the stream's deadline if earlier. */
+static long long read_deadline_of(const struct stream *s)
+{
+	long long d = deadline_of(s);
+	return s->deadline && s->deadline < d ? s->deadline : d;
+}
+
+void stream_deadline(struct stream *s, unsigned seconds)
+{
+	s->deadline = seconds ? now_ms() + (long long)seconds * 1000 : 0;
 }
 
 /* Waits until fd is ready for events or the deadline passes.  Returns 0,
@@ -160,6 +174,7 @@ void stream_init(struct stream *s, int infd, int outfd, unsigned timeout_seconds
 	s->infd = infd;
 	s->outfd = outfd;
 	s->timeout = timeout_seconds;
+	s->deadline = 0;
 	s->tls = s->tls_owned = 0;
 	s->inpos = s->inlen = 0;
 	s->outlen = 0;
@@ -178,7 +193,7 @@ void stream_init(struct stream *s, int infd, int outfd, unsigned timeout_seconds
  * stream_status. */
 static long read_some(struct stream *s, char *buf, size_t len)
 {
-	long long deadline = deadline_of(s);
+	long long deadline = read_deadline_of(s);
 
 	for (;;) {
 		struct pipeguard g;
@@ -371,7 +386,7 @@ int stream_flush(struct stream *s)
 
 static int handshake(struct stream *s, struct tls *ctx)
 {
-	long long deadline = deadline_of(s);
+	long long deadline = read_deadline_of(s);
 
 	for (;;) {
 		struct pipeguard g;

@@ -35,6 +35,7 @@ enum stream_status {
 struct stream {
 	int infd, outfd;
 	unsigned timeout;          /* seconds for each wait on the peer */
+	long long deadline;        /* CLOCK_MONOTONIC ms that ends every read; 0: none (stream_deadline) */
 	struct tls *tls;           /* null while in the clear */
 	struct tls *tls_owned;     /* what stream_close must free */
 	char in[STREAM_BUF];
@@ -45,6 +46,13 @@ struct stream {
 };
 
 void stream_init(struct stream *s, int infd, int outfd, unsigned timeout_seconds);
+
+/* From now on, no read (and no TLS handshake) waits past seconds from
+ * now, however the peer trickles its bytes: a total bound on top of the
+ * timeout of each wait (the login deadline of pop3d and imapd).  Writes
+ * keep their own timeout, so a reply that says why we hang up still goes
+ * out.  0 removes the deadline. */
+void stream_deadline(struct stream *s, unsigned seconds);
 
 /* Reads one line ending in LF into line (replacing its contents), the LF and
  * a CR before it included, so callers can tell CRLF from bare LF.  Lines

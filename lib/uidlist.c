@@ -255,24 +255,89 @@ uint32_t uidlist_new_validity(uint32_t old)
 	return v;
 }
 
-uint32_t uidlist_fresh_validity(int lockfd)
+/* The number at the start of fd's file; 0 for none (an empty or new
+ * file, or text that is no number up to 0xffffffff). */
+static uint32_t read_validity(int fd)
 {
 	char buf[32];
-	ssize_t n = pread(lockfd, buf, sizeof buf - 1, 0);
-	unsigned long old = 0;
-	uint32_t v;
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+	unsigned long long v = 0;
+	ssize_t i;
 
-	if (n > 0) {
-		buf[n] = 0;
-		old = strtoul(buf, 0, 10);
-		if (old > 0xfffffffeUL) old = 0;
+	if (n <= 0) return 0;
+	for (i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++) {
+		v = v * 10 + (unsigned)(buf[i] - '0');
+		if (v > 0xffffffffULL) return 0;
 	}
-	v = uidlist_new_validity((uint32_t)old);
-	n = snprintf(buf, sizeof buf, "%lu\n", (unsigned long)v);
-	if (pwrite(lockfd, buf, (size_t)n, 0) == n) {
-		if (ftruncate(lockfd, n) == 0) fsync(lockfd);
+	return (uint32_t)v;
+}
+
+/* v as ten digits and LF at the start of fd's file, fsync'ed.  The length
+ * never changes, so an old value is overwritten whole. */
+static int write_validity(int fd, uint32_t v)
+{
+	char buf[16];
+	int n = snprintf(buf, sizeof buf, "%010lu\n", (unsigned long)v);
+
+	if (pwrite(fd, buf, (size_t)n, 0) != n) return -1;
+	if (ftruncate(fd, n) < 0) return -1;
+	return fsync(fd);
+}
+
+/* The Maildir of folder dir into out: dir's parent for a Maildir++
+ * folder, dir itself otherwise. */
+static int maildir_of(const char *dir, char *out, size_t cap)
+{
+	size_t len = strlen(dir), b;
+
+	while (len > 1 && dir[len - 1] == '/') len--;
+	for (b = len; b > 0 && dir[b - 1] != '/'; b--) {}
+	if (dir[b] == '.' && !(len - b == 1) && !(len - b == 2 && dir[b + 1] == '.')) {
+		/* ".Sent" -> "."; "/m/.Sent" -> "/m"; "m/.Sent" -> "m" */
+		len = b;
+		while (len > 1 && dir[len - 1] == '/') len--;
+		if (!len) { dir = "."; len = 1; }
 	}
+	if (len >= cap) { errno = ENAMETOOLONG; return -1; }
+	memcpy(out, dir, len);
+	out[len] = 0;
+	return 0;
+}
+
+uint32_t uidlist_fresh_validity(const char *dir, int lockfd)
+{
+	char root[4096], path[4200];
+	uint32_t last, v;
+	int fd, i, made = 0;
+
+	if (maildir_of(dir, root, sizeof root) < 0) return 0;
+	snprintf(path, sizeof path, "%s/%s", root, UIDLIST_VALIDITY_FILE);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0) made = 1;
+		else if (errno == EEXIST) fd = open(path, O_RDWR | O_CLOEXEC);
+	}
+	if (fd < 0) return 0;
+	for (i = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; i++) {
+		if ((errno != EWOULDBLOCK && errno != EINTR) || i >= UIDLIST_LOCK_WAIT * 100) goto fail;
+		usleep(10000);
+	}
+	last = read_validity(fd);
+	if (read_validity(lockfd) > last) last = read_validity(lockfd);
+	if (last == 0xffffffffU) { errno = ERANGE; goto fail; }
+	v = uidlist_new_validity(last);
+	if (write_validity(fd, v) < 0) goto fail;
+	/* the record's directory entry is durable before any value is used */
+	if (made && durable_sync_dir(root) < 0) goto fail;
+	close(fd);
+	/* the folder's own copy: a second line of defence, so a failure here
+	 * is no failure of the whole */
+	write_validity(lockfd, v);
 	return v;
+fail:
+	{ int e = errno; close(fd); errno = e; }
+	return 0;
 }
 
 void uidlist_free(struct uidlist *l)

@@ -76,14 +76,33 @@ int uidlist_write(const struct uidlist *l, const char *dir, int (*keep)(void *, 
  * the fd that holds it (close it to release), or -1. */
 int uidlist_lock(const char *dir);
 
-/* A new UIDVALIDITY: the time, made different from old. */
+/* A new UIDVALIDITY: the time, or old + 1 when that is not larger than
+ * old (wraps to 1 only after 0xffffffff). */
 uint32_t uidlist_new_validity(uint32_t old);
 
-/* A new UIDVALIDITY for a folder whose list is missing, made different
- * from the last one given in that folder: that one is kept in the lock
- * file (lockfd, held), so a list lost or removed by hand never brings
- * back an old UIDVALIDITY with new UIDs. */
-uint32_t uidlist_fresh_validity(int lockfd);
+/*
+ * UIDVALIDITY (RFC 3501 2.3.1.1): a name must never show an old
+ * UIDVALIDITY with other messages, whether its folder was deleted and made
+ * again, renamed, or its list lost or removed by hand.  So every new one
+ * is larger than every one given out before in the whole Maildir: the
+ * last is kept in UIDLIST_VALIDITY_FILE in the Maildir's top directory
+ * (ten digits and LF, rewritten in place under a flock of that file and
+ * fsync'ed before the value is used), and also, as before, in the
+ * folder's own lock file.
+ */
+#define UIDLIST_VALIDITY_FILE "posthorn-uidvalidity"
+
+/* The UIDVALIDITY for folder dir (a Maildir, or a Maildir++ folder in one:
+ * a last path component that starts with '.' but is not "." or ".."),
+ * whose lock lockfd the caller holds: max(the time, the last one given in
+ * the Maildir + 1, the last one given in the folder + 1), recorded
+ * durably in both before it is returned.  Waits up to UIDLIST_LOCK_WAIT
+ * seconds for the Maildir's record; the lock order is always the folder's
+ * lock, then the record's.  A record that does not hold a number is
+ * rewritten (only a hand edit makes one).  0 with errno when the record
+ * cannot be taken, read or written (the caller must not make a list), or
+ * ERANGE when UIDVALIDITYs are used up. */
+uint32_t uidlist_fresh_validity(const char *dir, int lockfd);
 
 void uidlist_free(struct uidlist *l);
 #endif

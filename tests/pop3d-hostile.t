@@ -2,8 +2,10 @@
 # posthorn-pop3d against hostile and broken input, as transcripts piped into
 # the program (and one STLS injection over TCP): overlong lines, NULs and
 # control bytes, bad and out-of-range message numbers, commands in the wrong
-# state, too many errors, binary junk, an overlong AUTH response.  The
-# server must answer -ERR and go on (or hang up cleanly), never crash.
+# state, too many errors, binary junk, an overlong AUTH response; and over
+# TCP, clients that trickle bytes without logging in, dropped at the login
+# deadline.  The server must answer -ERR and go on (or hang up cleanly),
+# never crash.
 import os
 import random
 import socket
@@ -117,6 +119,78 @@ tls.sendall(b"NOOP\r\n")
 first = tls.recv(1000)
 ok(first.startswith(b"-ERR command not valid"), "a command pipelined after STLS is dropped, not run over TLS", first)
 tls.close()
+
+# ---- the login deadline: a client that has not logged in is dropped after
+# pop3d-preauth-timeout seconds in all, however it trickles its bytes ----
+import poplib
+import select
+import time
+
+inst.write("pop3d-preauth-timeout", "2")
+port = inst.start(env=CLEAR)
+
+
+def trickle(first, seconds=12):
+    """Connects, sends first, then one byte a second; returns (what the
+    server said, whether it hung up before the client stopped)."""
+    s = socket.create_connection(("127.0.0.1", port), 10)
+    got = b""
+    closed = False
+    try:
+        got = s.recv(1000)
+        if first:
+            s.sendall(first)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            r, _, _ = select.select([s], [], [], 1.0)
+            if r:
+                d = s.recv(1000)
+                if not d:
+                    closed = True
+                    break
+                got += d
+            else:
+                s.sendall(b"x")
+    except OSError:
+        closed = True
+    s.close()
+    return got.decode("latin-1"), closed
+
+
+got, closed = trickle(b"USER alice@exa")
+ok(closed and "-ERR autologout: no login in time" in got,
+   "half a USER line, then a byte a second: dropped by the 2 s deadline (the idle timeout is 600 s)", got)
+got, closed = trickle(b"CAPA\r\nNOOP\r\n")
+ok(closed and "-ERR autologout: no login in time" in got, "whole commands (answered -ERR) do not extend it either", got)
+got, closed = trickle(b"AUTH PLAIN\r\n")
+ok(closed and got.count("+ ") == 1 and "-ERR autologout: no login in time" in got, "nor an AUTH PLAIN answer trickled in", got)
+got, closed = trickle(b"")
+ok(closed and "-ERR autologout: no login in time" in got, "a client that sends nothing: dropped", got)
+ok("reason=login-timeout" in inst.log(), "logged as reason=login-timeout", inst.log()[-500:])
+
+# logged in, the deadline is gone: in the clear and through STLS (relayed)
+p = poplib.POP3("127.0.0.1", port, timeout=20)
+p.user("alice@example.org")
+p.pass_("alice-pw")
+time.sleep(3)
+ok(p.stat()[0] == 4, "a logged-in session outlives the login deadline")
+p.quit()
+ctx = ssl.create_default_context(cafile=inst.cert)
+ctx.check_hostname = False
+p = poplib.POP3("127.0.0.1", port, timeout=20)
+p.stls(ctx)
+p.user("alice@example.org")
+p.pass_("alice-pw")
+time.sleep(3)
+ok(p.stat()[0] == 4, "also through STLS (the login half relays past its deadline)")
+p.quit()
+
+for bad in ("0", "x", "3601"):
+    inst.write("pop3d-preauth-timeout", bad)
+    rc, out, err = inst.pipe(b"QUIT\r\n", env=CLEAR)
+    ok(rc == 111 and out.startswith("-ERR [SYS/TEMP]") and "pop3d-preauth-timeout" in err,
+       "pop3d-preauth-timeout %s: refused at start-up, logged" % bad, (rc, out, err))
+inst.write("pop3d-preauth-timeout", "180")
 
 ok(inst.clean(), "no sanitizer report in the server logs", inst.log()[-2000:])
 done()

@@ -32,7 +32,7 @@
 #define IMAP_ERRORS_MAX 50                 /* bad commands in a row before we hang up */
 #define IMAP_FAILS_MAX 3                   /* failed logins before we hang up */
 #define IMAP_TIMEOUT_DEFAULT 1800          /* RFC 3501 5.4: at least 30 minutes */
-#define IMAP_PREAUTH_TIMEOUT 60            /* before login */
+#define IMAP_PREAUTH_TIMEOUT 60            /* before login, in all (default of imapd-preauth-timeout) */
 #define IMAP_APPEND_MAX_DEFAULT (64UL << 20)  /* bytes of an APPENDed message */
 #define IMAP_MAILBOX_MAX 255               /* bytes of a mailbox name */
 
@@ -154,7 +154,8 @@ void do_idle(void);
 int mailbox_dir(const char *name, char *out, size_t cap);
 /* 1 if the folder exists (has cur/). */
 int mailbox_exists(const char *dir);
-/* The canonical IMAP name ("INBOX" in any case becomes INBOX). */
+/* The canonical IMAP name ("INBOX" in any case becomes INBOX); "" (no
+ * valid name) when it does not fit in cap. */
 void mailbox_canon(const char *name, char *out, size_t cap);
 
 /* ---- select.c: the view ---- */

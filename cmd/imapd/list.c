@@ -5,13 +5,23 @@
  *
  * The hierarchy delimiter is '.', so an IMAP name is its Maildir++ name:
  * "Sent" is MAILDIR/.Sent, "Work.2024" is MAILDIR/.Work.2024, INBOX (any
- * case, RFC 3501 5.1) is MAILDIR itself.  Names are taken as the client
- * sends them (modified UTF-7 by RFC 3501 5.1.3); we refuse control bytes,
- * '/', the wildcards, empty levels ("a..b", ".a", "a.") and names over
- * IMAP_MAILBOX_MAX bytes.
+ * case, RFC 3501 5.1) is MAILDIR itself.  Names on the wire are modified
+ * UTF-7 (RFC 3501 5.1.3), and so are the folder names on disk, as Courier
+ * and Dovecot keep them ("&ZeVnLIqe-" is MAILDIR/.&ZeVnLIqe-): every
+ * command that takes a name refuses one that is not valid modified UTF-7
+ * in its one canonical form (mutf7.h: no 8-bit or control bytes, no
+ * BASE64 for what can stand for itself), and also '/', the wildcards,
+ * empty levels ("a..b", ".a", "a.") and names over IMAP_MAILBOX_MAX bytes.
+ * So nothing but a valid name ever reaches the disk, and a directory
+ * another program made with a name we would refuse is not listed.  LIST
+ * and LSUB patterns may hold anything; they only select among valid names.
  *
  * Subscriptions are the file "posthorn-subscriptions" in the Maildir, one
- * name a line, replaced atomically.
+ * name a line, replaced atomically under a lock (posthorn-subscriptions.lock)
+ * so that two sessions that subscribe at once both count.  LSUB answers
+ * RFC 3501 6.3.9: a subscribed name the pattern matches, and, where a '%'
+ * stopped at a delimiter ("a.%" and a subscribed "a.b.c"), the unsubscribed
+ * parent that matched ("a.b"), flagged \Noselect.
  *
  * A name is in one of three forms: a folder (".a" with cur/: selectable);
  * a \Noselect name kept by DELETE (".a" without cur/, see below); or a
@@ -35,34 +45,51 @@
  * CREATE to make a \Noselect name selectable) or lies under the old one.
  * RENAME INBOX moves its messages into the new folder and leaves INBOX
  * empty (RFC 3501 6.3.5).
+ *
+ * UIDVALIDITY (RFC 3501 2.3.1.1): a folder deleted and created again, or
+ * renamed, must not show its old UIDVALIDITY with other messages.  Every
+ * new one comes from uidlist_fresh_validity, which keeps the last one
+ * given out in the whole Maildir, so it is larger than any before it, even
+ * within the same second.  RENAME rewrites the UID list of the moved
+ * folder and of each inferior with a fresh UIDVALIDITY (under the
+ * folder's lock; the UIDs stay, a client that knew the old name drops
+ * them); a folder that has no list yet gets a fresh one at its first use.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "durable.h"
 #include "imapd.h"
 #include "log.h"
 #include "maildir.h"
+#include "mutf7.h"
 #include "uidlist.h"
 #include "uniq.h"
 
 #define SUBS_FILE "posthorn-subscriptions"
+#define SUBS_LOCK "posthorn-subscriptions.lock"
+#define SUBS_LOCK_WAIT 30          /* seconds */
 #define FOLDERS_MAX 10000
+#define PATTERN_MAX (IMAP_MAILBOX_MAX * 2 + 8)   /* bytes of reference + pattern */
 
 static int is_inbox(const char *name)
 {
 	return !strcasecmp(name, "INBOX");
 }
 
+/* A name too long for out becomes "", which no check accepts: cut short,
+ * it could name another folder. */
 void mailbox_canon(const char *name, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s", is_inbox(name) ? "INBOX" : name);
+	if ((size_t)snprintf(out, cap, "%s", is_inbox(name) ? "INBOX" : name) >= cap) out[0] = 0;
 }
 
 static int name_ok(const char *name, size_t len)
@@ -70,9 +97,11 @@ static int name_ok(const char *name, size_t len)
 	size_t i;
 	if (!len || len > IMAP_MAILBOX_MAX || strlen(name) != len) return 0;
 	if (name[0] == '.' || name[len - 1] == '.') return 0;
+	/* RFC 3501 5.1.3; no 8-bit or control byte gets past this */
+	if (mutf7_check(name, len) != MUTF7_OK) return 0;
 	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-		if (c < 0x20 || c == 0x7f || c == '/' || c == '*' || c == '%') return 0;
+		char c = name[i];
+		if (c == '/' || c == '*' || c == '%') return 0;
 		if (c == '.' && name[i + 1] == '.') return 0;
 	}
 	return 1;
@@ -190,32 +219,54 @@ static int listed(const struct folders *f, const char *name)
 	return 0;
 }
 
-/* RFC 3501 6.3.8: '*' matches anything, '%' anything but the delimiter. */
-static int match(const char *pat, const char *name, int fold)
+/* Adds to set the pattern positions reached by letting each wildcard in
+ * it match nothing. */
+static void closure(const char *pat, size_t plen, unsigned char *set)
 {
-	for (; *pat; pat++, name++) {
-		if (*pat == '*' || *pat == '%') {
-			const char *n;
-			for (n = name;; n++) {
-				if (match(pat + 1, n, fold)) return 1;
-				if (!*n || (*pat == '%' && *n == '.')) return 0;
-			}
+	size_t j;
+	for (j = 0; j < plen; j++)
+		if (set[j] && (pat[j] == '*' || pat[j] == '%')) set[j + 1] = 1;
+}
+
+/* RFC 3501 6.3.8: '*' matches anything, '%' anything but the delimiter.
+ * The set of pattern positions the name so far can reach is carried along
+ * the name, so a match costs at most pattern x name steps whatever the
+ * pattern: backtracking over "*a*a*a*a..." would take exponential time.
+ * A pattern over PATTERN_MAX bytes matches nothing (pattern_of refuses
+ * those anyway). */
+static int match(const char *pat, const char *name)
+{
+	unsigned char cur[PATTERN_MAX + 1], nxt[PATTERN_MAX + 1];
+	size_t plen = strlen(pat), j;
+
+	if (plen > PATTERN_MAX) return 0;
+	memset(cur, 0, plen + 1);
+	cur[0] = 1;
+	closure(pat, plen, cur);
+	for (; *name; name++) {
+		int any = 0;
+		memset(nxt, 0, plen + 1);
+		for (j = 0; j < plen; j++) {
+			if (!cur[j]) continue;
+			if (pat[j] == '*' || (pat[j] == '%' && *name != '.')) nxt[j] = any = 1;
+			else if (pat[j] == *name) nxt[j + 1] = any = 1;
 		}
-		if (!*name) return 0;
-		if (fold ? (*pat | 0x20) != (*name | 0x20) : *pat != *name) return 0;
+		if (!any) return 0;
+		closure(pat, plen, nxt);
+		memcpy(cur, nxt, plen + 1);
 	}
-	return !*name;
+	return cur[plen];
 }
 
 static int name_match(const char *pat, const char *name)
 {
 	/* INBOX and the "INBOX" start of a pattern in any case */
 	if (!strncmp(name, "INBOX", 5) && (!name[5] || name[5] == '.') && !strncasecmp(pat, "INBOX", 5)) {
-		char p2[IMAP_MAILBOX_MAX * 2 + 8];
-		snprintf(p2, sizeof p2, "INBOX%s", pat + 5);
-		return match(p2, name, 0);
+		char p2[PATTERN_MAX + 1];
+		if ((size_t)snprintf(p2, sizeof p2, "INBOX%s", pat + 5) >= sizeof p2) return 0;
+		return match(p2, name);
 	}
-	return match(pat, name, 0);
+	return match(pat, name);
 }
 
 static const char *special_use(const char *name)
@@ -254,7 +305,7 @@ static int pattern_of(char *pat, size_t cap)
 
 void do_list(void)
 {
-	char pat[IMAP_MAILBOX_MAX * 2 + 8], attrs[128];
+	char pat[PATTERN_MAX + 1], attrs[128];
 	struct folders f;
 	unsigned long i;
 
@@ -308,55 +359,135 @@ static int subs_read(stralloc *sa)
 	return 0;
 }
 
-/* Adds (on) or removes (!on) name; 0 or -1. */
+/* The subscriptions lock: an fd that holds it, or -1.  Its holders only
+ * read and replace one small file; polled, so a wedged one cannot hang us. */
+static int subs_lock(void)
+{
+	int fd = open(SUBS_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600), i;
+
+	if (fd < 0) return -1;
+	for (i = 0; i < SUBS_LOCK_WAIT * 100; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR) break;
+		usleep(10000);
+	}
+	{ int e = errno; close(fd); errno = e; }
+	return -1;
+}
+
+/* Adds (on) or removes (!on) name, under the lock; 0 or -1. */
 static int subs_change(const char *name, int on)
 {
 	stralloc sa = {0}, outp = {0};
 	size_t i = 0;
-	int found = 0, r;
+	int r = -1, e, fd = subs_lock();
 
-	if (subs_read(&sa) < 0) return -1;
+	if (fd < 0) return -1;
+	if (subs_read(&sa) < 0) goto out;
 	while (i < sa.len) {
 		char *nl = memchr(sa.s + i, '\n', sa.len - i);
 		size_t l = nl ? (size_t)(nl - (sa.s + i)) : sa.len - i;
-		if (l == strlen(name) && !memcmp(sa.s + i, name, l)) found = 1;
-		else if (l && (!stralloc_catb(&outp, sa.s + i, l) || !stralloc_cats(&outp, "\n"))) goto nomem;
+		if (l && !(l == strlen(name) && !memcmp(sa.s + i, name, l)) &&
+		    (!stralloc_catb(&outp, sa.s + i, l) || !stralloc_cats(&outp, "\n")))
+			goto nomem;
 		i += l + 1;
 	}
-	if (on && !found) found = 0;
 	if (on && (!stralloc_cats(&outp, name) || !stralloc_cats(&outp, "\n"))) goto nomem;
 	r = durable_write(SUBS_FILE, outp.s ? outp.s : "", outp.len, 0600);
-	stralloc_free(&sa);
-	stralloc_free(&outp);
-	return r;
+	goto out;
 nomem:
+	errno = ENOMEM;
+out:
+	e = errno;
 	stralloc_free(&sa);
 	stralloc_free(&outp);
-	errno = ENOMEM;
-	return -1;
+	close(fd);
+	errno = e;
+	return r;
 }
 
-void do_lsub(void)
+/* The subscribed names: the lines of sa, each NUL-terminated in place,
+ * into names (FOLDERS_MAX at most; the rest are ignored).  Lines that are
+ * no valid name (a file edited by hand, or by an older version) are
+ * skipped. */
+static unsigned long subs_split(stralloc *sa, char **names)
 {
-	char pat[IMAP_MAILBOX_MAX * 2 + 8], nm[IMAP_MAILBOX_MAX + 1], dir[IMAP_MAILBOX_MAX + 8];
-	stralloc sa = {0};
+	unsigned long n = 0;
 	size_t i = 0;
 
-	if (pattern_of(pat, sizeof pat) < 0) return;
-	if (subs_read(&sa) < 0) { reply(R_NO_CANNOT, "LSUB", strerror(errno)); return; }
-	while (i < sa.len) {
-		char *nl = memchr(sa.s + i, '\n', sa.len - i);
-		size_t l = nl ? (size_t)(nl - (sa.s + i)) : sa.len - i;
-		if (l && l <= IMAP_MAILBOX_MAX) {
-			memcpy(nm, sa.s + i, l);
-			nm[l] = 0;
-			if (name_match(pat, nm))
-				list_line("LSUB", nm, mailbox_dir(nm, dir, sizeof dir) == 0 && mailbox_exists(dir) ? "" : "\\Noselect");
-		}
+	if (!stralloc_0(sa)) return 0;   /* room for the NUL of a last line without LF */
+	sa->len--;
+	while (i < sa->len && n < FOLDERS_MAX) {
+		char *nm = sa->s + i, *nl = memchr(nm, '\n', sa->len - i);
+		size_t l = nl ? (size_t)(nl - nm) : sa->len - i;
+		nm[l] = 0;
+		if (is_inbox(nm) || name_ok(nm, l)) names[n++] = nm;
 		i += l + 1;
 	}
-	stralloc_free(&sa);
+	return n;
+}
+
+static int subscribed(char *const *names, unsigned long n, const char *name)
+{
+	unsigned long i;
+	for (i = 0; i < n; i++)
+		if (!strcmp(names[i], name)) return 1;
+	return 0;
+}
+
+/* 1 if name (len bytes) is in told (NUL-separated names); else adds it
+ * and says 0. */
+static int told_before(stralloc *told, const char *name, size_t len)
+{
+	size_t i;
+	for (i = 0; i < told->len; i += strlen(told->s + i) + 1)
+		if (!strncmp(told->s + i, name, len) && !told->s[i + len]) return 1;
+	return !stralloc_catb(told, name, len) || !stralloc_0(told);
+}
+
+/* RFC 3501 6.3.9 (see the top): each subscribed name that the pattern
+ * matches, with \Noselect when it is no folder.  For one that it does not
+ * match but would if '%' could pass a delimiter (the pattern with '*' for
+ * '%'), each parent that is not subscribed itself and that the pattern
+ * matches, with \Noselect, once. */
+void do_lsub(void)
+{
+	char pat[PATTERN_MAX + 1], star[PATTERN_MAX + 1], dir[IMAP_MAILBOX_MAX + 8];
+	stralloc sa = {0}, told = {0};
+	char **names = 0;
+	unsigned long n, i;
+	size_t j;
+
+	if (pattern_of(pat, sizeof pat) < 0) return;
+	for (j = 0; pat[j]; j++) star[j] = pat[j] == '%' ? '*' : pat[j];
+	star[j] = 0;
+	if (subs_read(&sa) < 0 || !(names = malloc(FOLDERS_MAX * sizeof *names))) {
+		reply(R_NO_CANNOT, "LSUB", strerror(errno));
+		goto out;
+	}
+	n = subs_split(&sa, names);
+	for (i = 0; i < n; i++) {
+		const char *nm = names[i], *dot;
+		if (name_match(pat, nm)) {
+			list_line("LSUB", nm, mailbox_dir(nm, dir, sizeof dir) == 0 && mailbox_exists(dir) ? "" : "\\Noselect");
+			continue;
+		}
+		if (!name_match(star, nm)) continue;
+		for (dot = strchr(nm, '.'); dot; dot = strchr(dot + 1, '.')) {
+			char parent[IMAP_MAILBOX_MAX + 1];
+			size_t pl = (size_t)(dot - nm);
+			memcpy(parent, nm, pl);
+			parent[pl] = 0;
+			if (subscribed(names, n, parent) || !name_match(pat, parent) || told_before(&told, parent, pl))
+				continue;
+			list_line("LSUB", parent, "\\Noselect");
+		}
+	}
 	reply(R_OK_LSUB);
+out:
+	free(names);
+	stralloc_free(&sa);
+	stralloc_free(&told);
 }
 
 /* One mailbox-name argument; canonical name and dir.  0 or -1 (replied). */
@@ -402,7 +533,11 @@ void do_create(void)
 	l = strlen(name);
 	if (l > 1 && name[l - 1] == '.') name[l - 1] = 0;
 	if (is_inbox(name)) { reply(R_NO_EXISTS); return; }
-	if (S.args->len > IMAP_MAILBOX_MAX || mailbox_dir(name, dir, sizeof dir) < 0) { reply(R_NO_BADNAME); return; }
+	/* a NUL in a literal would cut the name short */
+	if (S.args->len > IMAP_MAILBOX_MAX || strlen(S.args->s) != S.args->len || mailbox_dir(name, dir, sizeof dir) < 0) {
+		reply(R_NO_BADNAME);
+		return;
+	}
 	if (mailbox_exists(dir)) { reply(R_NO_EXISTS); return; }
 	if (maildir_create_folder(".", name, (uid_t)-1, (gid_t)-1) < 0) {
 		log_error("create", name);
@@ -519,6 +654,27 @@ static int rename_inbox(const char *to)
 	return r;
 }
 
+/* A renamed folder's new UIDVALIDITY (see the top): its list rewritten
+ * with a fresh one, under its lock.  A folder without a list is left to
+ * get one at its first use.  0 or -1. */
+static int renew_validity(const char *dir)
+{
+	struct uidlist l = {0};
+	int fd = uidlist_lock(dir), r = 0, e;
+
+	if (fd < 0) return -1;
+	if (uidlist_read(&l, dir) < 0) r = -1;
+	else if (l.validity) {
+		if (!(l.validity = uidlist_fresh_validity(dir, fd))) r = -1;
+		else r = uidlist_write(&l, dir, 0, 0);
+	}
+	e = errno;
+	uidlist_free(&l);
+	close(fd);
+	errno = e;
+	return r;
+}
+
 /* Does the name exist in any of its three forms? */
 static int name_exists(const struct folders *f, const char *name, const char *dir)
 {
@@ -557,10 +713,13 @@ void do_rename(void)
 		S.state = ST_AUTH;
 	}
 	/* a folder or a placeholder has a directory; an implied name has none */
-	if ((mailbox_exists(fdir) || is_placeholder(fdir)) && rename(fdir, tdir) < 0) {
-		log_error("rename", from);
-		reply(R_NO_CANNOT, "RENAME", strerror(errno));
-		goto out;
+	if (mailbox_exists(fdir) || is_placeholder(fdir)) {
+		if (rename(fdir, tdir) < 0) {
+			log_error("rename", from);
+			reply(R_NO_CANNOT, "RENAME", strerror(errno));
+			goto out;
+		}
+		if (renew_validity(tdir) < 0) log_error("rename-uidvalidity", to);
 	}
 	/* the inferiors go along: "from.x" becomes "to.x" */
 	fl = strlen(from);
@@ -570,6 +729,7 @@ void do_rename(void)
 		snprintf(a, sizeof a, ".%s", f.f[i].name);
 		if ((size_t)snprintf(b, sizeof b, ".%s%s", to, f.f[i].name + fl) >= IMAP_MAILBOX_MAX + 2) continue;
 		if (rename(a, b) < 0) log_error("rename", f.f[i].name);
+		else if (renew_validity(b) < 0) log_error("rename-uidvalidity", b + 1);
 	}
 	durable_sync_dir(".");
 	reply(R_OK_RENAME);

@@ -39,7 +39,7 @@ static void read_config(void)
 {
 	const char *bad;
 
-	if (srvconf_read(&S.conf, "imapd", &bad) < 0) conf_fail(bad);
+	if (srvconf_read(&S.conf, "imapd", IMAP_PREAUTH_TIMEOUT, &bad) < 0) conf_fail(bad);
 	errno = 0;
 	if (conf_ulong("imapd-timeout", &S.timeout, IMAP_TIMEOUT_DEFAULT) < 0 || S.timeout < 60 ||
 	    S.timeout > 86400)

@@ -241,6 +241,9 @@ int session_readline(size_t max)
 
 void session_run(void)
 {
+	/* the login deadline (imapd-preauth-timeout), however the client
+	 * trickles its bytes; the session after a login (-L) has none */
+	stream_deadline(&S.io, (unsigned)S.conf.preauth_timeout);
 	if (S.implicit_tls && session_tls() < 0) session_end("tls-failed", EXIT_TEMP);
 	untagged(R_GREETING, capabilities(), S.conf.me.s);
 	session_loop();
@@ -249,7 +252,7 @@ void session_run(void)
 void session_loop(void)
 {
 	for (;;) {
-		S.io.timeout = S.state == ST_NOAUTH ? IMAP_PREAUTH_TIMEOUT : (unsigned)S.timeout;
+		S.io.timeout = (unsigned)(S.state == ST_NOAUTH ? S.conf.preauth_timeout : S.timeout);
 		if (read_command()) dispatch();
 		/* a LOGIN or AUTHENTICATE command holds a password */
 		if (S.buf.s) explicit_bzero(S.buf.s, S.buf.len);

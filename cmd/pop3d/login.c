@@ -195,7 +195,10 @@ void do_auth(void)
 		reply(R_AUTH_GO);
 		r = stream_getline(&S.io, &S.line, AUTH_PLAIN_MAX + 2);
 		if (r == STREAM_TOOLONG) { reply(R_LOGIN_FAIL); return; }
-		if (r == STREAM_TIMEOUT) session_end("timeout", EXIT_DONE);
+		if (r == STREAM_TIMEOUT) {
+			reply(R_BYE_LOGIN_TIMEOUT);
+			session_end("login-timeout", EXIT_DONE);
+		}
 		if (r != STREAM_OK) session_end("eof", EXIT_DONE);
 		len = S.line.len;
 		if (len && S.line.s[len - 1] == '\n') len--;

@@ -41,7 +41,7 @@ static void read_config(void)
 {
 	const char *bad;
 
-	if (srvconf_read(&S.conf, "pop3d", &bad) < 0) conf_fail(bad);
+	if (srvconf_read(&S.conf, "pop3d", POP3_PREAUTH_TIMEOUT_DEFAULT, &bad) < 0) conf_fail(bad);
 	errno = 0;
 	if (conf_ulong("pop3d-timeout", &S.timeout, POP3_TIMEOUT_DEFAULT) < 0 || !S.timeout || S.timeout > 86400)
 		conf_fail("pop3d-timeout");

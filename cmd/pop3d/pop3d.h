@@ -26,6 +26,7 @@
 #define POP3_FAILS_MAX 3                    /* failed logins before we hang up */
 #define POP3_MESSAGES_MAX 200000UL          /* messages listed in one session */
 #define POP3_TIMEOUT_DEFAULT 600            /* RFC 1939 section 3: at least 10 minutes */
+#define POP3_PREAUTH_TIMEOUT_DEFAULT 180    /* from the connection to a login, in all */
 #define POP3_LOCK_NAME "posthorn-pop3d.lock"
 
 /* RFC 1939 section 3: AUTHORIZATION, TRANSACTION; UPDATE happens inside
@@ -74,7 +75,7 @@ extern struct session S;
 /* Replies (reply.c).  Each names one text of the table; the arguments fill
  * its printf conversions.  A write that fails ends the session (S.over). */
 enum reply_id {
-	R_GREETING, R_BYE, R_BYE_TIMEOUT, R_BYE_ERRORS, R_BYE_FAILS,
+	R_GREETING, R_BYE, R_BYE_TIMEOUT, R_BYE_LOGIN_TIMEOUT, R_BYE_ERRORS, R_BYE_FAILS,
 	R_TOOLONG, R_BADCHAR, R_SYNTAX, R_UNKNOWN, R_BADSTATE, R_ARGS,
 	R_CAPA, R_CAPA_LINE, R_END,
 	R_STLS_GO, R_STLS_ACTIVE, R_STLS_NONE, R_STLS_FAIL,

@@ -14,6 +14,7 @@ static const char *const text[R_COUNT] = {
 	[R_GREETING]     = "+OK %s POP3 server ready",
 	[R_BYE]          = "+OK bye",
 	[R_BYE_TIMEOUT]  = "-ERR autologout: idle for too long",
+	[R_BYE_LOGIN_TIMEOUT] = "-ERR autologout: no login in time",
 	[R_BYE_ERRORS]   = "-ERR too many errors, closing",
 	[R_BYE_FAILS]    = "-ERR [AUTH] too many failed logins, closing",
 	[R_TOOLONG]      = "-ERR line too long",

@@ -2,7 +2,10 @@
  * The session: one command loop, one dispatch table, TLS, and the end.
  *
  * Each command line is read with a bound (POP3_LINE_MAX) and the idle
- * timeout, split by pop3cmd_parse, looked up in the table, checked against
+ * timeout (before login also within the login deadline,
+ * pop3d-preauth-timeout, counted from the connection: a client that
+ * trickles a byte now and then cannot hold the process), split by
+ * pop3cmd_parse, looked up in the table, checked against
  * the state (a bit set per command) and its own argument check, and run.
  * Replies are buffered and go out when we next wait for input, so a
  * pipelining client (RFC 2449 PIPELINING) gets them in batches.
@@ -78,6 +81,8 @@ static void dispatch(void)
 
 void session_run(void)
 {
+	/* ends at the hand-over: the session after a login (-L) has none */
+	stream_deadline(&S.io, (unsigned)S.conf.preauth_timeout);
 	if (S.implicit_tls && session_tls() < 0) session_end("tls-failed", EXIT_TEMP);
 	reply(R_GREETING, S.conf.me.s);
 	session_loop();
@@ -92,8 +97,8 @@ void session_loop(void)
 			continue;
 		}
 		if (r == STREAM_TIMEOUT) {
-			reply(R_BYE_TIMEOUT);
-			session_end("timeout", EXIT_DONE);
+			reply(S.state == ST_AUTH ? R_BYE_LOGIN_TIMEOUT : R_BYE_TIMEOUT);
+			session_end(S.state == ST_AUTH ? "login-timeout" : "timeout", EXIT_DONE);
 		}
 		if (r == STREAM_EOF) session_end("eof", EXIT_DONE);
 		if (r != STREAM_OK) session_end("read-error", EXIT_DONE);
