@@ -142,6 +142,8 @@ for cmd in (b"SELECT " + raw, b"EXAMINE " + raw, b"STATUS " + raw + b" (MESSAGES
             b'SELECT "' + b"a" * 300 + b'"', b"APPEND " + raw + b" {14+}\r\nSubject: x\r\n\r\n"):
     out = a.cmd(b"x " + cmd + b"\r\n", tag="x")
     ok(status(tagged(out)) in ("NO", "BAD"), "refused: %s" % cmd[:40].decode("latin-1").split("\r")[0], out)
+    if cmd.split()[0] in (b"COPY", b"MOVE", b"UID", b"APPEND"):
+        ok("TRYCREATE" not in tagged(out), "  and no TRYCREATE: a CREATE would not help", out)
     if cmd.startswith(b"SELECT") or cmd.startswith(b"EXAMINE"):
         a.cmd("SELECT INBOX")
 is_(dirs(), sorted(before + [b".&ZeVnLIqe-", b".&ZeVnLIqe-.&U,BTFw-", b".Tom &- Jerry", b".Entw&APw-rfe", b".raw\xfc"]),

@@ -81,7 +81,9 @@ void do_append(void)
 	}
 	if (!msg || msg->next || msg->type != IMAP_LITERAL) { reply(R_BAD_ARGS); return; }
 	mailbox_canon(a->s, name, sizeof name);
-	if (mailbox_dir(name, dir, sizeof dir) < 0 || !mailbox_exists(dir)) { reply(R_NO_TRYCREATE); return; }
+	/* TRYCREATE only where a CREATE could help (RFC 3501 6.3.11) */
+	if (mailbox_dir(name, dir, sizeof dir) < 0) { reply(R_NO_BADNAME); return; }
+	if (!mailbox_exists(dir)) { reply(R_NO_TRYCREATE); return; }
 	if (!msg->len) { reply(R_NO_LIMIT, "empty message"); return; }
 	if (store_write_tmp(dir, msg->s, msg->len, &tmp) < 0) {
 		log_error("append", name);

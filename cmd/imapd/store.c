@@ -145,8 +145,9 @@ static void copy_or_move(int move)
 	if (view_set(S.args->s, &seq, S.uid) < 0) { imapseq_free(&seq); return; }
 	if (move && S.readonly) { reply(R_NO_READONLY); imapseq_free(&seq); return; }
 	mailbox_canon(S.args->next->s, name, sizeof name);
+	/* TRYCREATE only where a CREATE could help (RFC 3501 6.4.7) */
 	if (mailbox_dir(name, dir, sizeof dir) < 0 || !mailbox_exists(dir)) {
-		reply(R_NO_TRYCREATE);
+		reply(mailbox_dir(name, dir, sizeof dir) < 0 ? R_NO_BADNAME : R_NO_TRYCREATE);
 		imapseq_free(&seq);
 		return;
 	}
