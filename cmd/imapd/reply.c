@@ -12,7 +12,7 @@
 
 static const char *const text[R_COUNT] = {
 	[R_GREETING]          = "OK [CAPABILITY %s] %s IMAP4rev1 server ready",
-	[R_PREAUTH_BYE_TIMEOUT] = "BYE autologout: nothing sent for too long",
+	[R_PREAUTH_BYE_TIMEOUT] = "BYE autologout: no login in time",
 	[R_BYE_TIMEOUT]       = "BYE autologout: idle for too long",
 	[R_BYE_ERRORS]        = "BYE too many errors, closing",
 	[R_BYE_FAILS]         = "BYE [AUTHENTICATIONFAILED] too many failed logins, closing",
