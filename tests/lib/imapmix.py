@@ -73,6 +73,7 @@ import hashlib
 import multiprocessing
 import random
 import re
+import resource
 import select
 import socket
 import threading
@@ -307,12 +308,13 @@ def short(raw, n=300):
 # ---- one session's view -----------------------------------------------------
 
 class Msg:
-    __slots__ = ("uid", "flags", "recent")
+    __slots__ = ("uid", "flags", "recent", "told")
 
     def __init__(self):
         self.uid = None          # unknown until a FETCH names it
         self.flags = None        # set of flags as last told, None if never
         self.recent = None       # \Recent as shown to this session
+        self.told = None         # (command number, response) that first told it
 
 
 class Session:
@@ -335,15 +337,15 @@ class Session:
         self.marker_n = 0
         self.tagn = 0
         self.wire = None
-        self.transcript = collections.deque(maxlen=TRANSCRIPT_LINES)
+        self.transcript = collections.deque(maxlen=TRANSCRIPT_LINES)   # (direction, raw bytes)
         self.maxview = {}        # folder -> most messages seen in a view
         self.sizes = {}          # folder -> messages in the last view of it
         self.logf = None         # the whole transcript, with times, when cfg["logdir"]
         # facts merged across sessions at the end
         self.uid_marker = {}     # (folder, uidvalidity, uid) -> (marker, evidence)
-        self.recent_claims = {}  # (folder, uidvalidity, uid) -> evidence
+        self.recent_claims = {}  # (folder, uidvalidity, uid) -> (connection, evidence)
         self.uidvalidity = {}    # folder -> (value, evidence)
-        self.gone = {}           # (folder, uidvalidity, uid) -> monotonic time told EXPUNGEd
+        self.gone = {}           # (folder, uidvalidity, uid) -> (monotonic time told EXPUNGEd, evidence)
         self.views = []          # (t_sent, folder, uidvalidity, (uids...), evidence) for stale-view
         self.added = []          # (folder, t_sent, t_done, evidence): APPEND, COPY, MOVE into a folder
         self.selects = []        # (folder, t_sent, evidence)
@@ -362,16 +364,18 @@ class Session:
         self.kinds[kind] += 1
         if self.kinds[kind] <= ERRORS_KEPT:
             self.errors.append({"kind": kind, "session": self.idx, "conn": self.conn, "cmd": self.done,
-                                "detail": detail, "transcript": list(self.transcript)})
+                                "detail": detail,
+                                "transcript": ["%s%d %s" % (d, self.idx, short(raw, 240)) for d, raw in self.transcript]})
 
     def evidence(self, line):
         return "session %d conn %d cmd %d: %s" % (self.idx, self.conn, self.done, line)
 
     def log(self, direction, raw):
-        line = "%s%d %s" % (direction, self.idx, short(raw, 240))
-        self.transcript.append(line)
+        # formatted only for an error report or the log file: the benchmark
+        # runs this for every line
+        self.transcript.append((direction, raw))
         if self.logf:
-            self.logf.write("%.6f %s\n" % (time.monotonic(), line))
+            self.logf.write("%.6f %s%d %s\n" % (time.monotonic(), direction, self.idx, short(raw, 240)))
 
     def key(self, uid):
         return (self.folder, self.uv, uid)
@@ -396,75 +400,60 @@ class Session:
         return "m%d" % self.tagn
 
     def run_cmd(self, text, verb, uid=False, literal=None, idle=False):
-        """Sends one command, feeds every response to the model, returns
-        (untagged responses, tagged line).  literal: bytes sent as the last
-        argument ({n+} with LITERAL+, else a synchronizing literal)."""
+        """Sends one command and feeds every response to the model; returns
+        the tagged line, and leaves the command's context (codes of its
+        replies, send and reply times) in self.ctx.  literal: bytes sent as
+        the last argument ({n+} with LITERAL+, else a synchronizing one)."""
         tag = self.tag()
         ctx = {"verb": verb, "uid": uid, "t0": time.monotonic()}
         self.ctx = ctx
-        line = ("%s %s" % (tag, text)).encode()
-        untagged = []
-        if literal is not None:
-            if self.literal_plus:
-                self.wire.send(line + b" {%d+}\r\n" % len(literal) + literal + b"\r\n")
-                self.log("C", line + b" {%d+}" % len(literal))
-            else:
-                self.wire.send(line + b" {%d}\r\n" % len(literal))
-                self.log("C", line + b" {%d}" % len(literal))
-                while True:
-                    r = self.wire.response()
-                    self.log("S", r)
-                    if r.startswith(b"+"):
-                        break
-                    if r.startswith(tag.encode() + b" "):
-                        return untagged, self.tagged(r, text, ctx)
-                    untagged.append(r)
-                    self.untagged(r, ctx)
-                self.wire.send(literal + b"\r\n")
-        else:
-            self.wire.send(line + b"\r\n")
-            self.log("C", line)
         self.done += 1
         self.left -= 1
         self.verbs[verb] += 1
+        line = ("%s %s" % (tag, text)).encode()
+        btag = tag.encode() + b" "
+        if literal is None:
+            self.wire.send(line + b"\r\n")
+            self.log("C", line)
+        elif self.literal_plus:
+            self.wire.send(line + b" {%d+}\r\n" % len(literal) + literal + b"\r\n")
+            self.log("C", line + b" {%d+}" % len(literal))
+        else:
+            self.wire.send(line + b" {%d}\r\n" % len(literal))
+            self.log("C", line + b" {%d}" % len(literal))
+            r = self.until_continuation(btag, ctx)
+            if r is not None:
+                return self.tagged(r, text, ctx)
+            self.wire.send(literal + b"\r\n")
         if idle:
-            return self.idle_rest(tag, text, ctx, untagged)
+            # RFC 2177: '+', stay a little (reading what comes), DONE
+            r = self.until_continuation(btag, ctx)
+            if r is not None:
+                return self.tagged(r, text, ctx)
+            lo, hi = self.cfg["idle_ms"]
+            end = time.monotonic() + self.rng.uniform(lo, hi) / 1000.0
+            while time.monotonic() < end and self.wire.pending(end - time.monotonic()):
+                r = self.wire.response()
+                self.log("S", r)
+                self.untagged(r, ctx)
+            self.wire.send(b"DONE\r\n")
+            self.log("C", b"DONE")
         while True:
             r = self.wire.response()
             self.log("S", r)
-            if r.startswith(tag.encode() + b" "):
-                return untagged, self.tagged(r, text, ctx)
-            untagged.append(r)
+            if r.startswith(btag):
+                return self.tagged(r, text, ctx)
             self.untagged(r, ctx)
 
-    def idle_rest(self, tag, text, ctx, untagged):
-        """RFC 2177: wait for '+', stay a little, DONE, the tagged reply."""
+    def until_continuation(self, btag, ctx):
+        """Responses up to a '+' (returns None) or the tagged reply (returns it)."""
         while True:
             r = self.wire.response()
             self.log("S", r)
             if r.startswith(b"+"):
-                break
-            if r.startswith(tag.encode() + b" "):
-                return untagged, self.tagged(r, text, ctx)
-            untagged.append(r)
-            self.untagged(r, ctx)
-        lo, hi = self.cfg["idle_ms"]
-        end = time.monotonic() + self.rng.uniform(lo, hi) / 1000.0
-        while self.wire.pending(end - time.monotonic()):
-            r = self.wire.response()
-            self.log("S", r)
-            untagged.append(r)
-            self.untagged(r, ctx)
-            if time.monotonic() >= end:
-                break
-        self.wire.send(b"DONE\r\n")
-        self.log("C", b"DONE")
-        while True:
-            r = self.wire.response()
-            self.log("S", r)
-            if r.startswith(tag.encode() + b" "):
-                return untagged, self.tagged(r, text, ctx)
-            untagged.append(r)
+                return None
+            if r.startswith(btag):
+                return r
             self.untagged(r, ctx)
 
     def tagged(self, r, text, ctx):
@@ -622,8 +611,10 @@ class Session:
                              % (f, " ".join(sorted(self.announced)), short(r)))
             rec = "\\Recent" in fs
             if msg.recent is not None and msg.recent != rec:
-                self.err("recent-changed", "message %d (UID %s) was %s\\Recent, now %s"
-                         % (n, msg.uid, "" if msg.recent else "not ", short(r)))
+                self.err("recent-changed", "message %d (UID %s) was %s\\Recent (command %d: %s), now %s"
+                         % (n, msg.uid, "" if msg.recent else "not ", msg.told[0], short(msg.told[1]), short(r)))
+            if msg.recent is None:
+                msg.told = (self.done, r)
             msg.recent = rec
             msg.flags = fs
         if msg.uid is not None and msg.recent and self.uv is not None:
@@ -700,7 +691,9 @@ class Session:
         known = [m.uid for m in self.msgs if m.uid is not None]
         r = self.rng.random()
         if not known or r < 0.05:
-            return "%d:*" % (max(known) + 1 if known else 1)   # may match nothing: still valid
+            # valid whatever is there: past the last UID it names the last
+            # message (RFC 3501 6.4.8: n:* is *:n) or the new ones
+            return "%d:*" % (max(known) + 1 if known else 1)
         if r < 0.5:
             return str(self.rng.choice(known))
         if r < 0.8:
@@ -747,7 +740,7 @@ class Session:
 
     def cmd(self, text, verb, uid=False, **kw):
         """Runs a command and the after-command checks; returns its context
-        (the codes of its replies), or None after a NO/BAD."""
+        (the codes of its replies), or None after a NO or BAD."""
         before = self.nos
         self.run_cmd(text, verb, uid, **kw)
         self.after(verb, self.ctx, text)
@@ -893,7 +886,7 @@ class Session:
     def connect(self):
         self.conn += 1
         self.tagn = 0
-        self.transcript.append("-%d connection %d" % (self.idx, self.conn))
+        self.transcript.append(("-", b"connection %d" % self.conn))
         self.wire = Wire(self.cfg["host"], self.cfg["port"])
         g = self.wire.response()
         self.log("S", g)
@@ -946,7 +939,8 @@ class Session:
             if self.logf:
                 self.logf.close()
         t1 = time.monotonic()
-        return {"idx": self.idx, "errors": self.errors, "kinds": dict(self.kinds), "verbs": dict(self.verbs),
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        return {"idx": self.idx, "cpu": ru.ru_utime + ru.ru_stime, "errors": self.errors, "kinds": dict(self.kinds), "verbs": dict(self.verbs),
                 "done": self.done, "nos": self.nos, "conns": self.conn, "t0": t0, "t1": t1,
                 "uid_marker": self.uid_marker, "recent": self.recent_claims, "uidvalidity": self.uidvalidity,
                 "gone": self.gone, "views": self.views, "maxview": self.maxview,
@@ -1067,7 +1061,7 @@ def run(host, port, user, password, sessions=5, commands=3000, seed=None, folder
 
 def _lost(i, why):
     e = {"kind": "driver", "session": i, "conn": 0, "cmd": 0, "detail": why, "transcript": []}
-    return {"idx": i, "errors": [e], "kinds": {"driver": 1}, "verbs": {}, "done": 0, "nos": 0, "conns": 0,
+    return {"idx": i, "cpu": 0.0, "errors": [e], "kinds": {"driver": 1}, "verbs": {}, "done": 0, "nos": 0, "conns": 0,
             "t0": 0, "t1": 0, "uid_marker": {}, "recent": {}, "uidvalidity": {}, "gone": {}, "views": [], "maxview": {},
             "added": [], "selects": [], "recent_seen": []}
 
@@ -1091,6 +1085,8 @@ class Report:
         self.done = sum(r["done"] for r in results)
         self.nos = sum(r["nos"] for r in results)
         self.conns = sum(r["conns"] for r in results)
+        # CPU seconds of the client: with processes=True, each session's own
+        self.client_cpu = sum(r["cpu"] for r in results)
         self.maxview = {}
         for r in results:
             for f, n in r["maxview"].items():
