@@ -16,7 +16,6 @@
 import os
 import random
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from tap import ok, note, done, SANITIZER
@@ -53,15 +52,6 @@ port = inst.start(env={"IMAPD_CLEARTEXT": "1"})
 logroot = os.environ.get("IMAPMIX_LOGDIR")
 
 
-def examples(rep, kinds):
-    """The seed, the counts, and the first example of each kind with the end
-    of its session's transcript."""
-    sub = imapmix.Report.__new__(imapmix.Report)
-    sub.__dict__.update(rep.__dict__)
-    sub.errors = [e for e in rep.errors if e["kind"] in kinds]
-    return sub.summary(examples=1)
-
-
 for name, user, every in (("long sessions", "alice", 0), ("a login per 5 commands", "bob", 5)):
     logdir = None
     if logroot:
@@ -77,9 +67,9 @@ for name, user, every in (("long sessions", "alice", 0), ("a login per 5 command
        "%d of %d ran\n%s" % (rep.done, want, rep.summary()))
     for title, kinds in CHECKS:
         n = sum(rep.kinds.get(k, 0) for k in kinds)
-        ok(n == 0, "%s: %s" % (name, title), examples(rep, kinds) if n else None)
+        ok(n == 0, "%s: %s" % (name, title), rep.summary(1, kinds) if n else None)
     other = {k: v for k, v in rep.kinds.items() if k not in KNOWN}
-    ok(not other, "%s: no error of another kind" % name, examples(rep, set(other)) if other else None)
+    ok(not other, "%s: no error of another kind" % name, rep.summary(1, set(other)) if other else None)
 
 ok(inst.clean(), "no sanitizer report in the server log", inst.log()[-3000:])
 done()

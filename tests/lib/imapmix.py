@@ -1169,16 +1169,16 @@ class Report:
     def rate(self):
         return self.done / self.elapsed if self.elapsed > 0 else 0.0
 
-    def summary(self, examples=1):
-        """Seed, counts per kind, and per kind the first examples with the
-        end of their session's transcript."""
+    def summary(self, examples=1, kinds=None):
+        """Seed, counts per kind, and per kind (of kinds, or all) the first
+        examples with the end of their session's transcript."""
         out = ["seed %s: %d commands in %.2f s (%d connections, largest views %s), %d NO/BAD; errors: %s"
                % (self.seed, self.done, self.elapsed, self.conns,
                   " ".join("%s %d" % kv for kv in sorted(self.maxview.items())), self.nos,
                   ", ".join("%s %d" % kv for kv in sorted(self.kinds.items())) or "none")]
         shown = collections.Counter()
         for e in self.errors:
-            if shown[e["kind"]] >= examples:
+            if shown[e["kind"]] >= examples or (kinds is not None and e["kind"] not in kinds):
                 continue
             shown[e["kind"]] += 1
             out.append("--- %s (session %d, connection %d, command %d): %s"
