@@ -171,8 +171,9 @@ void view_refresh(void);
 /* Sends * FLAGS and PERMANENTFLAGS when the folder has keywords the
  * client was not told of; called before any FETCH response. */
 void flags_announce(void);
-/* Removes message seq (1-based) from the view after our own expunge and
- * says so. */
+/* Marks message seq (1-based) gone after our own expunge (EXPUNGE, MOVE);
+ * its EXPUNGE goes out before the tagged reply, with any others, all in
+ * descending order. */
 void view_expunged(unsigned long seq);
 /* The store index of view message i (0-based), or -1 if gone. */
 long view_store(unsigned long i);

@@ -185,12 +185,9 @@ void view_update(int allow_expunge)
 
 void view_expunged(unsigned long seq)
 {
-	if (!seq || seq > S.nv) return;
-	outf("* %lu EXPUNGE\r\n", seq);
-	memmove(&S.v[seq - 1], &S.v[seq], (S.nv - seq) * sizeof *S.v);
-	S.nv--;
-	S.told_exists--;
-	S.told_recent = count_recent();
+	/* told by view_update before the tagged reply, in one descending run
+	 * with the expunges of other sessions */
+	if (seq && seq <= S.nv) S.v[seq - 1].gone = 1;
 }
 
 int view_set(const char *text, struct imapseq *seq, int uid)
