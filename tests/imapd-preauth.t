@@ -20,31 +20,11 @@ inst.write("imapd-preauth-timeout", "2")
 port = inst.start(env={"IMAPD_CLEARTEXT": "1"})
 
 
+import pop3d
+
+
 def trickle(first, seconds=12):
-    """Connects, sends first, then one byte a second; returns (what the
-    server said, whether it hung up before the client stopped)."""
-    s = socket.create_connection(("127.0.0.1", port), 10)
-    got = b""
-    closed = False
-    try:
-        got = s.recv(1000)
-        if first:
-            s.sendall(first)
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            r, _, _ = select.select([s], [], [], 1.0)
-            if r:
-                d = s.recv(1000)
-                if not d:
-                    closed = True
-                    break
-                got += d
-            else:
-                s.sendall(b"x")
-    except OSError:
-        closed = True
-    s.close()
-    return got.decode("latin-1"), closed
+    return pop3d.trickle(port, first, seconds)
 
 
 got, closed = trickle(b"a LOGIN alice@exa")

@@ -156,6 +156,35 @@ class Instance:
         return p.returncode, p.stdout.decode("latin-1"), p.stderr.decode("utf-8", "replace")
 
 
+
+def trickle(port, first, seconds=12):
+    """A client that connects to port, sends first, then one byte a
+    second (a slow-loris before login); returns (what the server said,
+    whether it hung up before the client stopped)."""
+    import select
+    s = socket.create_connection(("127.0.0.1", port), 10)
+    got = b""
+    closed = False
+    try:
+        got = s.recv(1000)
+        if first:
+            s.sendall(first)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            r, _, _ = select.select([s], [], [], 1.0)
+            if r:
+                d = s.recv(1000)
+                if not d:
+                    closed = True
+                    break
+                got += d
+            else:
+                s.sendall(b"x")
+    except OSError:
+        closed = True
+    s.close()
+    return got.decode("latin-1"), closed
+
 def wire_size(data):
     """What LIST must say for a stored message (bytes): every LF not after a
     CR becomes CRLF, and a last line without LF gets a CRLF."""
