@@ -5,13 +5,11 @@
 # literal, nothing at all.  Once logged in (in the clear, or through
 # STARTTLS where the login half relays), the deadline no longer applies.
 import os
-import select
-import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tap import ok, is_, note, done
+from tap import ok, done
 from imapd import Instance, Raw
 
 inst = Instance(users=[("alice", "alice-pw")])

@@ -123,7 +123,6 @@ tls.close()
 # ---- the login deadline: a client that has not logged in is dropped after
 # pop3d-preauth-timeout seconds in all, however it trickles its bytes ----
 import poplib
-import select
 import time
 
 inst.write("pop3d-preauth-timeout", "2")
