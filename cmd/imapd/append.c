@@ -11,7 +11,11 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
-#include "imapd.h"
+#include "commands.h"
+#include "mailbox.h"
+#include "reply.h"
+#include "session.h"
+#include "view.h"
 #include "log.h"
 
 /* n digits at s (only digits: no sign, no space) as a number, or -1. */

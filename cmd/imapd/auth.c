@@ -22,7 +22,9 @@
 #include "exitcode.h"
 #include "log.h"
 #include "handoff.h"
-#include "imapd.h"
+#include "commands.h"
+#include "reply.h"
+#include "session.h"
 
 void log_error(const char *op, const char *detail)
 {
@@ -86,6 +88,7 @@ void do_starttls(void)
 	if (!S.conf.tls_available) { reply(R_NO_TLS_NONE); return; }
 	if (session_tls_setup() < 0) { reply(R_NO_TLS_FAIL); return; }
 	reply(R_OK_STARTTLS);
+	reply_send();
 	/* session_tls flushes the OK and drops anything pipelined after the
 	 * command (RFC 3501 6.2.1), then shakes hands */
 	if (session_tls() < 0) session_end("tls-failed", EXIT_DONE);
@@ -122,6 +125,7 @@ static void login(const char *name, const char *password)
 			  (char *)0);
 		if (S.fails >= IMAP_FAILS_MAX) {
 			reply(R_NO_LOGIN);
+			reply_send();
 			untagged(R_BYE_FAILS);
 			session_end("login-failures", EXIT_DONE);
 		}

@@ -5,7 +5,7 @@
  * survives a line over IMAP_LINE_MAX.  stream_getline keeps nothing of
  * such a line, so the server could only answer "* BAD"; RFC 3501 7.1.5
  * wants the BAD tagged when the tag can be read, and a client waits for
- * that tag.  Its own header, not imapd.h: session.c is its one caller.
+ * that tag.  Its own header: session.c is its one caller.
  */
 #include <stralloc.h>
 #include "imapparse.h"

@@ -24,7 +24,11 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "imapd.h"
+#include "commands.h"
+#include "message.h"
+#include "reply.h"
+#include "session.h"
+#include "view.h"
 #include "log.h"
 #include "mime.h"
 #include "wire.h"

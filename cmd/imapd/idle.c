@@ -15,7 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "exitcode.h"
-#include "imapd.h"
+#include "commands.h"
+#include "reply.h"
+#include "session.h"
+#include "view.h"
 #include "log.h"
 
 #define IDLE_SETTLE_MS 20      /* let a burst of renames finish before we look */

@@ -67,7 +67,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "durable.h"
-#include "imapd.h"
+#include "commands.h"
+#include "mailbox.h"
+#include "reply.h"
+#include "session.h"
+#include "view.h"
 #include "log.h"
 #include "maildir.h"
 #include "mutf7.h"

@@ -20,7 +20,8 @@
 #include "exitcode.h"
 #include "log.h"
 #include "srvopts.h"
-#include "imapd.h"
+#include "reply.h"
+#include "session.h"
 
 struct session S;
 

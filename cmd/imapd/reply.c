@@ -8,7 +8,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include "imapd.h"
+#include "reply.h"
+#include "session.h"
 
 static const char *const text[R_COUNT] = {
 	[R_GREETING]          = "OK [CAPABILITY %s] %s IMAP4rev1 server ready",
@@ -117,19 +118,33 @@ static void vline(const char *prefix, enum resp_id id, va_list ap)
 	put("\r\n", 2);
 }
 
-extern int expunge_allowed;
+/* The tagged line of the command being run, until reply_send. */
+static char pending[IMAP_TAG_MAX + 4096 + 4];
+static size_t pending_len;
 
 void reply(enum resp_id id, ...)
 {
+	char buf[4096];
 	va_list ap;
-	/* what changed in the selected folder goes out before the tagged
-	 * response, after the command ran (RFC 3501 5.2, 7.4.1) */
-	if (S.state == ST_SELECTED && !S.over) view_update(expunge_allowed);
-	out(S.cmd.tag[0] ? S.cmd.tag : "*");
-	out(" ");
+	int n;
+	const char *tag = S.cmd.tag[0] ? S.cmd.tag : "*";
+
 	va_start(ap, id);
-	vline("", id, ap);
+	n = vsnprintf(buf, sizeof buf, text[id], ap);
 	va_end(ap);
+	if (n < 0) n = 0;
+	/* a longer text (a COPYUID of many ranges) is cut: a tagged line
+	 * stays well-formed and the data went out untagged before it */
+	if ((size_t)n >= sizeof buf) n = sizeof buf - 1;
+	/* cannot truncate: pending holds a tag, a space, buf and CRLF */
+	pending_len = (size_t)snprintf(pending, sizeof pending, "%s %.*s\r\n", tag, n, buf);
+}
+
+void reply_send(void)
+{
+	if (!pending_len) return;
+	put(pending, pending_len);
+	pending_len = 0;
 }
 
 void untagged(enum resp_id id, ...)
@@ -183,7 +198,7 @@ void out_flags(uint32_t flags, int recent)
 	for (i = 0; i < sizeof sys / sizeof sys[0]; i++)
 		if (flags & sys[i].bit) { if (sp) out(" "); out(sys[i].name); sp = 1; }
 	for (i = 0; i < STORE_KEYWORDS_MAX; i++)
-		if ((flags & STORE_KW(i)) && flag_keyword(i)) { if (sp) out(" "); out(flag_keyword(i)); sp = 1; }
+		if ((flags & STORE_KW(i)) && i < S.st.kw.n) { if (sp) out(" "); out(S.st.kw.name[i]); sp = 1; }
 	if (recent) { if (sp) out(" "); out("\\Recent"); }
 	out(")");
 }

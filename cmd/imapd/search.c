@@ -24,7 +24,11 @@
 #include <strings.h>
 #include <time.h>
 #include "casefold.h"
-#include "imapd.h"
+#include "commands.h"
+#include "message.h"
+#include "reply.h"
+#include "session.h"
+#include "view.h"
 #include "log.h"
 #include "mime.h"
 

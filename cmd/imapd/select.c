@@ -21,13 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "exitcode.h"
-#include "imapd.h"
+#include "commands.h"
+#include "mailbox.h"
+#include "reply.h"
+#include "session.h"
+#include "view.h"
 #include "log.h"
-
-const char *flag_keyword(unsigned i)
-{
-	return i < S.st.kw.n ? S.st.kw.name[i] : 0;
-}
 
 long view_store(unsigned long i)
 {

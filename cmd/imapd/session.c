@@ -17,9 +17,12 @@
  *
  * Then imapparse_command splits it, the table gives the handler and the
  * states it is valid in, and the handler checks its arguments and runs.
- * Untagged updates of the selected folder go out just before each tagged
- * response (reply.c calls view_update), never between a command's
- * numbering and its execution.
+ * Before a command in the selected state runs, the store is brought in
+ * step with the disk (view_refresh, which tells the client nothing); after
+ * it ran, dispatch sends the folder's untagged updates (view_update, with
+ * EXPUNGE only where RFC 3501 7.4.1 allows) and then the tagged response
+ * the handler set (reply_send): never between a command's numbering and
+ * its execution.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -30,7 +33,10 @@
 #include "cmdline.h"
 #include "exitcode.h"
 #include "log.h"
-#include "imapd.h"
+#include "commands.h"
+#include "reply.h"
+#include "session.h"
+#include "view.h"
 #include "tlsserver.h"
 
 struct command {
@@ -76,12 +82,11 @@ static const struct command commands[] = {
 	{"MOVE", ST_SELECTED, 1, 1, do_move},
 };
 
-int expunge_allowed = 1;    /* read by reply.c's hook via view_update */
-
 static void error_reply(enum resp_id id, const char *why)
 {
 	reply(id, why);
 	if (++S.errors >= IMAP_ERRORS_MAX) {
+		reply_send();
 		untagged(R_BYE_ERRORS);
 		session_end("errors", EXIT_DONE);
 	}
@@ -128,11 +133,14 @@ static void dispatch(void)
 		if (!c) { error_reply(R_BAD_UNKNOWN, 0); return; }
 	}
 	if (!(c->states & S.state)) { error_reply(R_BAD_STATE, 0); return; }
-	expunge_allowed = c->expunge_ok;
 	S.errors = 0;
 	if (S.state == ST_SELECTED) view_refresh();
 	c->run();
-	expunge_allowed = 1;
+	/* what changed in the selected folder goes out before the tagged
+	 * response, after the command ran (RFC 3501 5.2); EXPUNGE only where
+	 * 7.4.1 allows it */
+	if (S.state == ST_SELECTED && !S.over) view_update(c->expunge_ok);
+	reply_send();
 }
 
 /* Reads len bytes of a literal into S.buf. */
@@ -196,6 +204,7 @@ static int read_command(void)
 		if (k == 0) return 1;
 		if (k < 0) {
 			reply(R_BAD_SYNTAX, "literal size unreadable or over 2^63-1");
+			reply_send();
 			untagged(R_BYE_TOOBIG);
 			session_end("literal-unreadable", EXIT_DONE);
 		}
@@ -206,6 +215,7 @@ static int read_command(void)
 				/* the bytes are on their way and could be read as
 				 * commands: refuse and hang up */
 				reply(R_BAD_TOOBIG_NONSYNC);
+				reply_send();
 				untagged(R_BYE_TOOBIG);
 				session_end("literal-too-big", EXIT_DONE);
 			}
@@ -252,8 +262,12 @@ void session_run(void)
 void session_loop(void)
 {
 	for (;;) {
+		/* a login's OK (session_resume), before we wait for the client */
+		reply_send();
 		S.io.timeout = (unsigned)(S.state == ST_NOAUTH ? S.conf.preauth_timeout : S.timeout);
 		if (read_command()) dispatch();
+		/* a command refused while it was read */
+		reply_send();
 		/* a LOGIN or AUTHENTICATE command holds a password */
 		if (S.buf.s) explicit_bzero(S.buf.s, S.buf.len);
 		if (S.buf.a > (1 << 20)) {
@@ -291,6 +305,9 @@ _Noreturn void session_end(const char *reason, int code)
 	} else {
 		log_event("end", "ip", S.ip, "reason", reason, (char *)0);
 	}
-	if (!S.dead) stream_close(&S.io);
+	if (!S.dead) {
+		reply_send();
+		stream_close(&S.io);
+	}
 	_exit(code);
 }

@@ -15,7 +15,11 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include "imapd.h"
+#include "commands.h"
+#include "mailbox.h"
+#include "reply.h"
+#include "session.h"
+#include "view.h"
 #include "log.h"
 
 /* RFC 3501 6.4.6.  A message another session expunged is skipped and the

@@ -1,0 +1,110 @@
+#ifndef IMAPD_SESSION_H
+#define IMAPD_SESSION_H
+/*
+ * posthorn-imapd's modules (see posthorn-imapd(8)):
+ *   main.c      options, environment, config; then session_run
+ *   session.c   reading commands (lines, literals, bounds), the dispatch
+ *               table, TLS, the end of a session
+ *   reply.c     every fixed response text by name; output helpers
+ *   auth.c      CAPABILITY, NOOP, LOGOUT, STARTTLS, LOGIN, AUTHENTICATE,
+ *               ID, ENABLE, NAMESPACE; the privilege drop
+ *   list.c      LIST, LSUB, SUBSCRIBE, UNSUBSCRIBE, CREATE, DELETE, RENAME,
+ *               STATUS; folder names
+ *   select.c    SELECT, EXAMINE, CLOSE, UNSELECT, CHECK; the view of the
+ *               selected folder and its untagged updates
+ *   fetch.c     FETCH and UID FETCH
+ *   store.c     STORE, EXPUNGE, UID EXPUNGE, COPY, MOVE
+ *   append.c    APPEND
+ *   search.c    SEARCH and UID SEARCH
+ *   idle.c      IDLE (inotify on new/ and cur/)
+ * One session per process: its state is one struct for the whole process
+ * (session.h).  Headers: session.h (the state, reading, the end),
+ * reply.h (responses and output), commands.h (the handlers the dispatch
+ * table names), view.h (the selected folder as the client knows it),
+ * mailbox.h (folder names), message.h (reading a message of the view).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stralloc.h>
+#include "auth.h"
+#include "imapparse.h"
+#include "imapstore.h"
+#include "srvopts.h"
+#include "stream.h"
+
+#define IMAP_ERRORS_MAX 50                 /* bad commands in a row before we hang up */
+#define IMAP_FAILS_MAX 3                   /* failed logins before we hang up */
+#define IMAP_TIMEOUT_DEFAULT 1800          /* RFC 3501 5.4: at least 30 minutes */
+#define IMAP_PREAUTH_TIMEOUT 60            /* before login, in all (default of imapd-preauth-timeout) */
+#define IMAP_APPEND_MAX_DEFAULT (64UL << 20)  /* bytes of an APPENDed message */
+#define IMAP_MAILBOX_MAX 255               /* bytes of a mailbox name */
+
+/* RFC 3501 section 3; bits, so a command names the states it is valid in. */
+enum imap_state { ST_NOAUTH = 1, ST_AUTH = 2, ST_SELECTED = 4 };
+
+/* One message of the selected folder as the client knows it. */
+struct vmsg {
+	uint32_t uid;
+	uint32_t flags;            /* as last told to the client */
+	uint8_t gone;              /* expunged by someone else, EXPUNGE not sent yet */
+	uint8_t recent;
+	uint8_t dirty;             /* flags changed by someone else, not told yet */
+	uint8_t sized;
+	uint64_t size;             /* RFC822.SIZE once known */
+};
+
+struct tls;
+struct tls_config;
+
+struct session {
+	struct stream io;
+	enum imap_state state;
+	int over, dead;
+
+	/* settings, read once at start-up */
+	int implicit_tls;
+	unsigned long timeout, append_max;
+	struct srvconf conf;         /* me, TLS files, cleartext logins */
+	struct tls *tlsctx;
+	const char *ip;
+
+	/* not authenticated */
+	char user[AUTH_LOGIN_MAX + 1];
+	const char *method;
+	unsigned fails, errors;
+
+	/* the command */
+	stralloc buf;
+	struct imap_cmd cmd;
+	int uid;                   /* the UID form of FETCH, STORE, COPY, MOVE, SEARCH, EXPUNGE */
+	const struct imap_arg *args;   /* arguments after a UID prefix */
+	unsigned nargs;
+
+	/* selected */
+	char mailbox[IMAP_MAILBOX_MAX + 1];
+	int readonly;
+	struct store st;
+	struct vmsg *v;
+	unsigned long nv, vcap;
+	unsigned long told_exists, told_recent;
+	unsigned told_kw;            /* keywords in the last * FLAGS sent */
+	unsigned long view_gen;      /* S.st.gen the view was last compared with */
+	int idling;
+	unsigned long fetched, stored, expunged, appended;   /* for the logout log line */
+};
+
+extern struct session S;
+
+void session_run(void);               /* the greeting, then session_loop */
+_Noreturn void session_loop(void);
+_Noreturn void session_resume(void);   /* -L: the session after the hand-over (auth.c) */
+int session_tls_setup(void);
+int session_tls(void);
+_Noreturn void session_end(const char *reason, int code);
+/* Reads one more line of the client's (AUTHENTICATE continuations);
+ * into S.buf without its line end.  0, or -1 (the session ends). */
+int session_readline(size_t max);
+
+/* One line to the log: what failed (op, detail) and errno's text. */
+void log_error(const char *op, const char *detail);
+#endif
