@@ -147,12 +147,12 @@ lint:
 # example config and service scripts into PREFIX/share/posthorn, and the
 # sendmail and mailq links (SENDMAIL, MAILQ: /usr/sbin/sendmail and
 # /usr/bin/mailq to be the system's).  tools/install-prog puts each file in
-# place with one rename, owner and mode already set, so `make install` on a
-# running system is the whole upgrade.  posthorn-queue and posthorn-mailauth
-# get their accounts and set-user-ID bits as posthorn-setup(8) gives them,
-# as root without DESTDIR once the accounts exist; otherwise (the first
-# install, not root, DESTDIR for a package) they go in without the bit and
-# posthorn-setup sets it.  A SENDMAIL or MAILQ that is not an earlier
+# place with one rename, owner and mode already set, so that make install is
+# safe on a running system (README, "Upgrading").  posthorn-queue and
+# posthorn-mailauth get the owners and set-user-ID bits posthorn-setup(8)
+# gives them, as root without DESTDIR once the accounts exist; otherwise (the
+# first install, not root, DESTDIR for a package) they go in without the bit
+# and posthorn-setup sets it.  A SENDMAIL or MAILQ that is not an earlier
 # posthorn's link is left alone, and nothing is installed, unless
 # FORCE_SENDMAIL=1.  PREFIX/share/posthorn/installed lists what the installs
 # made; make uninstall removes that and nothing else.
@@ -162,10 +162,7 @@ SHAREDIR  = $(PREFIX)/share/posthorn
 MANDIR    = $(PREFIX)/share/man
 MANPAGES  = $(wildcard man/*.[1-8])
 MANSECTIONS = $(sort $(subst .,,$(suffix $(MANPAGES))))
-# The set-user-ID programs: owner:group and mode, as posthorn-setup(8) sets them.
-SUID_queue    = posthorn-q:root 4711
-SUID_mailauth = posthorn-mail:posthorn 4750
-SUID_BINS     = $(BINDIR)/posthorn-queue $(BINDIR)/posthorn-mailauth
+SUID_BINS   = $(BINDIR)/posthorn-queue $(BINDIR)/posthorn-mailauth
 
 install uninstall: export DESTDIR := $(DESTDIR)
 install uninstall: export MANIFEST := $(SHAREDIR)/installed
@@ -175,8 +172,8 @@ install: all
 	tools/install-prog check-link $(PREFIX)/bin/posthorn-sendmail $(SENDMAIL) $(MAILQ)
 	tools/install-prog begin
 	tools/install-prog file 755 - $(filter-out $(SUID_BINS),$(BINS)) $(PREFIX)/bin
-	tools/install-prog file $(word 2,$(SUID_queue)) $(word 1,$(SUID_queue)) $(BINDIR)/posthorn-queue $(PREFIX)/bin
-	tools/install-prog file $(word 2,$(SUID_mailauth)) $(word 1,$(SUID_mailauth)) $(BINDIR)/posthorn-mailauth $(PREFIX)/bin
+	tools/install-prog file 4711 posthorn-q:root $(BINDIR)/posthorn-queue $(PREFIX)/bin
+	tools/install-prog file 4750 posthorn-mail:posthorn $(BINDIR)/posthorn-mailauth $(PREFIX)/bin
 	tools/install-prog file 755 - tools/posthorn-setup $(PREFIX)/sbin
 	$(foreach s,$(MANSECTIONS),tools/install-prog file 644 - $(filter %.$(s),$(MANPAGES)) $(MANDIR)/man$(s) && ) :
 	tools/install-prog tree conf $(SHAREDIR)
