@@ -141,36 +141,48 @@ run: all
 lint:
 	mandoc -Tlint -Wwarning man/*.[1-8]
 
-# make install [PREFIX=/usr/local] [DESTDIR=...]: programs into PREFIX/bin,
-# posthorn-setup into PREFIX/sbin, man pages, the example config and service
-# scripts into PREFIX/share/posthorn, and the sendmail and mailq links
-# (SENDMAIL, MAILQ: point them at /usr/sbin/sendmail and /usr/bin/mailq to
-# replace the system's).  Owners and the set-user-ID bits of posthorn-queue
-# and posthorn-mailauth are posthorn-setup's job: a DESTDIR install runs as anyone.
+# make install [PREFIX=/usr/local] [DESTDIR=...] [SENDMAIL=...] [MAILQ=...]
+#              [FORCE_SENDMAIL=1]
+# Programs into PREFIX/bin, posthorn-setup into PREFIX/sbin, man pages, the
+# example config and service scripts into PREFIX/share/posthorn, and the
+# sendmail and mailq links (SENDMAIL, MAILQ: /usr/sbin/sendmail and
+# /usr/bin/mailq to be the system's).  tools/install-prog puts each file in
+# place with one rename, owner and mode already set, so that make install is
+# safe on a running system (README, "Upgrading").  posthorn-queue and
+# posthorn-mailauth get the owners and set-user-ID bits posthorn-setup(8)
+# gives them, as root without DESTDIR once the accounts exist; otherwise (the
+# first install, not root, DESTDIR for a package) they go in without the bit
+# and posthorn-setup sets it.  A SENDMAIL or MAILQ that is not an earlier
+# posthorn's link is left alone, and nothing is installed, unless
+# FORCE_SENDMAIL=1.  PREFIX/share/posthorn/installed lists what the installs
+# made; make uninstall removes that and nothing else.
 SENDMAIL ?= $(PREFIX)/sbin/sendmail
 MAILQ    ?= $(PREFIX)/bin/mailq
 SHAREDIR  = $(PREFIX)/share/posthorn
 MANDIR    = $(PREFIX)/share/man
 MANPAGES  = $(wildcard man/*.[1-8])
+MANSECTIONS = $(sort $(subst .,,$(suffix $(MANPAGES))))
+SUID_BINS   = $(BINDIR)/posthorn-queue $(BINDIR)/posthorn-mailauth
+
+install uninstall: export DESTDIR := $(DESTDIR)
+install uninstall: export MANIFEST := $(SHAREDIR)/installed
+install: export FORCE_SENDMAIL := $(FORCE_SENDMAIL)
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SHAREDIR) \
-		$(DESTDIR)$(dir $(SENDMAIL)) $(DESTDIR)$(dir $(MAILQ))
-	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 755 tools/posthorn-setup $(DESTDIR)$(PREFIX)/sbin/posthorn-setup
-	for m in $(MANPAGES); do \
-		sec=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$sec; \
-		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$sec/; done
-	cp -R conf/. $(DESTDIR)$(SHAREDIR)/
-	ln -sf $(PREFIX)/bin/posthorn-sendmail $(DESTDIR)$(SENDMAIL)
-	ln -sf $(PREFIX)/bin/posthorn-sendmail $(DESTDIR)$(MAILQ)
+	tools/install-prog check-link $(PREFIX)/bin/posthorn-sendmail $(SENDMAIL) $(MAILQ)
+	tools/install-prog begin
+	tools/install-prog file 755 - $(filter-out $(SUID_BINS),$(BINS)) $(PREFIX)/bin
+	tools/install-prog file 4711 posthorn-q:root $(BINDIR)/posthorn-queue $(PREFIX)/bin
+	tools/install-prog file 4750 posthorn-mail:posthorn $(BINDIR)/posthorn-mailauth $(PREFIX)/bin
+	tools/install-prog file 755 - tools/posthorn-setup $(PREFIX)/sbin
+	$(foreach s,$(MANSECTIONS),tools/install-prog file 644 - $(filter %.$(s),$(MANPAGES)) $(MANDIR)/man$(s) && ) :
+	tools/install-prog tree conf $(SHAREDIR)
+	tools/install-prog link $(PREFIX)/bin/posthorn-sendmail $(SENDMAIL)
+	tools/install-prog link $(PREFIX)/bin/posthorn-sendmail $(MAILQ)
+	tools/install-prog end
 
 uninstall:
-	rm -f $(BINS:$(BINDIR)/%=$(DESTDIR)$(PREFIX)/bin/%) $(DESTDIR)$(PREFIX)/sbin/posthorn-setup
-	for m in $(MANPAGES); do sec=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$sec/$${m##*/}; done
-	rm -rf $(DESTDIR)$(SHAREDIR)
-	for l in $(DESTDIR)$(SENDMAIL) $(DESTDIR)$(MAILQ); do \
-		[ -L $$l ] && [ "$$(readlink $$l)" = $(PREFIX)/bin/posthorn-sendmail ] && rm -f $$l || true; done
+	tools/install-prog uninstall
 
 clean:
 	rm -rf $(B) build-asan $(BINDIR)
