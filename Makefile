@@ -90,11 +90,15 @@ $(B)/tests/%.t: $(B)/tests/%.o $(B)/libposthorn.a $(B)/libposthorn-tls.a
 
 # The test suite: the sanitizer build first, then the normal build, whose
 # prove summary is the last line.  POSTHORN_BIN tells the tests which build
-# to run.
+# to run.  Tests run as root make and remove system accounts:
+# tools/passwd-check (silent when all is well) fails the run if /etc/passwd
+# or /etc/group is not as it was before the first test.
 test: deps
+	tools/passwd-check save $(B)/passwd-check
 	$(MAKE) asan
 	$(MAKE) all
 	POSTHORN_BIN=$(CURDIR)/$(BINDIR) POSTHORN_BUILD=$(CURDIR)/$(B) $(PROVE) tests/*.t $(B)/tests/*.t
+	tools/passwd-check compare $(B)/passwd-check
 
 unit: all
 	POSTHORN_BIN=$(CURDIR)/$(BINDIR) POSTHORN_BUILD=$(CURDIR)/$(B) $(PROVE) $(B)/tests/*.t

@@ -369,6 +369,20 @@ static void find_sender(void)
 	if (!stralloc_copy(&sender, &login)) nomem();
 }
 
+/* Is the address (canonical, as make_address writes it) the invoking
+ * account's own, login@defaultdomain?  Compared in lookup form, so case
+ * in the domain does not matter. */
+static int is_login(const stralloc *a)
+{
+	static stralloc ka, kl;
+	struct addr x;
+
+	if (!login.len || !a->len) return 0;
+	if (addr_parse(&x, a->s, a->len, ADDR_ALLOW_UTF8) != ADDR_OK || !addr_key(&ka, &x)) return 0;
+	if (addr_parse(&x, login.s, login.len, ADDR_ALLOW_UTF8) != ADDR_OK || !addr_key(&kl, &x)) return 0;
+	return ka.len == kl.len && !memcmp(ka.s, kl.s, ka.len);
+}
+
 /* Appends a display name: a quoted string when it is ASCII, RFC 2047
  * encoded words when it holds 8-bit bytes.  Controls become spaces. */
 static void cat_phrase(stralloc *out, const char *name)
@@ -605,8 +619,11 @@ static void build_added(stralloc *top, stralloc *tail)
 			nomem();
 	}
 	if (!has_from) {
-		const char *name = opt.fullname ? opt.fullname : gecos.len ? gecos.s : "";
 		const stralloc *a = sender.len ? &sender : &login;
+		/* The real name belongs to the account: it goes with the account's
+		 * own address only, never with another one given by -f (root's
+		 * cron job sending as alice@ must not read "root" <alice@...>). */
+		const char *name = opt.fullname ? opt.fullname : gecos.len && is_login(a) ? gecos.s : "";
 		if (!stralloc_cats(tail, "From: ")) nomem();
 		if (*name) {
 			cat_phrase(tail, name);

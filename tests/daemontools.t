@@ -5,19 +5,23 @@
 # loopback ports, each logger writing into its service's log/main, the
 # daemontools habit).  A message sent with smtplib to the MX service
 # arrives in the user's Maildir through the runner service; multilog, as
-# nobody, writes timestamped log lines; svc -k (SIGKILL) of the smtpd
+# nobody, writes timestamped log lines into a directory that only nobody
+# and group adm may read (2750: multilog makes current 0644 itself, so the
+# directory is what keeps others out); svc -k (SIGKILL) of the smtpd
 # service makes supervise restart it and it serves again; svstat reports
 # every service and logger up.  At the end every supervise is told svc -dx
 # (after svscan, which would restart an exited supervise within 5 seconds,
 # is gone), and no process of the instance is left.  Needs root and
 # daemontools (Debian's package: svscan, supervise, svc, svstat, multilog).
 import atexit
+import grp
 import os
 import pwd
 import re
 import shutil
 import signal
 import smtplib
+import stat
 import socket
 import ssl
 import subprocess
@@ -202,6 +206,34 @@ nobody = pwd.getpwnam("nobody").pw_uid
 current = os.path.join(svc, "posthorn-smtpd", "log", "main", "current")
 is_(os.stat(current).st_uid if os.path.exists(current) else None, nobody,
     "log/main/current belongs to nobody (setuidgid nobody multilog)")
+maindir = os.path.dirname(current)
+dst = os.stat(maindir)
+is_((oct(stat.S_IMODE(dst.st_mode)), dst.st_uid, dst.st_gid), (oct(0o2750), nobody, grp.getgrnam("adm").gr_gid),
+    "log/main is 2750 nobody:adm (the log/run script)")
+is_(os.stat(current).st_gid if os.path.exists(current) else None, grp.getgrnam("adm").gr_gid,
+    "current has group adm (from the setgid directory)")
+
+
+def open_as(account, path):
+    """Opens path for reading as this account (a child drops to it): 0 if
+    it could, 13 if refused, 1 for any other error."""
+    pw = pwd.getpwnam(account)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(pw.pw_gid)
+            os.setuid(pw.pw_uid)
+            open(path, "rb").close()
+            os._exit(0)
+        except PermissionError:
+            os._exit(13)
+        except BaseException:
+            os._exit(1)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+is_(open_as("posthorn-smtpd", current), 13, "another account (posthorn-smtpd, not in adm) cannot read it")
 loggers = [cmd for pid, cmd in processes_under(inst.root).items() if cmd.startswith("multilog ")
            and os.stat("/proc/%d" % pid).st_uid != nobody]
 is_(loggers, [], "no multilog runs as anyone but nobody")

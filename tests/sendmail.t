@@ -166,6 +166,25 @@ dec = str(email.header.make_header(email.header.decode_header(frm.split(" <")[0]
 is_(dec, "J\u00f6rg \"Q\" M\u00fcller", "a UTF-8 -F name is RFC 2047 encoded and decodes back")
 code, err, msg, envl = send(["-f", "<>", "x@example.net"], "Subject: s\n\nb\n")
 ok(fields(msg, "From") and LOGIN + "@example.org" in fields(msg, "From")[0], "null sender: From is the login")
+# The real name from the password entry goes only with the account's own
+# address: root's cron job sending with -f alice@... must not show up as
+# "root" <alice@...>.
+GECOS = pwd.getpwuid(os.getuid()).pw_gecos.split(",")[0]
+if GECOS:
+    own = '"%s" <%s@example.org>' % (GECOS.replace("\\", "\\\\").replace('"', '\\"'), LOGIN)
+    for args, what in (([], "no -f"), (["-f", LOGIN], "-f with the bare login name"),
+                       (["-f", "%s@EXAMPLE.org" % LOGIN], "-f with the login's own address")):
+        code, err, msg, envl = send(args + ["x@example.net"], "Subject: s\n\nb\n")
+        is_(fields(msg, "From") if msg else None, [own], "%s: From has the account's real name" % what)
+else:
+    note("the running account has no real name in its password entry: the positive gecos checks are skipped")
+for args, want, what in ((["-f", "alice@example.org"], ["alice@example.org"], "-f another address: no real name"),
+                         (["-f", LOGIN + "+tag@example.org"], [LOGIN + "+tag@example.org"],
+                          "-f a plus-address of the login: no real name (not the same address)"),
+                         (["-f", "alice@example.org", "-F", "Alice A"], ['"Alice A" <alice@example.org>'],
+                          "-f another address with -F: the given name")):
+    code, err, msg, envl = send(args + ["x@example.net"], "Subject: s\n\nb\n")
+    is_(fields(msg, "From") if msg else None, want, what)
 code, err, msg, envl = send(["-f", "bad@@example.net", "x@example.net"], "Subject: s\n\nb\n")
 ok(code == 65 and msg is None and "invalid sender" in err, "invalid -f refused, nothing injected", err)
 

@@ -8,8 +8,12 @@
 # 550; the queue runner and a tcpserver are killed with SIGKILL mid-run,
 # the supervisor restarts them and nothing is lost.  Privilege separation:
 # no network-facing process runs as root, smtpd's account cannot read a
-# Maildir or the queue.  Needs root and s6.
+# Maildir or the queue.  posthorn-setup run again repairs an account's
+# wrong shell and home.  The loggers write into the directories that
+# posthorn-setup made (LOG/smtpd, ...): 2750 nobody:adm, files 0640, no other
+# account can read them.  Needs root and s6.
 import glob
+import grp
 import imaplib
 import os
 import poplib
@@ -19,6 +23,7 @@ import signal
 import smtplib
 import socket
 import ssl
+import stat
 import subprocess
 import sys
 import time
@@ -41,7 +46,9 @@ svscans = []
 
 class System(Installation):
     def services(self):
-        Installation.services(self, "s6", lambda svc, name: os.path.join(self.root, "log", name),
+        # LOG/smtpd for posthorn-smtpd, as /var/log/posthorn/smtpd: the
+        # directories posthorn-setup -l made.
+        Installation.services(self, "s6", lambda svc, name: os.path.join(self.log, name[len("posthorn-"):]),
                               keep=lambda name: HAVE_IMAP or "imap" not in name)
         p = subprocess.Popen(["s6-svscan", self.svc], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              start_new_session=True)
@@ -111,6 +118,17 @@ for x in (a, b):
     is_(x.setup.returncode, 0, "posthorn-setup for %s" % x.domain)
     if x.setup.returncode:
         note(x.setup.stdout + x.setup.stderr)
+# ---- posthorn-setup repairs an account that is wrong ----
+# b's setup gave posthorn-q b's queue as its home; an admin's slip gives
+# posthorn-smtpd a shell.  Run again for a, setup puts both right.
+subprocess.run(["usermod", "--shell", "/bin/sh", "--home", "/wrong", "posthorn-smtpd"], check=True)
+again = a.run_setup()
+is_(again.returncode, 0, "posthorn-setup runs again for a.test")
+is_((pwd.getpwnam("posthorn-smtpd").pw_shell, pwd.getpwnam("posthorn-smtpd").pw_dir),
+    ("/usr/sbin/nologin", "/nonexistent"), "it repaired posthorn-smtpd's shell and home (usermod)")
+is_(pwd.getpwnam("posthorn-q").pw_dir, a.queue, "and gave posthorn-q a.test's queue as its home")
+ok("account posthorn-smtpd: shell /bin/sh -> /usr/sbin/nologin" in again.stdout, "and said so", again.stdout)
+
 for x in (a, b):
     x.services()
 ok(a.up() and b.up(), "s6-svscan brought up every service of both instances on loopback ports")
@@ -153,6 +171,21 @@ ok(wait_for(lambda: b.maildir_has("from alice"), 30), "bob's Maildir has alice's
 ok(wait_for(lambda: a.maildir_has("from bob"), 30), "alice's Maildir has bob's message")
 ok(wait_for(lambda: a.maildir_has("Undelivered mail returned to sender"), 30), "alice got a bounce for nobody@b.test")
 
+# ---- logs: they hold addresses ----
+adm = grp.getgrnam("adm").gr_gid
+nobody = pwd.getpwnam("nobody").pw_uid
+logdir = os.path.join(a.log, "smtpd")
+current = os.path.join(logdir, "current")
+ok(wait_for(lambda: os.path.exists(current) and b"event=" in open(current, "rb").read(), 10),
+   "s6-log writes smtpd's lines into the directory posthorn-setup made (LOG/smtpd/current)")
+st, dst = os.stat(current), os.stat(logdir)
+is_((oct(stat.S_IMODE(dst.st_mode)), dst.st_uid, dst.st_gid), (oct(0o2750), nobody, adm),
+    "the log directory is 2750 nobody:adm")
+is_((oct(stat.S_IMODE(st.st_mode)), st.st_uid, st.st_gid), (oct(0o640), nobody, adm),
+    "current is 0640 nobody:adm (umask 027 in the log/run script, group from the setgid directory)")
+is_(sorted(os.listdir(a.log)), sorted(["smtpd", "submission", "smtps", "pop3d", "pop3s", "imapd", "imaps", "runq"]),
+    "posthorn-setup made one log directory per service, the loggers no other")
+
 files = [f for f in glob.glob(os.path.join(a.mail, "a.test", "alice", "*", "*")) if os.path.isfile(f)]
 ok(files, "alice's Maildir has files", glob.glob(os.path.join(a.mail, "a.test", "alice", "*")))
 is_(as_user(smtpd_user, lambda: open(files[0], "rb").read()) if files else None, 13,
@@ -162,6 +195,7 @@ is_(as_user(smtpd_user, lambda: open(os.path.join(a.conf, "tls", "key.pem")).rea
     "smtpd's account can read the TLS key (group posthorn)")
 is_(as_user(pwd.getpwnam("nobody"), lambda: open(os.path.join(a.conf, "users.cdb"), "rb").read()), 13,
     "other accounts cannot read users.cdb (the password hashes)")
+is_(as_user(smtpd_user, lambda: open(current, "rb").read()), 13, "nor a log file (smtpd's account, not in adm)")
 
 # ---- reading: POP3 and IMAP ----
 subjects = a.pop3_subjects()

@@ -3,12 +3,24 @@
 or daemontools) copied and rewritten to run it: the config dir and the
 programs of the instance, free loopback ports, logs where the test says.
 The supervisor itself (s6-svscan, svscan) is the test's to start.  Used by
-system.t and daemontools.t."""
+system.t, daemontools.t, inetd.t and systemd.t.
+
+posthorn-setup makes real system accounts (posthorn-q, posthorn-mail, ...)
+and repairs the home of those that exist.  Importing this module takes a
+snapshot of /etc/passwd and /etc/group; when the test exits (after its own
+exit handlers, which stop its processes: this one is registered first, so
+it runs last) every account and group that was not there is removed and
+every one that was there gets its old home, shell, group and comment back.
+A test that still leaks one exits 1, whatever its TAP lines said."""
+import atexit
 import glob
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
+import time
 
 from tap import tempdir, ROOT as SRC, BIN
 from instance import free_port
@@ -21,9 +33,102 @@ LOGDIR_RE = re.compile(r"^LOGDIR=/var/log/posthorn/\S+$", re.M)
 PORT_RE = re.compile(r"^PORT=(\d+)$", re.M)
 
 
+# ---- accounts: leave /etc/passwd and /etc/group as they were ----
+
+def _table(path):
+    """name -> list of fields of each entry of a passwd-format file."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line and not line.startswith("#") and ":" in line:
+                fields = line.split(":")
+                out[fields[0]] = fields
+    return out
+
+
+def _uid_busy(uid):
+    """Does some process run with this real or effective uid?"""
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/status" % d) as f:
+                for line in f:
+                    if line.startswith("Uid:"):
+                        if str(uid) in line.split()[1:3]:
+                            return True
+                        break
+        except OSError:
+            pass
+    return False
+
+
+def _run_quiet(args):
+    p = subprocess.run(args, capture_output=True, text=True)
+    if p.returncode:
+        sys.stderr.write("services.py: %s: %s" % (" ".join(args), p.stderr or "exit %d\n" % p.returncode))
+    return p.returncode == 0
+
+
+_BEFORE = None
+if os.geteuid() == 0:
+    _BEFORE = (_table("/etc/passwd"), _table("/etc/group"))
+
+
+def restore_accounts():
+    """Removes the accounts and groups made since the snapshot and puts
+    back home, shell, primary group and comment of those changed; returns
+    the names that still differ (empty when all is as it was)."""
+    if _BEFORE is None:
+        return []
+    users, groups = _BEFORE
+    now = _table("/etc/passwd")
+    for name in sorted(set(now) - set(users)):
+        uid = int(now[name][2])
+        # A service of the test may take a moment to exit after its
+        # supervisor was stopped; userdel refuses while it runs.
+        deadline = time.monotonic() + 15
+        while _uid_busy(uid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        _run_quiet(["userdel", name])
+    for name in sorted(set(now) & set(users)):
+        old, cur = users[name], now[name]
+        args = []
+        for i, opt in ((3, "--gid"), (4, "--comment"), (5, "--home"), (6, "--shell")):
+            if old[i] != cur[i]:
+                args += [opt, old[i]]
+        if args:
+            deadline = time.monotonic() + 15
+            while not _run_quiet(["usermod"] + args + [name]) and time.monotonic() < deadline:
+                time.sleep(0.5)
+    nowg = _table("/etc/group")
+    for name in sorted(set(nowg) - set(groups)):
+        _run_quiet(["groupdel", name])
+    after_u, after_g = _table("/etc/passwd"), _table("/etc/group")
+    return sorted(n for n in set(after_u) | set(users) if after_u.get(n) != users.get(n)) + \
+        sorted("group " + n for n in set(after_g) | set(groups) if after_g.get(n) != groups.get(n))
+
+
+def _at_exit():
+    left = restore_accounts()
+    if left:
+        sys.stderr.write("services.py: /etc/passwd or /etc/group not as the test found them: %s\n"
+                         % ", ".join(left))
+        sys.stdout.flush()
+        os._exit(1)
+
+
+if _BEFORE is not None:
+    atexit.register(_at_exit)
+    # prove or a person may stop the test with SIGTERM: exit handlers run
+    # only on a normal exit.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 class Installation:
-    """posthorn-setup -C ROOT/conf -q ROOT/queue -m ROOT/mail -b ROOT/bin
-    for domain and user; self.setup is the finished process (check its
+    """posthorn-setup -C ROOT/conf -q ROOT/queue -m ROOT/mail -l ROOT/log
+    -b ROOT/bin for domain and user; self.setup is the finished process (check its
     returncode).  self.ports maps a service's real port (25, 587, ...) to
     the loopback port it was given by services()."""
 
@@ -39,10 +144,16 @@ class Installation:
         self.conf = os.path.join(self.root, "conf")
         self.queue = os.path.join(self.root, "queue")
         self.mail = os.path.join(self.root, "mail")
-        self.setup = subprocess.run([os.path.join(SRC, "tools/posthorn-setup"), "-C", self.conf, "-q", self.queue,
-                                     "-m", self.mail, "-b", self.bin, "-n", "mx." + domain, "-p", domain, user],
-                                    input=password + "\n", capture_output=True, text=True, timeout=120)
+        self.log = os.path.join(self.root, "log")
+        self.setup = self.run_setup()
         self.ports = {}
+
+    def run_setup(self):
+        """Runs posthorn-setup for this instance (again); the finished process."""
+        return subprocess.run([os.path.join(SRC, "tools/posthorn-setup"), "-C", self.conf, "-q", self.queue,
+                               "-m", self.mail, "-l", self.log, "-b", self.bin, "-n", "mx." + self.domain, "-p",
+                               self.domain, self.user],
+                              input=self.password + "\n", capture_output=True, text=True, timeout=120)
 
     def set(self, name, value):
         with open(os.path.join(self.conf, name), "w") as f:
