@@ -327,7 +327,7 @@ static void verdict(struct inject_result *r, int exited)
 	else r->exit = EXIT_TEMP, dflt = ST_INJECT_TEMP, r->code = 451;
 	class = status_esc(dflt)[0];
 	strcpy(r->esc, status_esc(dflt));   /* fits: the table's codes are short */
-	if (n && n <= ESC_MAX && r->line[0] == class) {
+	if (n && n <= ESC_MAX && r->line[0] == class && (r->line[n] == ' ' || !r->line[n])) {
 		memcpy(r->esc, r->line, n);
 		r->esc[n] = 0;
 		strcpy(r->text, r->line[n] ? r->line + n + 1 : "");   /* same size */

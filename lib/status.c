@@ -139,21 +139,21 @@ int status_cat(stralloc *out, enum status_id id)
 	return stralloc_cats(out, status_esc(id)) && stralloc_cats(out, " ") && stralloc_cats(out, status_text(id));
 }
 
-/* RFC 3463 2: class "." subject "." detail, subject 1-3 digits, detail
- * 1-3 digits. */
-unsigned status_code_len(const char *line)
+/* RFC 3463 2: class "." subject "." detail, subject and detail 1 to 3
+ * digits; what follows must not continue the code (a digit or a dot). */
+unsigned status_code_len(const char *s)
 {
 	unsigned i = 1, part;
 
-	if (line[0] != '2' && line[0] != '4' && line[0] != '5') return 0;
+	if (s[0] != '2' && s[0] != '4' && s[0] != '5') return 0;
 	for (part = 0; part < 2; part++) {
 		unsigned digits = 0;
-		if (line[i++] != '.') return 0;
-		while (line[i] >= '0' && line[i] <= '9') {
+		if (s[i++] != '.') return 0;
+		while (s[i] >= '0' && s[i] <= '9') {
 			if (++digits > 3) return 0;
 			i++;
 		}
 		if (!digits) return 0;
 	}
-	return line[i] == ' ' || line[i] == 0 ? i : 0;
+	return s[i] == '.' ? 0 : i;
 }

@@ -149,7 +149,8 @@ int status_exit(enum status_id id);
 /* Appends "ESC TEXT" (no NUL) to out.  0 on ENOMEM. */
 int status_cat(stralloc *out, enum status_id id);
 
-/* If line starts with an enhanced status code ("C.SSS.DDD" followed by a
- * space or the end, C one of 2, 4, 5, RFC 3463 2), its length; else 0. */
-unsigned status_code_len(const char *line);
+/* If s starts with an enhanced status code ("C.SSS.DDD", C one of 2, 4,
+ * 5, RFC 3463 2, not followed by another digit or a dot), its length;
+ * else 0. */
+unsigned status_code_len(const char *s);
 #endif

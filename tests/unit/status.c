@@ -47,7 +47,8 @@ static void codes(void)
 	is_int(status_code_len("3.0.0 x"), 0, "class 3 does not exist");
 	is_int(status_code_len("4..0 x"), 0, "an empty subject");
 	is_int(status_code_len("4.3. x"), 0, "an empty detail");
-	is_int(status_code_len("4.3.0x"), 0, "not followed by a space");
+	is_int(status_code_len("4.3.0; x"), 5, "followed by anything else that is no digit or dot");
+	is_int(status_code_len("4.3.0.1 x"), 0, "a third dot: no code");
 	is_int(status_code_len("4.3"), 0, "two parts");
 	is_int(status_code_len(""), 0, "empty");
 	is_int(status_code_len("queued as 5"), 0, "text");
