@@ -121,7 +121,7 @@ int inject_open(struct inject *q, int msgfd, unsigned timeout)
 	int in[2] = {-1, -1}, env[2] = {-1, -1}, err[2] = {-1, -1}, saved;
 
 	signal(SIGPIPE, SIG_IGN);
-	q->pid = 0;
+	inject_abort(q);   /* a caller that forgot the last one: nothing leaks */
 	q->msgfd = q->envfd = q->errfd = -1;
 	q->timeout = timeout;
 	q->broken = q->timedout = q->nomem = 0;
@@ -262,7 +262,8 @@ static void kill_it(struct inject *q)
 }
 
 /* Reads fd 2 to its end and reaps the child, killing it when the deadline
- * passes.  Returns the wait status. */
+ * passes.  Returns the wait status, or -1 when there was none to get (the
+ * child was reaped elsewhere): no verdict, a temporary failure. */
 static int reap(struct inject *q)
 {
 	int status = 0, killed = 0;
@@ -287,7 +288,7 @@ static int reap(struct inject *q)
 		w = waitpid(q->pid, &status, killed ? 0 : WNOHANG);
 		if (w == q->pid) break;
 		if (w < 0 && errno != EINTR) {
-			status = 0;   /* not ours any more: nothing to tell */
+			status = -1;
 			break;
 		}
 		/* fd 2 closed, the child still running: a short wait at a time,
@@ -367,8 +368,8 @@ void inject_close(struct inject *q, struct inject_result *r)
 	memcpy(r->line, q->line, q->linelen);
 	r->line[q->linelen] = 0;
 	r->timedout = q->timedout;
-	if (WIFEXITED(status) && !q->timedout) r->exitcode = WEXITSTATUS(status);
-	if (WIFSIGNALED(status)) r->signal = WTERMSIG(status);
+	if (status != -1 && WIFEXITED(status) && !q->timedout) r->exitcode = WEXITSTATUS(status);
+	if (status != -1 && WIFSIGNALED(status)) r->signal = WTERMSIG(status);
 	verdict(r, r->exitcode >= 0);
 	if (q->nomem && r->exit == EXIT_TEMP && !r->line[0]) strcpy(r->text, status_text(ST_NOMEM));
 }

@@ -80,7 +80,9 @@ struct inject_result {
  * /proc).  For callers that check early that there is one (access(2)). */
 int inject_path(stralloc *path);
 
-/* Starts the injector.  msgfd >= 0: that open file (at its start) is the
+/* Starts the injector; q is zeroed before its first use (static, or
+ * {0}), and one still running from before is abandoned (inject_abort).
+ * msgfd >= 0: that open file (at its start) is the
  * message, and inject_put must not be called; msgfd < 0: the message is
  * written with inject_put.  timeout in seconds, 0 for none.  0, or -1 with
  * errno (no path, pipe, fork, ENOMEM): nothing was started.  q's buffers
