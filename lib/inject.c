@@ -22,8 +22,6 @@
 #include "inject.h"
 #include "injenv.h"
 
-extern char **environ;
-
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -64,8 +62,9 @@ int inject_path(stralloc *path)
 	return exedir_path(path, "posthorn-queue");
 }
 
-/* Our environment with POSTHORN_CONF set to our config dir: built before
- * fork, so the child only calls execve.  The strings are environ's and
+/* Our environment (environ, from <unistd.h> with _GNU_SOURCE) with
+ * POSTHORN_CONF set to our config dir: built before fork, so the child
+ * only calls execve.  The strings are environ's and
  * one of ours that lives as long as the process. */
 static char **child_environment(void)
 {
