@@ -14,12 +14,13 @@
  *   2. drop: become the mail owner (never deliver as root).
  *   3. deliver: per local user, the instructions of MAILDIR/posthorn-rules
  *      or the INBOX (or the plus-address folder); then one re-injection for
- *      all remote addresses.  A temporary failure in the middle means a retry
+ *      all remote addresses (lib/inject, into our config dir's queue).  A temporary failure in the middle means a retry
  *      of the whole message: at worst a duplicate, never a loss.
  *
  * Exit 0 delivered (every Maildir file and new/ fsync'ed), 100 permanent
  * failure, 111 temporary failure, 64 usage; one reason line on stdout,
- * starting with an RFC 3463 enhanced status code.
+ * starting with an RFC 3463 enhanced status code (the reasons are named
+ * in lib/status, whose code class is the exit code).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,11 +41,13 @@
 #include "conf.h"
 #include "durable.h"
 #include "exitcode.h"
+#include "inject.h"
 #include "log.h"
 #include "maildir.h"
 #include "privs.h"
 #include "quota.h"
 #include "rules.h"
+#include "status.h"
 #include "userdb.h"
 
 #define ALIAS_DEPTH_MAX 10        /* nested aliases before we call it a loop */
@@ -102,17 +105,20 @@ static void cat_clean(stralloc *sa, const char *s)
 	}
 }
 
-/* Writes the reason (the strings given, up to a null pointer) on stdout, one
- * log line, and exits with code.  The first string is the status code. */
-_Noreturn static void finish(int code, ...)
+/* Writes the reason on stdout -- the status line of id (lib/status), then
+ * the strings given, up to a null pointer -- and one log line, and exits
+ * with the code of id's class. */
+_Noreturn static void finish(enum status_id id, ...)
 {
 	static stralloc reason;
 	const char *s;
 	char num[FMT_ULONG];
+	int code = status_exit(id);
 	va_list ap;
 
 	reason.len = 0;
-	va_start(ap, code);
+	if (!status_cat(&reason, id)) _exit(EXIT_TEMP);
+	va_start(ap, id);
 	while ((s = va_arg(ap, const char *)))
 		cat_clean(&reason, s);
 	va_end(ap);
@@ -128,7 +134,7 @@ _Noreturn static void finish(int code, ...)
 	exit(code);
 }
 
-_Noreturn static void nomem(void) { finish(EXIT_TEMP, "4.3.0 out of memory", (char *)0); }
+_Noreturn static void nomem(void) { finish(ST_NOMEM, (char *)0); }
 
 static const char *errstr(void) { return strerror(errno); }
 
@@ -144,13 +150,13 @@ static void open_message(void)
 	int fd;
 
 	/* Checked first: reopening a pipe whose writer is gone would block. */
-	if (fstat(0, &st) < 0) finish(EXIT_TEMP, "4.3.0 unable to stat the message on fd 0: ", errstr(), (char *)0);
+	if (fstat(0, &st) < 0) finish(ST_STAT_MESSAGE, ": ", errstr(), (char *)0);
 	if (!S_ISREG(st.st_mode))
-		finish(EXIT_TEMP, "4.3.0 the message on fd 0 is not a seekable regular file", (char *)0);
+		finish(ST_MESSAGE_NOT_FILE, (char *)0);
 	fd = open("/proc/self/fd/0", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) fd = 0;
 	if (lseek(fd, 0, SEEK_SET) < 0)
-		finish(EXIT_TEMP, "4.3.0 unable to rewind the message: ", errstr(), (char *)0);
+		finish(ST_REWIND_MESSAGE, ": ", errstr(), (char *)0);
 	g.msgfd = fd;
 	g.msgsize = (unsigned long long)st.st_size;
 }
@@ -158,17 +164,17 @@ static void open_message(void)
 static void check_sender(const char *s)
 {
 	size_t i;
-	if (strlen(s) > ADDR_PATH_MAX) finish(EXIT_PERM, "5.1.7 sender address too long", (char *)0);
+	if (strlen(s) > ADDR_PATH_MAX) finish(ST_SENDER_TOO_LONG, (char *)0);
 	/* It goes into a header line: a CR or LF would forge more headers. */
 	for (i = 0; s[i]; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			finish(EXIT_PERM, "5.1.7 control character in sender address", (char *)0);
+			finish(ST_SENDER_CONTROL, (char *)0);
 	g.sender = s;
 }
 
 static void conf_fail(const char *name)
 {
-	finish(EXIT_TEMP, "4.3.5 unable to read config file ", conf_dir(), "/", name, ": ", errstr(), (char *)0);
+	finish(ST_CONF_FILE, conf_dir(), "/", name, ": ", errstr(), (char *)0);
 }
 
 static void read_config(void)
@@ -179,25 +185,25 @@ static void read_config(void)
 	/* A config dir we cannot read would make every setting look missing
 	 * (defaults in force): refuse, and the mail waits for the admin. */
 	fd = open(conf_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) finish(EXIT_TEMP, "4.3.5 unable to read config dir ", conf_dir(), ": ", errstr(), (char *)0);
+	if (fd < 0) finish(ST_CONF_DIR, conf_dir(), ": ", errstr(), (char *)0);
 	close(fd);
 
 	if (conf_line("delimiter", &line, "+") < 0) conf_fail("delimiter");
-	if (line.len > 1) finish(EXIT_TEMP, "4.3.5 config file delimiter must hold one character", (char *)0);
+	if (line.len > 1) finish(ST_CONF_DELIMITER, (char *)0);
 	g.delim = line.len ? line.s[0] : 0;
 
 	if (conf_line("overquota", &line, "defer") < 0) conf_fail("overquota");
 	if (!strcmp(line.s, "bounce")) g.bounce_overquota = 1;
 	else if (strcmp(line.s, "defer"))
-		finish(EXIT_TEMP, "4.3.5 config file overquota must say defer or bounce", (char *)0);
+		finish(ST_CONF_OVERQUOTA, (char *)0);
 
 	if (conf_ulong("pipe-timeout", &g.pipe_timeout, PIPE_TIMEOUT_DEFAULT) < 0) conf_fail("pipe-timeout");
 	if (!g.pipe_timeout || g.pipe_timeout > 86400)
-		finish(EXIT_TEMP, "4.3.5 config file pipe-timeout must be 1 to 86400 seconds", (char *)0);
+		finish(ST_CONF_PIPE_TIMEOUT, (char *)0);
 
 	if (conf_line("mailowner", &g.owner, "") < 0) conf_fail("mailowner");
 	if (!g.owner.len && geteuid() == 0)
-		finish(EXIT_TEMP, "4.3.5 refusing to deliver as root: write the mail owner's name into ",
+		finish(ST_NO_MAILOWNER,
 		       conf_dir(), "/mailowner", (char *)0);
 
 	if (!conf_path(&g.cdbpath, "users.cdb")) nomem();
@@ -207,7 +213,7 @@ static void read_config(void)
 static void parse_recipient(const char *s)
 {
 	int r = addr_parse(&g.rcpt, s, strlen(s), ADDR_ALLOW_UTF8);
-	if (r != ADDR_OK) finish(EXIT_PERM, "5.1.3 bad recipient address: ", addr_strerror(r), (char *)0);
+	if (r != ADDR_OK) finish(ST_BAD_RCPT, ": ", addr_strerror(r), (char *)0);
 	if (!addr_key(&g.rcptkey, &g.rcpt)) nomem();
 }
 
@@ -250,9 +256,9 @@ static void check_field(const char *f, size_t n, unsigned *count)
 	while (n && is_wsp(f[n - 1])) n--;
 	if (n >= 2 && f[0] == '<' && f[n - 1] == '>') { f++; n -= 2; }
 	if (caseeq(f, n, g.rcptkey.s, g.rcptkey.len))
-		finish(EXIT_PERM, "5.4.6 mail loop: already delivered to ", g.rcptkey.s, (char *)0);
+		finish(ST_LOOP_DELIVERED_TO, g.rcptkey.s, (char *)0);
 	if (++*count > DELIVERED_TO_MAX)
-		finish(EXIT_PERM, "5.4.6 mail loop: more than 25 Delivered-To header fields", (char *)0);
+		finish(ST_LOOP_HOPS, (char *)0);
 }
 
 /* Reads the header (up to the first empty line, at most HEADER_SCAN_MAX
@@ -269,7 +275,7 @@ static void check_loop(void)
 		ssize_t r = pread(g.msgfd, buf, sizeof buf, (off_t)off), i;
 		if (r < 0) {
 			if (errno == EINTR) continue;
-			finish(EXIT_TEMP, "4.3.0 unable to read the message: ", errstr(), (char *)0);
+			finish(ST_READ_MESSAGE, ": ", errstr(), (char *)0);
 		}
 		if (r == 0) break;
 		for (i = 0; i < r; i++) {
@@ -308,7 +314,7 @@ static void add_local(const struct userrec *u, const char *ext, int catchall)
 	for (i = 0; i < ntargets; i++)
 		if (!strcmp(targets[i].name, u->name)) return;
 	if (ntargets == LOCAL_TARGETS_MAX)
-		finish(EXIT_TEMP, "4.3.5 alias expansion too large: more than 256 local users", (char *)0);
+		finish(ST_TOO_MANY_LOCAL, (char *)0);
 	t = &targets[ntargets++];
 	memcpy(t->name, u->name, sizeof t->name);
 	memcpy(t->maildir, u->maildir, sizeof t->maildir);
@@ -327,7 +333,7 @@ static void add_forward(const char *addr)
 		i += strlen(fwd.s + i) + 1;
 	}
 	if (nfwd == FORWARD_TARGETS_MAX)
-		finish(EXIT_TEMP, "4.3.5 too many forwarding addresses: more than 256", (char *)0);
+		finish(ST_TOO_MANY_FORWARDS, (char *)0);
 	if (!stralloc_cats(&fwd, addr) || !stralloc_0(&fwd)) nomem();
 	nfwd++;
 }
@@ -335,8 +341,8 @@ static void add_forward(const char *addr)
 static void lookup_failed(int r)
 {
 	if (r == USERDB_CORRUPT)
-		finish(EXIT_TEMP, "4.3.0 users.cdb is corrupt: ", userdb_corrupt_reason(), (char *)0);
-	finish(EXIT_TEMP, "4.3.0 unable to read ", g.cdbpath.s, ": ", errstr(), (char *)0);
+		finish(ST_USERDB_CORRUPT, userdb_corrupt_reason(), (char *)0);
+	finish(ST_USERDB_READ, g.cdbpath.s, ": ", errstr(), (char *)0);
 }
 
 static void expand(const struct addr *a, struct path *p, int catchall);
@@ -348,7 +354,7 @@ static void expand_target(const char *text, const char *via, struct path *p, int
 	int r = addr_parse(&t, text, strlen(text), ADDR_ALLOW_UTF8);
 
 	if (r != ADDR_OK)
-		finish(EXIT_TEMP, "4.3.5 users.cdb: bad target ", text, " of ", via, (char *)0);
+		finish(ST_USERDB_TARGET, text, " of ", via, (char *)0);
 	expand(&t, p, catchall);
 }
 
@@ -365,21 +371,21 @@ static void expand(const struct addr *a, struct path *p, int catchall)
 
 	if (!addr_key(&key, a) || !stralloc_0(&key)) nomem();
 	for (i = 0; i < p->depth; i++)
-		if (!strcmp(p->keys[i], key.s)) finish(EXIT_PERM, "5.4.6 alias loop: ", key.s, " reached twice", (char *)0);
+		if (!strcmp(p->keys[i], key.s)) finish(ST_ALIAS_LOOP, key.s, " reached twice", (char *)0);
 	if (p->depth > ALIAS_DEPTH_MAX)
-		finish(EXIT_PERM, "5.4.6 alias loop: nested deeper than 10 at ", key.s, (char *)0);
+		finish(ST_ALIAS_DEEP, key.s, (char *)0);
 	if (++g.lookups > ALIAS_LOOKUPS_MAX)
-		finish(EXIT_TEMP, "4.3.5 alias expansion too large: more than 1024 lookups", (char *)0);
+		finish(ST_TOO_MANY_LOOKUPS, (char *)0);
 
 	r = userdb_resolve(g.cdbpath.s, a, g.delim, &hit);
 	if (r == USERDB_NODOMAIN) {
-		if (!p->depth) finish(EXIT_PERM, "5.1.2 no such domain: ", key.s, (char *)0);
+		if (!p->depth) finish(ST_NO_DOMAIN, key.s, (char *)0);
 		add_forward(key.s);
 		goto out;
 	}
 	if (r == USERDB_NOUSER) {
-		if (!p->depth) finish(EXIT_PERM, "5.1.1 no such user: ", key.s, (char *)0);
-		finish(EXIT_PERM, "5.1.1 no such user: ", key.s, " (an alias target of ", g.rcptkey.s, ")", (char *)0);
+		if (!p->depth) finish(ST_NO_USER, key.s, (char *)0);
+		finish(ST_NO_USER, key.s, " (an alias target of ", g.rcptkey.s, ")", (char *)0);
 	}
 	if (r != USERDB_FOUND) lookup_failed(r);
 
@@ -392,7 +398,7 @@ static void expand(const struct addr *a, struct path *p, int catchall)
 	else if (hit.rec.kind == USERREC_USER)
 		add_local(&hit.rec, hit.ext, catchall);
 	else
-		finish(EXIT_TEMP, "4.3.5 users.cdb: ", key.s, " resolves to a domain record", (char *)0);
+		finish(ST_USERDB_DOMAIN, key.s, " resolves to a domain record", (char *)0);
 	p->depth--;
 out:
 	stralloc_free(&key);
@@ -407,13 +413,13 @@ static void drop_privileges(void)
 
 	if (geteuid() == 0) {
 		if (privs_lookup(g.owner.s, &uid, &gid) < 0)
-			finish(EXIT_TEMP, "4.3.5 unknown mailowner ", g.owner.s, ": ", errstr(), (char *)0);
-		if (uid == 0) finish(EXIT_TEMP, "4.3.5 refusing to deliver as root: mailowner is root", (char *)0);
+			finish(ST_MAILOWNER_UNKNOWN, g.owner.s, ": ", errstr(), (char *)0);
+		if (uid == 0) finish(ST_MAILOWNER_ROOT, (char *)0);
 		if (privs_drop(uid, gid) < 0)
-			finish(EXIT_TEMP, "4.3.0 unable to become mailowner ", g.owner.s, ": ", errstr(), (char *)0);
+			finish(ST_MAILOWNER_BECOME, g.owner.s, ": ", errstr(), (char *)0);
 	}
 	if (geteuid() == 0 || getuid() == 0)
-		finish(EXIT_TEMP, "4.3.0 refusing to deliver as root", (char *)0);
+		finish(ST_AS_ROOT, (char *)0);
 }
 
 /* ---- phase 3: Maildir ---- */
@@ -436,20 +442,20 @@ static void deliver_maildir(const struct local_target *t, const char *folder)
 
 	if (maildir_folder_path(&dir, t->maildir, folder ? folder : "") < 0) {
 		if (errno == ENOMEM) nomem();
-		finish(EXIT_TEMP, "4.3.5 invalid folder name for ", t->name, (char *)0);
+		finish(ST_BAD_FOLDER, t->name, (char *)0);
 	}
 	r = quota_check(t->maildir, t->quota, g.msgsize + g.head.len);
-	if (r < 0) finish(EXIT_TEMP, "4.3.0 unable to read the quota of ", t->name, ": ", errstr(), (char *)0);
+	if (r < 0) finish(ST_QUOTA_READ, t->name, ": ", errstr(), (char *)0);
 	if (r == 0) {
-		if (g.bounce_overquota) finish(EXIT_PERM, "5.2.2 mailbox full: ", t->name, (char *)0);
-		finish(EXIT_TEMP, "4.2.2 mailbox full: ", t->name, (char *)0);
+		if (g.bounce_overquota) finish(ST_MAILBOX_FULL_PERM, t->name, (char *)0);
+		finish(ST_MAILBOX_FULL, t->name, (char *)0);
 	}
 	if (lseek(g.msgfd, 0, SEEK_SET) < 0)
-		finish(EXIT_TEMP, "4.3.0 unable to rewind the message: ", errstr(), (char *)0);
+		finish(ST_REWIND_MESSAGE, ": ", errstr(), (char *)0);
 	if (maildir_deliver(dir.s, g.head.s, g.head.len, g.msgfd, &size) < 0) {
-		if (errno == EDQUOT) finish(EXIT_TEMP, "4.2.2 disk quota exceeded delivering to ", t->name, (char *)0);
-		if (errno == ENOSPC) finish(EXIT_TEMP, "4.3.1 mail system full delivering to ", t->name, (char *)0);
-		finish(EXIT_TEMP, "4.3.0 unable to deliver to ", dir.s, ": ", errstr(), (char *)0);
+		if (errno == EDQUOT) finish(ST_DISK_QUOTA, t->name, (char *)0);
+		if (errno == ENOSPC) finish(ST_DISK_FULL, t->name, (char *)0);
+		finish(ST_MAILDIR_WRITE, dir.s, ": ", errstr(), (char *)0);
 	}
 	num[fmt_ulonglong(num, size)] = 0;
 	/* The message is safely stored: a failed quota update is only logged
@@ -486,9 +492,6 @@ struct job {
 	off_t off;               /* next message byte to send */
 	char buf[FEED_BUF];
 	size_t blen, bpos;
-	int env;                 /* our end of the child's fd 1 (envelope), or -1 */
-	const char *envdata;
-	size_t envlen, envpos;
 	int out;                 /* our end of the child's output, or -1 */
 	char last[REASON_MAX];   /* the last line of output, for a reason */
 	size_t lastlen;
@@ -517,7 +520,7 @@ static void feed_message(struct job *j)
 			if (r < 0) {
 				if (errno == EINTR) return;
 				kill(-j->pid, SIGKILL);
-				finish(EXIT_TEMP, "4.3.0 unable to read the message: ", errstr(), (char *)0);
+				finish(ST_READ_MESSAGE, ": ", errstr(), (char *)0);
 			}
 			if (r == 0) { close_fd(&j->in); return; }
 			j->off += r;
@@ -528,13 +531,6 @@ static void feed_message(struct job *j)
 		if (w > 0) j->bpos += (size_t)w;
 	}
 	if (w < 0 && errno != EAGAIN && errno != EINTR) close_fd(&j->in);
-}
-
-static void feed_envelope(struct job *j)
-{
-	ssize_t w = write(j->env, j->envdata + j->envpos, j->envlen - j->envpos);
-	if (w > 0) j->envpos += (size_t)w;
-	if ((w < 0 && errno != EAGAIN && errno != EINTR) || j->envpos == j->envlen) close_fd(&j->env);
 }
 
 /* Relays the child's output to our stderr and keeps its last line. */
@@ -557,7 +553,7 @@ static void set_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		finish(EXIT_TEMP, "4.3.0 unable to set up a pipe: ", errstr(), (char *)0);
+		finish(ST_PIPE_SETUP, ": ", errstr(), (char *)0);
 }
 
 static long long now_ms(void)
@@ -576,16 +572,14 @@ static int job_run(struct job *j)
 	int status;
 
 	if (j->in >= 0) set_nonblock(j->in);
-	if (j->env >= 0) set_nonblock(j->env);
 	if (j->out >= 0) set_nonblock(j->out);
-	while (j->in >= 0 || j->env >= 0 || j->out >= 0) {
-		struct pollfd pf[3];
+	while (j->in >= 0 || j->out >= 0) {
+		struct pollfd pf[2];
 		long long left = deadline - now_ms();
-		int n = 0, r, iin = -1, ienv = -1, iout = -1;
+		int n = 0, r, iin = -1, iout = -1;
 
 		if (left <= 0) { j->timedout = 1; break; }
 		if (j->in >= 0) { iin = n; pf[n].fd = j->in; pf[n++].events = POLLOUT; }
-		if (j->env >= 0) { ienv = n; pf[n].fd = j->env; pf[n++].events = POLLOUT; }
 		if (j->out >= 0) { iout = n; pf[n].fd = j->out; pf[n++].events = POLLIN; }
 		r = poll(pf, (nfds_t)n, left > INT_MAX ? INT_MAX : (int)left);
 		if (r < 0) {
@@ -594,24 +588,22 @@ static int job_run(struct job *j)
 			break;
 		}
 		if (iin >= 0 && pf[iin].revents) feed_message(j);
-		if (ienv >= 0 && pf[ienv].revents) feed_envelope(j);
 		if (iout >= 0 && pf[iout].revents) relay_output(j);
 	}
 	close_fd(&j->in);
-	close_fd(&j->env);
 	close_fd(&j->out);
 	/* The child may have closed its pipes and still be running. */
 	while (!j->timedout) {
 		pid_t w = waitpid(j->pid, &status, WNOHANG);
 		if (w == j->pid) return status;
-		if (w < 0 && errno != EINTR) finish(EXIT_TEMP, "4.3.0 unable to wait for a program: ", errstr(), (char *)0);
+		if (w < 0 && errno != EINTR) finish(ST_PROGRAM_WAIT, ": ", errstr(), (char *)0);
 		if (now_ms() >= deadline) j->timedout = 1;
 		else poll(0, 0, 20);
 	}
 	kill(-j->pid, SIGKILL);
 	kill(j->pid, SIGKILL);
 	while (waitpid(j->pid, &status, 0) < 0)
-		if (errno != EINTR) finish(EXIT_TEMP, "4.3.0 unable to wait for a program: ", errstr(), (char *)0);
+		if (errno != EINTR) finish(ST_PROGRAM_WAIT, ": ", errstr(), (char *)0);
 	return status;
 }
 
@@ -628,7 +620,7 @@ static void child_setup(int fd0, int fd1)
 
 static void make_pipe(int p[2])
 {
-	if (pipe2(p, O_CLOEXEC) < 0) finish(EXIT_TEMP, "4.3.0 unable to create a pipe: ", errstr(), (char *)0);
+	if (pipe2(p, O_CLOEXEC) < 0) finish(ST_PIPE_CREATE, ": ", errstr(), (char *)0);
 }
 
 _Noreturn static void child_exec_fail(const char *prog)
@@ -658,7 +650,7 @@ static int run_pipe(const struct local_target *t, const char *command, unsigned 
 	make_pipe(in);
 	make_pipe(out);
 	j.pid = fork();
-	if (j.pid < 0) finish(EXIT_TEMP, "4.3.0 unable to fork: ", errstr(), (char *)0);
+	if (j.pid < 0) finish(ST_FORK, ": ", errstr(), (char *)0);
 	if (!j.pid) {
 		close(in[1]);
 		close(out[0]);
@@ -682,7 +674,6 @@ static int run_pipe(const struct local_target *t, const char *command, unsigned 
 	close(out[1]);
 	j.in = in[1];
 	j.out = out[0];
-	j.env = -1;
 	j.head = g.head.s;
 	j.hlen = g.head.len;
 	status = job_run(&j);
@@ -692,114 +683,92 @@ static int run_pipe(const struct local_target *t, const char *command, unsigned 
 	if (j.timedout) {
 		char secs[FMT_ULONG];
 		secs[fmt_ulong(secs, g.pipe_timeout)] = 0;
-		finish(EXIT_TEMP, "4.3.0 program at line ", num, " of posthorn-rules of ", t->name,
+		finish(ST_PROGRAM_TEMP, num, " of posthorn-rules of ", t->name,
 		       " timed out after ", secs, " seconds", (char *)0);
 	}
 	if (WIFSIGNALED(status)) {
 		char sig[FMT_ULONG];
 		sig[fmt_ulong(sig, (unsigned long)WTERMSIG(status))] = 0;
-		finish(EXIT_TEMP, "4.3.0 program at line ", num, " of posthorn-rules of ", t->name,
+		finish(ST_PROGRAM_TEMP, num, " of posthorn-rules of ", t->name,
 		       " killed by signal ", sig, (char *)0);
 	}
 	switch (WEXITSTATUS(status)) {
-	case 0:
-	case 99:
+	case EXIT_DONE:
+	case EXIT_STOP:
 		log_event("pipe", "user", t->name, "line", num, "result", "ok",
-			  "stop", WEXITSTATUS(status) == 99 ? "yes" : "no", (char *)0);
-		return WEXITSTATUS(status) == 0;
-	case 100:
-		finish(EXIT_PERM, "5.3.0 program at line ", num, " of posthorn-rules of ", t->name,
+			  "stop", WEXITSTATUS(status) == EXIT_STOP ? "yes" : "no", (char *)0);
+		return WEXITSTATUS(status) == EXIT_DONE;
+	case EXIT_PERM:
+		finish(ST_PROGRAM_PERM, num, " of posthorn-rules of ", t->name,
 		       " refused the message", j.lastlen ? ": " : "", j.last, (char *)0);
 	default: {
 		char code[FMT_ULONG];
 		code[fmt_ulong(code, (unsigned long)WEXITSTATUS(status))] = 0;
-		finish(EXIT_TEMP, "4.3.0 program at line ", num, " of posthorn-rules of ", t->name,
+		finish(ST_PROGRAM_TEMP, num, " of posthorn-rules of ", t->name,
 		       " failed with exit code ", code, j.lastlen ? ": " : "", j.last, (char *)0);
 	}
 	}
 	return 0;
 }
 
-static stralloc injector;
-
-/* The injector: $POSTHORN_QUEUE, else $QMAILQUEUE, else posthorn-queue
- * beside our own executable; it must exist. */
-static void injector_path(stralloc *out)
+/* Fails now, before any local copy is made, when there is no injector to
+ * forward through: a retry must not duplicate the local copies. */
+static void check_injector(void)
 {
-	const char *env = getenv("POSTHORN_QUEUE");
-	char self[PATH_MAX];
-	ssize_t n;
+	stralloc path = {0};
 
-	if (!env || !*env) env = getenv("QMAILQUEUE");
-	if (env && *env) {
-		if (!stralloc_copys(out, env) || !stralloc_0(out)) nomem();
-	} else {
-		n = readlink("/proc/self/exe", self, sizeof self - 1);
-		if (n <= 0) finish(EXIT_TEMP, "4.3.0 forwarding not available: unable to find our own directory", (char *)0);
-		self[n] = 0;
-		*(strrchr(self, '/') ? strrchr(self, '/') + 1 : self) = 0;
-		if (!stralloc_copys(out, self) || !stralloc_cats(out, "posthorn-queue") || !stralloc_0(out)) nomem();
-	}
-	if (access(out->s, X_OK) < 0)
-		finish(EXIT_TEMP, "4.3.0 forwarding not available: ", out->s, " not installed", (char *)0);
+	if (!inject_path(&path)) finish(ST_FORWARD_UNAVAILABLE, "unable to find our own directory", (char *)0);
+	if (access(path.s, X_OK) < 0) finish(ST_FORWARD_UNAVAILABLE, path.s, " not installed", (char *)0);
+	stralloc_free(&path);
 }
 
-/* One re-injection for every remote address: message on fd 0 (with our
- * Delivered-To, so a loop back here is caught), envelope on fd 1. */
+/* One re-injection for every remote address, through lib/inject: message
+ * with our Delivered-To (so a loop back here is caught), envelope from
+ * the original sender.  The injector gets our config dir, so the forward
+ * goes into the queue of the config dir we were given (-C). */
 static void forward_all(void)
 {
-	static struct job j;
-	stralloc env = {0};
+	static struct inject q;
+	static char buf[FEED_BUF];
+	struct inject_result r;
 	const char *prog;
-	int in[2], ev[2], status;
+	off_t off = 0;
 	size_t i;
 	unsigned n;
 
-	if (!injector.len) injector_path(&injector);
-	prog = injector.s;
-	if (!stralloc_copys(&env, "F") || !stralloc_cats(&env, g.sender) || !stralloc_0(&env)) nomem();
-	for (n = 0, i = 0; n < nfwd; n++) {
-		const char *a = fwd.s + i;
-		if (!stralloc_cats(&env, "T") || !stralloc_cats(&env, a) || !stralloc_0(&env)) nomem();
-		i += strlen(a) + 1;
+	if (inject_open(&q, -1, (unsigned)g.pipe_timeout))
+		finish(ST_FORWARD_FAILED, "unable to start the injector: ", errstr(), (char *)0);
+	prog = q.path.s;
+	inject_put(&q, g.fwdhead.s, g.fwdhead.len);
+	for (;;) {
+		ssize_t got = pread(g.msgfd, buf, sizeof buf, off);
+		if (got < 0 && errno == EINTR) continue;
+		if (got < 0) {
+			int e = errno;
+			inject_abort(&q);
+			errno = e;
+			finish(ST_READ_MESSAGE, ": ", errstr(), (char *)0);
+		}
+		if (got == 0 || inject_put(&q, buf, (size_t)got)) break;
+		off += got;
 	}
-	if (!stralloc_0(&env)) nomem();
-
-	memset(&j, 0, sizeof j);
-	make_pipe(in);
-	make_pipe(ev);
-	j.pid = fork();
-	if (j.pid < 0) finish(EXIT_TEMP, "4.3.0 unable to fork: ", errstr(), (char *)0);
-	if (!j.pid) {
-		close(in[1]);
-		close(ev[1]);
-		child_setup(in[0], ev[0]);
-		execl(prog, prog, (char *)0);
-		child_exec_fail(prog);
-	}
-	setpgid(j.pid, j.pid);
-	close(in[0]);
-	close(ev[0]);
-	j.in = in[1];
-	j.env = ev[1];
-	j.out = -1;
-	j.envdata = env.s;
-	j.envlen = env.len;
-	j.head = g.fwdhead.s;
-	j.hlen = g.fwdhead.len;
-	status = job_run(&j);
-	if (j.timedout) finish(EXIT_TEMP, "4.3.0 forwarding timed out: ", prog, (char *)0);
-	if (WIFSIGNALED(status)) finish(EXIT_TEMP, "4.3.0 forwarding failed: ", prog, " killed by a signal", (char *)0);
-	if (WEXITSTATUS(status) == 100)
-		finish(EXIT_PERM, "5.3.0 forwarding refused by ", prog, (char *)0);
-	if (WEXITSTATUS(status) != 0)
-		finish(EXIT_TEMP, "4.3.0 forwarding failed: ", prog, " exited with an error", (char *)0);
+	inject_from(&q, g.sender);
+	for (n = 0, i = 0; n < nfwd; n++, i += strlen(fwd.s + i) + 1)
+		inject_to(&q, fwd.s + i);
+	inject_close(&q, &r);
+	if (r.exit != EXIT_DONE)
+		log_event("forward", "result", "failed", "injector", prog, "reason", r.line, (char *)0);
+	if (r.timedout) finish(ST_FORWARD_TIMEOUT, prog, (char *)0);
+	if (r.signal) finish(ST_FORWARD_FAILED, prog, " killed by a signal", (char *)0);
+	if (r.exit == EXIT_PERM) finish(ST_FORWARD_REFUSED, prog, (char *)0);
+	if (r.exit != EXIT_DONE)
+		finish(ST_FORWARD_FAILED, prog, r.exitcode ? " exited with an error" : " did not get the whole message",
+		       (char *)0);
 	{
 		char num[FMT_ULONG];
 		num[fmt_ulong(num, nfwd)] = 0;
-		log_event("forward", "recipients", num, "result", "ok", (char *)0);
+		log_event("forward", "recipients", num, "result", "ok", "reason", r.line, (char *)0);
 	}
-	stralloc_free(&env);
 }
 
 /* ---- phase 3: per user ---- */
@@ -851,9 +820,9 @@ static void load_rules(const struct local_target *t, struct rules *rs)
 	if (rules_load(rs, t->maildir, &why, &line) >= 0) return;
 	num[fmt_ulong(num, line)] = 0;
 	if (!line)
-		finish(EXIT_TEMP, "4.3.5 posthorn-rules of ", t->name, ": ", why,
+		finish(ST_RULES_BROKEN, t->name, ": ", why,
 		       strncmp(why, "unable", 6) ? "" : ": ", strncmp(why, "unable", 6) ? "" : errstr(), (char *)0);
-	finish(EXIT_TEMP, "4.3.5 posthorn-rules of ", t->name, " line ", num, ": ", why, (char *)0);
+	finish(ST_RULES_BROKEN, t->name, " line ", num, ": ", why, (char *)0);
 }
 
 static int has_forward(const struct rules *rs)
@@ -903,14 +872,14 @@ int main(int argc, char **argv)
 		load_rules(&targets[i], &user_rules[i]);
 		if (has_forward(&user_rules[i])) needfwd = 1;
 	}
-	if (needfwd) injector_path(&injector);
+	if (needfwd) check_injector();
 	for (i = 0; i < ntargets; i++) deliver_user(&targets[i], &user_rules[i]);
 	if (nfwd) forward_all();
 	{
 		char nl[FMT_ULONG], nf[FMT_ULONG];
 		nl[fmt_ulong(nl, ntargets)] = 0;
 		nf[fmt_ulong(nf, nfwd)] = 0;
-		finish(EXIT_DONE, "2.0.0 delivered to ", g.rcptkey.s, " (", nl, " mailbox",
+		finish(ST_DELIVERED, g.rcptkey.s, " (", nl, " mailbox",
 		       ntargets == 1 ? "" : "es", ", ", nf, " forward", nfwd == 1 ? "" : "s", ")", (char *)0);
 	}
 usage:

@@ -28,6 +28,7 @@
 #include "exitcode.h"
 #include "handoff.h"
 #include "log.h"
+#include "logincreds.h"
 #include "passwd.h"
 
 static struct userrec rec;   /* big: static, not on the stack */
@@ -43,25 +44,6 @@ _Noreturn static void quit(int code, const char *why)
 {
 	if (why) log_event(code == HANDOFF_BAD ? "login-fail" : "error", "reason", why, (char *)0);
 	_exit(code);
-}
-
-/* One NUL-terminated field from fd 3, a byte at a time: what follows it
- * belongs to the session, which reads the same pipe after us. */
-static int read_field(char *out, size_t cap)
-{
-	size_t n = 0;
-
-	for (;;) {
-		char c;
-		ssize_t r = read(HANDOFF_STATE_FD, &c, 1);
-		if (r < 0 && errno == EINTR) continue;
-		if (r != 1) return -1;
-		if (!c) break;
-		if (n + 1 >= cap) return -1;
-		out[n++] = c;
-	}
-	out[n] = 0;
-	return 0;
 }
 
 /* After a failed check: SERVICE-faildelay seconds (default 3, at most 60).
@@ -109,7 +91,7 @@ int main(int argc, char **argv)
 	conf_init(confdir);
 	if (getuid() != geteuid() && !conf_trusted())
 		quit(EXIT_TEMP, "refusing a config dir not owned by root or the mail owner, or writable by others");
-	if (read_field(login, sizeof login) < 0 || read_field(password, sizeof password) < 0) {
+	if (logincreds_read(HANDOFF_STATE_FD, login, sizeof login, password, sizeof password) < 0) {
 		fail_delay(service);
 		quit(HANDOFF_BAD, "malformed credentials");
 	}

@@ -27,11 +27,12 @@
 #include <unistd.h>
 #include <buffer.h>
 #include <stralloc.h>
-#include "addr.h"
 #include "conf.h"
 #include "durable.h"
 #include "exitcode.h"
+#include "injenv.h"
 #include "queue.h"
+#include "status.h"
 #include "uniq.h"
 
 #define DATABYTES_DEFAULT 52428800UL
@@ -40,31 +41,40 @@
 static stralloc qdir, id, msgtmp, envtmp;
 static int msgfd = -1, envfd = -1;
 
-/* Removes our temp files and exits with one reason line on stderr. */
-static void finish(int code, const char *a, const char *b)
+/* Removes our temp files and exits with one reason line on stderr: the
+ * status line of id (lib/status), then a, b; its class is the exit code. */
+_Noreturn static void finish(enum status_id id, const char *a, const char *b)
 {
+	int code = status_exit(id);
+
 	if (msgfd >= 0) close(msgfd);
 	if (envfd >= 0) close(envfd);
 	if (code != EXIT_DONE) {
 		if (msgtmp.len) unlink(msgtmp.s);
 		if (envtmp.len) unlink(envtmp.s);
 	}
-	buffer_puts(buffer_2, a);
+	buffer_puts(buffer_2, status_esc(id));
+	buffer_puts(buffer_2, " ");
+	buffer_puts(buffer_2, status_text(id));
+	if (a) buffer_puts(buffer_2, a);
 	if (b) buffer_puts(buffer_2, b);
 	buffer_puts(buffer_2, "\n");
 	buffer_flush(buffer_2);
 	_exit(code);
 }
 
-static void temp_sys(const char *what)
+/* finish with ": strerror(errno)" after the text, and name (if any) before it. */
+_Noreturn static void temp_sys(enum status_id id, const char *name)
 {
+	const char *e = strerror(errno);
 	stralloc t = {0};
-	if (!stralloc_copys(&t, what) || !stralloc_cats(&t, ": ") || !stralloc_0(&t))
-		finish(EXIT_TEMP, "4.3.0 out of memory", 0);
-	finish(EXIT_TEMP, t.s, strerror(errno));
+
+	if (!stralloc_copys(&t, name ? name : "") || !stralloc_cats(&t, ": ") || !stralloc_0(&t))
+		finish(ST_NOMEM, 0, 0);
+	finish(id, t.s, e);
 }
 
-static void nomem(void) { finish(EXIT_TEMP, "4.3.0 out of memory", 0); }
+_Noreturn static void nomem(void) { finish(ST_NOMEM, 0, 0); }
 
 /* Set-user-ID: take a config dir only from root or the queue owner, so a
  * caller cannot hand us settings of their own (posthorn-queue(8)). */
@@ -72,19 +82,25 @@ static void check_conf_owner(void)
 {
 	if (getuid() == geteuid() && getgid() == getegid()) return;
 	if (!conf_trusted()) {
-		if (errno != EPERM) temp_sys("4.3.0 unable to stat the config dir");
-		finish(EXIT_TEMP, "4.3.0 refusing a config dir not owned by root or the queue owner, or writable by others: ",
-		       conf_dir());
+		if (errno != EPERM) temp_sys(ST_CONF_STAT, 0);
+		finish(ST_CONF_UNTRUSTED, conf_dir(), 0);
 	}
 }
 
 static unsigned long databytes, maxrcpt;
 
+_Noreturn static void usage(void)
+{
+	buffer_puts(buffer_2, "usage: posthorn-queue [-C dir] < message 1< envelope\n");
+	buffer_flush(buffer_2);
+	_exit(EXIT_USAGE);
+}
+
 static void read_config(void)
 {
-	if (conf_line("queuedir", &qdir, QUEUE_DEFAULT_DIR) < 0) temp_sys("4.3.0 unable to read config queuedir");
-	if (conf_ulong("databytes", &databytes, DATABYTES_DEFAULT) < 0) temp_sys("4.3.0 unable to read config databytes");
-	if (conf_ulong("maxrcpt", &maxrcpt, QUEUE_RCPT_MAX) < 0) temp_sys("4.3.0 unable to read config maxrcpt");
+	if (conf_line("queuedir", &qdir, QUEUE_DEFAULT_DIR) < 0) temp_sys(ST_CONF_READ, "queuedir");
+	if (conf_ulong("databytes", &databytes, DATABYTES_DEFAULT) < 0) temp_sys(ST_CONF_READ, "databytes");
+	if (conf_ulong("maxrcpt", &maxrcpt, QUEUE_RCPT_MAX) < 0) temp_sys(ST_CONF_READ, "maxrcpt");
 	if (maxrcpt == 0 || maxrcpt > QUEUE_RCPT_MAX) maxrcpt = QUEUE_RCPT_MAX;
 }
 
@@ -96,7 +112,7 @@ static int open_tmp(stralloc *name, const char *suffix)
 	fd = open(name->s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		name->len = 0;
-		temp_sys("4.3.0 unable to create a file in the queue");
+		temp_sys(ST_QUEUE_CREATE, 0);
 	}
 	return fd;
 }
@@ -113,15 +129,15 @@ static unsigned long long copy_message(void)
 		if (r == 0) break;
 		if (r < 0) {
 			if (errno == EINTR) continue;
-			temp_sys("4.3.0 unable to read the message");
+			temp_sys(ST_READ_MESSAGE, 0);
 		}
 		size += (unsigned long long)r;
 		if (databytes && size > databytes) {
 			char num[40];
 			snprintf(num, sizeof num, "%lu bytes", databytes);
-			finish(EXIT_PERM, "5.3.4 message too big: more than ", num);
+			finish(ST_TOO_BIG, num, 0);
 		}
-		if (durable_writeall(msgfd, buf, (size_t)r)) temp_sys("4.3.0 unable to write the message");
+		if (durable_writeall(msgfd, buf, (size_t)r)) temp_sys(ST_WRITE_MESSAGE, 0);
 	}
 	return size;
 }
@@ -135,71 +151,23 @@ static void *sync_message(void *unused)
 	return 0;
 }
 
-/* Reads one NUL-terminated envelope item (after its letter) into item.
- * Returns 1, or 0 on a clean EOF before the letter. */
-static int read_item(buffer *b, char *letter, stralloc *item)
-{
-	char c;
-	int r;
-
-	r = buffer_get(b, letter, 1);
-	if (r < 0) temp_sys("4.3.0 unable to read the envelope");
-	if (r == 0) return 0;
-	if (*letter == 0) return 1;   /* the final NUL */
-	item->len = 0;
-	for (;;) {
-		r = buffer_get(b, &c, 1);
-		if (r < 0) temp_sys("4.3.0 unable to read the envelope");
-		if (r == 0) finish(EXIT_TEMP, "4.3.0 envelope cut short: the writer died", 0);
-		if (c == 0) break;
-		if (item->len >= ADDR_PATH_MAX) finish(EXIT_PERM, "5.1.3 address too long in envelope", 0);
-		if (!stralloc_append(item, &c)) nomem();
-	}
-	if (!stralloc_0(item)) nomem();
-	item->len--;
-	return 1;
-}
-
-/* Checks an envelope address and rewrites it in its canonical form
- * (addr_format: domain lower-cased, quotes only where needed), so the
- * runner can group recipients by domain with a plain comparison. */
-static void check_addr(stralloc *s, int sender)
-{
-	static stralloc canon;
-	struct addr a;
-	int r;
-
-	if (sender && s->len == 0) return;
-	r = addr_parse(&a, s->s, s->len, ADDR_ALLOW_UTF8 | ADDR_ALLOW_RELAYCHARS);
-	if (r != ADDR_OK)
-		finish(EXIT_PERM, sender ? "5.1.7 bad sender address in envelope: " : "5.1.3 bad recipient address in envelope: ",
-		       addr_strerror(r));
-	if (!addr_format(&canon, &a) || !stralloc_copyb(s, canon.s, canon.len) || !stralloc_0(s)) nomem();
-	s->len--;
-}
-
+/* Reads the envelope from fd 1 through lib/injenv, which checks it and
+ * puts each address in its canonical form.  Anything wrong ends the run. */
 static void read_envelope(struct queue_env *e)
 {
-	static char space[4096];
-	buffer b = BUFFER_INIT(read, 1, space, sizeof space);
-	stralloc item = {0};
-	char letter;
+	static char buf[4096];
+	struct injenv r = {0};
+	enum injenv_state st = INJENV_LETTER;
 
-	if (!read_item(&b, &letter, &item)) finish(EXIT_TEMP, "4.3.0 no envelope: the writer died", 0);
-	if (letter != 'F') finish(EXIT_PERM, "5.3.0 envelope does not start with F", 0);
-	check_addr(&item, 1);
-	if (!stralloc_copyb(&e->sender, item.s, item.len) || !stralloc_0(&e->sender)) nomem();
-	e->sender.len--;
-	for (;;) {
-		if (!read_item(&b, &letter, &item)) finish(EXIT_TEMP, "4.3.0 envelope cut short: the writer died", 0);
-		if (letter == 0) break;
-		if (letter != 'T') finish(EXIT_PERM, "5.3.0 envelope item is neither F nor T", 0);
-		check_addr(&item, 0);
-		if (e->n >= maxrcpt) finish(EXIT_PERM, "5.5.3 too many recipients in envelope", 0);
-		if (!queue_env_add(e, item.s, 0)) nomem();
-	}
-	if (!e->n) finish(EXIT_PERM, "5.5.1 no recipients in envelope", 0);
-	stralloc_free(&item);
+	injenv_init(&r, e, maxrcpt);
+	do {
+		ssize_t n = read(1, buf, sizeof buf);
+		if (n < 0 && errno == EINTR) continue;
+		if (n < 0) temp_sys(ST_ENV_READ, 0);
+		st = n ? injenv_feed(&r, buf, (size_t)n, 0) : injenv_eof(&r);
+		if (st == INJENV_FAILED) finish(r.why, r.detail, 0);
+	} while (st != INJENV_DONE);
+	injenv_free(&r);
 }
 
 int main(int argc, char **argv)
@@ -213,12 +181,12 @@ int main(int argc, char **argv)
 	umask(077);
 	while ((opt = getopt(argc, argv, "C:")) != -1) {
 		if (opt == 'C') confdir = optarg;
-		else finish(EXIT_USAGE, "usage: posthorn-queue [-C dir] < message 1< envelope", 0);
+		else usage();
 	}
 	conf_init(confdir);
 	check_conf_owner();
 	read_config();
-	if (queue_make_dirs(qdir.s)) temp_sys("4.3.0 unable to set up the queue dir");
+	if (queue_make_dirs(qdir.s)) temp_sys(ST_QUEUE_SETUP, 0);
 
 	if (!uniq_name(&id) || !stralloc_0(&id)) nomem();
 	id.len--;
@@ -233,28 +201,28 @@ int main(int argc, char **argv)
 		env.created = (long long)time(0);
 		envfd = open_tmp(&envtmp, ".env");
 		if (!queue_env_format(&text, &env)) nomem();
-		if (durable_writeall(envfd, text.s, text.len) || fsync(envfd)) temp_sys("4.3.0 unable to write the envelope");
-		if (close(envfd)) { envfd = -1; temp_sys("4.3.0 unable to write the envelope"); }
+		if (durable_writeall(envfd, text.s, text.len) || fsync(envfd)) temp_sys(ST_WRITE_ENV, 0);
+		if (close(envfd)) { envfd = -1; temp_sys(ST_WRITE_ENV, 0); }
 		envfd = -1;
 		if (started) pthread_join(syncer, 0);
 	}
 	errno = msg_sync_errno;
-	if (errno) temp_sys("4.3.0 unable to fsync the message");
-	if (close(msgfd)) { msgfd = -1; temp_sys("4.3.0 unable to write the message"); }
+	if (errno) temp_sys(ST_SYNC_MESSAGE, 0);
+	if (close(msgfd)) { msgfd = -1; temp_sys(ST_WRITE_MESSAGE, 0); }
 	msgfd = -1;
 
 	if (!queue_path(&msgdst, qdir.s, "q/", id.s) || !stralloc_cats(&msgdst, ".msg") || !stralloc_0(&msgdst) ||
 	    !queue_path(&envdst, qdir.s, "q/", id.s) || !stralloc_cats(&envdst, ".env") || !stralloc_0(&envdst) ||
 	    !queue_path(&qd, qdir.s, "q", ""))
 		nomem();
-	if (rename(msgtmp.s, msgdst.s)) temp_sys("4.3.0 unable to commit the message");
+	if (rename(msgtmp.s, msgdst.s)) temp_sys(ST_COMMIT_MESSAGE, 0);
 	/* From here the temp name is gone; on failure remove the moved file. */
 	stralloc_copy(&msgtmp, &msgdst);
-	if (rename(envtmp.s, envdst.s)) temp_sys("4.3.0 unable to commit the envelope");
+	if (rename(envtmp.s, envdst.s)) temp_sys(ST_COMMIT_ENV, 0);
 	stralloc_copy(&envtmp, &envdst);
-	if (durable_sync_dir(qd.s)) temp_sys("4.3.0 unable to fsync the queue");
+	if (durable_sync_dir(qd.s)) temp_sys(ST_SYNC_QUEUE, 0);
 
 	queue_trigger_id(qdir.s, id.s);
-	finish(EXIT_DONE, "2.0.0 queued as ", id.s);
+	finish(ST_QUEUED, id.s, 0);
 	return 0;
 }

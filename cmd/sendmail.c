@@ -17,14 +17,12 @@
  *      fields, then stream the body from stdin (CRLF to LF, the '.' line
  *      ends input unless -i), then the envelope; map its exit code.
  *
+ * The injector is run through lib/inject, like everyone's (posthorn(7)).
  * Exit 0 only after the injector exited 0.  Every failure is one line on
  * stderr ("posthorn-sendmail: fatal: ...") and a sysexits.h code; on
  * success stderr stays empty, because cron mails whatever we print there.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -34,7 +32,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,13 +39,15 @@
 #include <textcode.h>
 #include "addr.h"
 #include "conf.h"
+#include "exedir.h"
+#include "exitcode.h"
 #include "hdr.h"
+#include "inject.h"
 
 #define HEADER_MAX 262144           /* bytes of the header block as read */
 #define RCPT_MAX_DEFAULT 10000      /* like posthorn-queue's maxrcpt */
 #define DATABYTES_DEFAULT 52428800  /* like posthorn-queue's databytes */
 #define NAME_MAX_BYTES 200          /* bytes of a display name we write */
-#define ERRTEXT_MAX 1024            /* bytes of the injector's stderr kept */
 #define IOBUF 65536
 
 static const char usage_text[] =
@@ -635,209 +634,73 @@ static void build_added(stralloc *top, stralloc *tail)
 	}
 }
 
-/* ---- the injector ---- */
+/* ---- the injector (lib/inject) ---- */
 
-static struct {
-	pid_t pid;
-	int msg, env, err;          /* our ends of its fd 0, fd 1, fd 2 */
-	char errtext[ERRTEXT_MAX];  /* the first bytes of its stderr */
-	size_t errlen;
-	int broken;                 /* it stopped reading */
-	unsigned long long sent;
-	char obuf[IOBUF];
-	size_t olen;
-	char path[PATH_MAX];
-} inj = { .msg = -1, .env = -1, .err = -1 };
+static struct inject inj;
+static unsigned long long sent;   /* message bytes handed over */
+static int broken;                /* the injector stopped reading */
 
-/* The program: $POSTHORN_QUEUE, else $QMAILQUEUE, else NAME beside our own
- * executable (/proc/self/exe: the real file, also when we run as a
- * sendmail symlink). */
-static void sibling(char *out, size_t cap, const char *envname, const char *name)
+static void start_injector(void)
 {
-	const char *env = envname ? getenv(envname) : 0;
-	ssize_t n;
-	char *slash;
+	stralloc path = {0};
 
-	if ((!env || !*env) && envname && !strcmp(envname, "POSTHORN_QUEUE")) env = getenv("QMAILQUEUE");
-	if (env && *env) {
-		if (strlen(env) >= cap) fail(EX_CONFIG, "program path too long: ", env, (char *)0);
-		strcpy(out, env);
-		return;
-	}
-	n = readlink("/proc/self/exe", out, cap - 1);
-	if (n <= 0) fail(EX_OSERR, "unable to find our own directory: ", errstr(), (char *)0);
-	out[n] = 0;
-	slash = strrchr(out, '/');
-	if (!slash || (size_t)(slash + 1 - out) + strlen(name) >= cap) fail(EX_OSERR, "program path too long", (char *)0);
-	strcpy(slash + 1, name);
-}
-
-static void set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) fail(EX_OSERR, "unable to set up a pipe: ", errstr(), (char *)0);
-}
-
-static void drain_err(void)
-{
-	char buf[4096];
-	ssize_t r;
-
-	while (inj.err >= 0) {
-		r = read(inj.err, buf, sizeof buf);
-		if (r < 0 && errno == EINTR) continue;
-		if (r < 0 && errno == EAGAIN) return;
-		if (r <= 0) { close(inj.err); inj.err = -1; return; }
-		if (inj.errlen < sizeof inj.errtext - 1) {
-			size_t n = (size_t)r;
-			if (n > sizeof inj.errtext - 1 - inj.errlen) n = sizeof inj.errtext - 1 - inj.errlen;
-			memcpy(inj.errtext + inj.errlen, buf, n);
-			inj.errlen += n;
-		}
-	}
-}
-
-/* Writes all of s to fd while draining the injector's stderr, so a chatty
- * filter cannot dead-lock us.  Stops quietly when the reader is gone: its
- * exit code will tell. */
-static void put(int fd, const char *s, size_t len)
-{
-	while (len && !inj.broken) {
-		struct pollfd pf[2] = { { fd, POLLOUT, 0 }, { inj.err, POLLIN, 0 } };
-		ssize_t w;
-		if (poll(pf, inj.err >= 0 ? 2 : 1, -1) < 0) {
-			if (errno == EINTR) continue;
-			fail(EX_OSERR, "poll: ", errstr(), (char *)0);
-		}
-		if (pf[1].revents) drain_err();
-		if (!pf[0].revents) continue;
-		w = write(fd, s, len);
-		if (w < 0) {
-			if (errno == EAGAIN || errno == EINTR) continue;
-			inj.broken = 1;
-			return;
-		}
-		s += w;
-		len -= (size_t)w;
-	}
-}
-
-static void kill_injector(void)
-{
-	int st;
-	if (inj.pid <= 0) return;
-	/* Killed before its pipes close: it never sees a complete envelope. */
-	kill(inj.pid, SIGKILL);
-	while (waitpid(inj.pid, &st, 0) < 0 && errno == EINTR) {}
-	inj.pid = 0;
-}
-
-static void flush_out(void)
-{
-	put(inj.msg, inj.obuf, inj.olen);
-	inj.olen = 0;
+	if (!inject_path(&path)) fail(EX_OSERR, "unable to find our own directory: ", errstr(), (char *)0);
+	if (access(path.s, X_OK) < 0) fail(EX_UNAVAILABLE, "unable to run ", path.s, ": ", errstr(), (char *)0);
+	/* no timeout: whoever runs us waits for us, as for any sendmail */
+	if (inject_open(&inj, -1, 0)) fail(EX_OSERR, "unable to start ", path.s, ": ", errstr(), (char *)0);
+	stralloc_free(&path);
 }
 
 static void out(const char *s, size_t len)
 {
-	inj.sent += len;
-	if (cf.databytes && inj.sent > cf.databytes) {
+	sent += len;
+	if (cf.databytes && sent > cf.databytes) {
 		char num[32];
-		kill_injector();
+		inject_abort(&inj);   /* it gets no envelope: nothing is queued */
 		snprintf(num, sizeof num, "%lu", cf.databytes);
 		fail(EX_DATAERR, "message too big: more than ", num, " bytes (config file databytes)", (char *)0);
 	}
-	while (len) {
-		size_t n = sizeof inj.obuf - inj.olen;
-		if (n > len) n = len;
-		memcpy(inj.obuf + inj.olen, s, n);
-		inj.olen += n;
-		s += n;
-		len -= n;
-		if (inj.olen == sizeof inj.obuf) flush_out();
-	}
-}
-
-static void start_injector(void)
-{
-	int p0[2], p1[2], p2[2];
-
-	sibling(inj.path, sizeof inj.path, "POSTHORN_QUEUE", "posthorn-queue");
-	if (access(inj.path, X_OK) < 0) fail(EX_UNAVAILABLE, "unable to run ", inj.path, ": ", errstr(), (char *)0);
-	if (pipe2(p0, O_CLOEXEC) < 0 || pipe2(p1, O_CLOEXEC) < 0 || pipe2(p2, O_CLOEXEC) < 0)
-		fail(EX_OSERR, "unable to create a pipe: ", errstr(), (char *)0);
-	inj.pid = fork();
-	if (inj.pid < 0) fail(EX_OSERR, "unable to fork: ", errstr(), (char *)0);
-	if (!inj.pid) {
-		const char *e;
-		signal(SIGPIPE, SIG_DFL);
-		if (dup2(p0[0], 0) < 0 || dup2(p1[0], 1) < 0 || dup2(p2[1], 2) < 0) _exit(111);
-		execl(inj.path, inj.path, (char *)0);
-		e = strerror(errno);
-		if (write(2, "unable to run ", 14) < 0 || write(2, inj.path, strlen(inj.path)) < 0 ||
-		    write(2, ": ", 2) < 0 || write(2, e, strlen(e)) < 0) {}
-		_exit(111);
-	}
-	close(p0[0]);
-	close(p1[0]);
-	close(p2[1]);
-	inj.msg = p0[1];
-	inj.env = p1[1];
-	inj.err = p2[0];
-	set_nonblock(inj.msg);
-	set_nonblock(inj.env);
-	set_nonblock(inj.err);
+	/* an injector that stops reading has its say in finish_injection */
+	if (inject_put(&inj, s, len)) broken = 1;
 }
 
 /* Sends the envelope, waits, and ends the run with the mapped code. */
 _Noreturn static void finish_injection(void)
 {
-	stralloc env = {0};
+	struct inject_result r;
 	size_t i;
-	int st;
-	char *nl;
 
-	flush_out();
-	close(inj.msg);
-	inj.msg = -1;
-	if (!stralloc_copys(&env, "F") || !stralloc_cat(&env, &sender) || !stralloc_0(&env)) nomem();
-	for (i = 0; i < rcpts.len; i += strlen(rcpts.s + i) + 1)
-		if (!stralloc_cats(&env, "T") || !stralloc_cats(&env, rcpts.s + i) || !stralloc_0(&env)) nomem();
-	if (!stralloc_0(&env)) nomem();
-	put(inj.env, env.s, env.len);
-	close(inj.env);
-	inj.env = -1;
-	while (inj.err >= 0) {
-		struct pollfd pf = { inj.err, POLLIN, 0 };
-		if (poll(&pf, 1, -1) < 0 && errno != EINTR) break;
-		drain_err();
-	}
-	while (waitpid(inj.pid, &st, 0) < 0)
-		if (errno != EINTR) fail(EX_OSERR, "unable to wait for the injector: ", errstr(), (char *)0);
-	inj.errtext[inj.errlen] = 0;
-	/* the injector's one reason line (its last line, if it said more) */
-	while (inj.errlen && inj.errtext[inj.errlen - 1] == '\n') inj.errtext[--inj.errlen] = 0;
-	nl = strrchr(inj.errtext, '\n');
-	if (nl) memmove(inj.errtext, nl + 1, strlen(nl + 1) + 1);
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) _exit(EX_OK);
-	if (WIFSIGNALED(st)) {
+	if (!stralloc_0(&sender)) nomem();
+	inject_from(&inj, sender.s);
+	for (i = 0; i < rcpts.len; i += strlen(rcpts.s + i) + 1) inject_to(&inj, rcpts.s + i);
+	inject_close(&inj, &r);
+	if (r.exit == EXIT_DONE) _exit(EX_OK);
+	if (r.signal) {
 		char num[16];
-		snprintf(num, sizeof num, "%d", WTERMSIG(st));
-		fail(EX_TEMPFAIL, "message not queued: ", inj.path, " killed by signal ", num, (char *)0);
+		snprintf(num, sizeof num, "%d", r.signal);
+		fail(EX_TEMPFAIL, "message not queued: ", inj.path.s, " killed by signal ", num, (char *)0);
 	}
-	fail(WEXITSTATUS(st) == 100 ? EX_DATAERR : EX_TEMPFAIL, "message not queued: ",
-	     WEXITSTATUS(st) == 100 ? "refused" : "temporary failure", inj.errlen ? ": " : "",
-	     inj.errlen ? inj.errtext : "", (char *)0);
+	/* the injector's one reason line (its last line, if it said more) */
+	fail(r.exit == EXIT_PERM ? EX_DATAERR : EX_TEMPFAIL, "message not queued: ",
+	     r.exit == EXIT_PERM ? "refused" : "temporary failure", r.line[0] ? ": " : "", r.line, (char *)0);
 }
 
 /* ---- the queue tools ---- */
 
+/* $POSTHORN_RUNQ, else posthorn-runq beside our own executable
+ * (/proc/self/exe: the real file, also when we run as a sendmail link). */
 _Noreturn static void run_runq(const char *flag)
 {
-	char path[PATH_MAX];
-	sibling(path, sizeof path, "POSTHORN_RUNQ", "posthorn-runq");
-	execl(path, path, flag, (char *)0);
-	fail(EX_UNAVAILABLE, "unable to run ", path, ": ", errstr(), (char *)0);
+	const char *env = getenv("POSTHORN_RUNQ");
+	stralloc path = {0};
+
+	if (env && *env) {
+		if (!stralloc_copys(&path, env) || !stralloc_0(&path)) nomem();
+	} else if (!exedir_path(&path, "posthorn-runq")) {
+		fail(EX_OSERR, "unable to find our own directory: ", errstr(), (char *)0);
+	}
+	execl(path.s, path.s, flag, (char *)0);
+	fail(EX_UNAVAILABLE, "unable to run ", path.s, ": ", errstr(), (char *)0);
 }
 
 int main(int argc, char **argv)
@@ -881,7 +744,7 @@ int main(int argc, char **argv)
 	out(tail.s, tail.len);
 	out("\n", 1);
 	out(firstbody.s, firstbody.len);
-	while (!inj.broken && (c = in_getc()) != -1) {
+	while (!broken && (c = in_getc()) != -1) {
 		char ch = (char)c;
 		out(&ch, 1);
 	}

@@ -7,22 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "bounce.h"
+#include "status.h"
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
-
-/* Length of an RFC 3463 code "C.SSS.DDD" at s (class 2, 4 or 5), or 0. */
-static size_t status_len(const char *s)
-{
-	size_t i = 1, n;
-
-	if (s[0] != '2' && s[0] != '4' && s[0] != '5') return 0;
-	if (s[i++] != '.') return 0;
-	for (n = 0; n < 3 && is_digit(s[i]); n++) i++;
-	if (!n || s[i++] != '.') return 0;
-	for (n = 0; n < 3 && is_digit(s[i]); n++) i++;
-	if (!n || is_digit(s[i]) || s[i] == '.') return 0;
-	return i;
-}
 
 void bounce_status(const char *reason, int expired, char out[16])
 {
@@ -31,7 +18,7 @@ void bounce_status(const char *reason, int expired, char out[16])
 
 	for (p = reason; *p; p++) {
 		if (p != reason && (is_digit(p[-1]) || p[-1] == '.')) continue;
-		if ((n = status_len(p)) != 0) {
+		if ((n = status_code_len(p)) != 0) {
 			/* Only the first code counts, and only if its class fits:
 			 * 5 for a failure, or 4 for a message that expired. */
 			if (p[0] == '5' || (expired && p[0] == '4')) {
@@ -42,7 +29,7 @@ void bounce_status(const char *reason, int expired, char out[16])
 			break;
 		}
 	}
-	strcpy(out, expired ? "4.4.7" : "5.0.0");
+	strcpy(out, expired ? ESC_EXPIRED : ESC_PERM);
 }
 
 /* Where an SMTP reply code ("550 " or "550-") starts in reason, or null. */

@@ -2,7 +2,8 @@
 # posthorn-local end to end: real binaries, a users.cdb made by
 # posthorn-user import, Maildirs on disk.  Aliases, loops, unknown users and
 # domains, config trouble, quota, posthorn-rules with pipes and folders,
-# plus-addressing, catch-all, forwards through a fake injector, and 1,000
+# plus-addressing, catch-all, forwards through a fake injector and through
+# the real posthorn-queue (into the queue of the -C config dir), and 1,000
 # concurrent deliveries.
 import glob
 import os
@@ -293,6 +294,53 @@ check(deliver("piper@example.org", env={"POSTHORN_QUEUE": inj}), 0, "2.0.0", "fo
 env_bytes = open(os.path.join(out, "fwd.env"), "rb").read() if os.path.exists(os.path.join(out, "fwd.env")) else b""
 is_(env_bytes, b"Fs@example.net\0TOther@far.test\0Tthird@far.test\0\0", "forward rule envelope (case of the local part kept)")
 os.unlink(os.path.join(md("piper"), "posthorn-rules"))
+
+# ---- forwards through the real posthorn-queue, under -C ----
+# The injector must get our config dir, whichever way we got it: with
+# -C DIR the forward goes into DIR's queue, not into that of
+# $POSTHORN_CONF (here a decoy) or of /etc/posthorn.
+queue = os.path.join(d, "queue")
+decoy = os.path.join(d, "decoy-conf")
+decoyq = os.path.join(d, "decoy-queue")
+os.makedirs(decoy)
+for c, q in ((conf, queue), (decoy, decoyq)):
+    os.makedirs(q)
+    own(q)
+    with open(os.path.join(c, "queuedir"), "w") as f:
+        f.write(q + "\n")
+
+
+def queued(q):
+    return sorted(glob.glob(os.path.join(q, "q", "*.env")))
+
+
+r = deliver("fwd@example.org", message("forward me for real\n"), sender="orig@example.net",
+            env={"POSTHORN_CONF": decoy})
+check(r, 0, "2.0.0", "a forward through the real posthorn-queue")
+envs = queued(queue)
+is_(len(envs), 1, "it is in the queue of the config dir given with -C")
+is_(queued(decoyq), [], "not in the queue of $POSTHORN_CONF")
+if envs:
+    text = open(envs[0]).read()
+    ok("\nsender\torig@example.net\n" in text and "\tremote@far.test\t" in text,
+       "from the original sender to the remote target", text)
+    body = open(envs[0][:-4] + ".msg").read()
+    ok(body.startswith("Delivered-To: fwd@example.org\n") and "forward me for real" in body,
+       "the queued message carries our Delivered-To", body[:200])
+clear("alice")
+shutil.rmtree(queue)
+os.makedirs(queue, 0o700)
+with open(os.path.join(queue, "q"), "w") as f:
+    f.write("not a dir\n")
+own(queue)
+clear("alice")
+r = deliver("fwd@example.org", message("queue broken\n"))
+check(r, 111, "4.3.0 forwarding failed", "a queue that cannot take it: 111")
+ok("posthorn-queue exited with an error" in r[1], "naming the injector", r[1])
+ok("unable to" in r[2], "and its reason line is logged", r[2])
+for c in (conf, decoy):
+    os.unlink(os.path.join(c, "queuedir"))
+clear("alice")
 
 # ---- config trouble ----
 bare = os.path.join(d, "conf-nocdb")

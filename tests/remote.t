@@ -64,6 +64,9 @@ routes("far.test 127.0.0.1:%d\n" % peer2.port)
 rc, lines, err = remote("far.test", "alice@example.test", ["no@far.test", "yes@far.test", "later@far.test"])
 is_([l.split(" ")[0] for l in lines], ["fail", "ok", "defer"], "5xx fails, 2xx delivers, 4xx defers, in order")
 ok("550 5.1.1 no such user" in lines[0], "the 5xx reason keeps the server's text", lines[0])
+results = [l for l in err.splitlines() if "event=result" in l]
+ok(len(results) == 3 and all(" status=%s reason=" % w in l for w, l in zip(("fail", "ok", "defer"), results)),
+   "one result log line per recipient, status=fail|ok|defer as a plain word", err)
 is_(peer2.sessions[-1]["rcpts"], ["yes@far.test"], "the others still got the message")
 
 # ---- MAIL refused: every recipient gets MAIL's reply, not what followed it ----

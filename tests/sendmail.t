@@ -30,6 +30,7 @@ with open(INJ, "w") as f:
     f.write("""#!/bin/sh
 cat > "$CAP/msg.tmp"
 cat <&1 > "$CAP/env.tmp"
+[ -s "$CAP/env.tmp" ] || { echo "4.3.0 no envelope: nothing queued" >&2; exit 111; }
 mv "$CAP/msg.tmp" "$CAP/msg"; mv "$CAP/env.tmp" "$CAP/env"
 echo "${CAP_REASON:-2.0.0 queued as 1}" >&2
 exit ${CAP_EXIT:-0}
@@ -233,7 +234,7 @@ ok(code == 65 and msg is None and "header" in err, "header block over 256 KiB re
 with open(os.path.join(conf, "databytes"), "w") as f:
     f.write("10000\n")
 code, err, msg, envl = send(["x@example.net"], "Subject: s\n\n" + "z" * 20000 + "\n")
-ok(code == 65 and msg is None and "too big" in err, "message over databytes: EX_DATAERR, injector killed, nothing queued", err)
+ok(code == 65 and msg is None and "too big" in err, "message over databytes: EX_DATAERR, no envelope for the injector: nothing queued", err)
 os.unlink(os.path.join(conf, "databytes"))
 with open(os.path.join(conf, "maxrcpt"), "w") as f:
     f.write("3\n")

@@ -82,12 +82,12 @@ static unsigned from_route(struct remote *m, struct host *hosts, unsigned max)
 			hosts[0].v6 = 1;
 			return 1;
 		}
-		remote_set_open(m, RCPT_DEFER, "4.3.5 route host is not an IP address: ", r->host);
+		remote_status_open(m, ST_ROUTE_NOT_IP, r->host);
 		return 0;
 	}
 	got = add_addrs(r->host, r->port, hosts, &n, max);
 	if (got <= 0) {
-		remote_set_open(m, RCPT_DEFER, got < 0 ? "4.4.3 DNS lookup failed for route host " : "4.4.3 route host has no address: ",
+		remote_status_open(m, got < 0 ? ST_ROUTE_DNS : ST_ROUTE_NO_ADDRESS,
 		                r->host);
 		return 0;
 	}
@@ -105,7 +105,7 @@ unsigned hosts_find(struct remote *m, struct host *hosts, unsigned max)
 	if (m->have_route) return from_route(m, hosts, max);
 	if (!stralloc_copys(&fqdn, m->domain)) return 0;
 	if (dns_mx(&out, &fqdn) < 0) {
-		remote_set_open(m, RCPT_DEFER, "4.4.3 DNS lookup of the MX records failed for ", m->domain);
+		remote_status_open(m, ST_DNS_MX, m->domain);
 		return 0;
 	}
 	for (pos = 0; pos + 2 < out.len && nmx < HOSTS_MAX;) {
@@ -119,14 +119,14 @@ unsigned hosts_find(struct remote *m, struct host *hosts, unsigned max)
 		pos += 2 + nl + 1;
 	}
 	if (nmx == 1 && (!mx[0].name[0] || !strcmp(mx[0].name, "."))) {
-		remote_set_open(m, RCPT_FAIL, "5.1.10 the domain accepts no mail (null MX, RFC 7505): ", m->domain);
+		remote_status_open(m, ST_NULL_MX, m->domain);
 		return 0;
 	}
 	if (nmx == 0) {
 		/* RFC 5321 5.1: no MX, so the domain itself is the host. */
 		r = add_addrs(m->domain, m->port, hosts, &n, max);
-		if (r < 0) remote_set_open(m, RCPT_DEFER, "4.4.3 DNS lookup of the addresses failed for ", m->domain);
-		else if (r == 0) remote_set_open(m, RCPT_FAIL, "5.1.2 the domain has no mail server (no MX, A or AAAA record): ", m->domain);
+		if (r < 0) remote_status_open(m, ST_DNS_ADDRESS, m->domain);
+		else if (r == 0) remote_status_open(m, ST_NO_MAIL_SERVER, m->domain);
 		stralloc_free(&fqdn);
 		stralloc_free(&out);
 		return n;
@@ -137,7 +137,7 @@ unsigned hosts_find(struct remote *m, struct host *hosts, unsigned max)
 		if (r < 0) any_temp = 1;
 		if (r <= 0) log_event("mx", "domain", m->domain, "host", mx[i].name, "error", r < 0 ? "DNS failure" : "no address", (char *)0);
 	}
-	if (!n) remote_set_open(m, RCPT_DEFER, any_temp ? "4.4.3 DNS lookup failed for every MX host of " : "4.4.3 no MX host has an address: ",
+	if (!n) remote_status_open(m, any_temp ? ST_DNS_EVERY_MX : ST_MX_NO_ADDRESS,
 	                        m->domain);
 	stralloc_free(&fqdn);
 	stralloc_free(&out);

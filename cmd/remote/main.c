@@ -23,6 +23,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "remote.h"
+#include "status.h"
 
 static const char usage_text[] = "usage: posthorn-remote [-C dir] domain sender recipient...\n";
 
@@ -44,6 +45,24 @@ void remote_set_open(struct remote *m, enum rcpt_status st, const char *a, const
 		if (m->r[i].status == RCPT_OPEN) remote_set(m, i, st, a, b);
 }
 
+/* A result from lib/status: its class says ok, defer or fail. */
+void remote_status(struct remote *m, unsigned i, enum status_id id, const char *detail)
+{
+	static stralloc line;
+	int x = status_exit(id);
+
+	line.len = 0;
+	if (!status_cat(&line, id) || !stralloc_0(&line)) line.len = 0;
+	remote_set(m, i, x == EXIT_DONE ? RCPT_OK : x == EXIT_PERM ? RCPT_FAIL : RCPT_DEFER, line.len ? line.s : "", detail);
+}
+
+void remote_status_open(struct remote *m, enum status_id id, const char *detail)
+{
+	unsigned i;
+	for (i = 0; i < m->n; i++)
+		if (m->r[i].status == RCPT_OPEN) remote_status(m, i, id, detail);
+}
+
 unsigned remote_open_count(const struct remote *m)
 {
 	unsigned i, n = 0;
@@ -51,13 +70,18 @@ unsigned remote_open_count(const struct remote *m)
 	return n;
 }
 
-static void die_temp(const char *a, const char *b)
+/* Before any recipient could be tried: one reason line and exit 111 (the
+ * reasons used here are all temporary). */
+_Noreturn static void die_temp(enum status_id id, const char *a, const char *b)
 {
-	buffer_puts(buffer_1, a);
+	buffer_puts(buffer_1, status_esc(id));
+	buffer_puts(buffer_1, " ");
+	buffer_puts(buffer_1, status_text(id));
+	if (a) buffer_puts(buffer_1, a);
 	if (b) buffer_puts(buffer_1, b);
 	buffer_puts(buffer_1, "\n");
 	buffer_flush(buffer_1);
-	_exit(EXIT_TEMP);
+	_exit(status_exit(id));
 }
 
 static void read_config(struct remote *m)
@@ -71,20 +95,20 @@ static void read_config(struct remote *m)
 
 	if (gethostname(host, sizeof host)) strcpy(host, "localhost");
 	host[sizeof host - 1] = 0;
-	if (conf_line("me", &me, host) < 0) die_temp("4.3.0 unable to read config me: ", strerror(errno));
-	if (conf_line("helohost", &m->helo, me.s) < 0) die_temp("4.3.0 unable to read config helohost: ", strerror(errno));
-	if (conf_ulong("timeout-connect", &v, 30) < 0) die_temp("4.3.0 unable to read config timeout-connect", 0);
+	if (conf_line("me", &me, host) < 0) die_temp(ST_CONF_READ, "me: ", strerror(errno));
+	if (conf_line("helohost", &m->helo, me.s) < 0) die_temp(ST_CONF_READ, "helohost: ", strerror(errno));
+	if (conf_ulong("timeout-connect", &v, 30) < 0) die_temp(ST_CONF_READ, "timeout-connect", 0);
 	m->timeout_connect = v ? (unsigned)v : 1;
-	if (conf_ulong("timeout-remote", &v, 300) < 0) die_temp("4.3.0 unable to read config timeout-remote", 0);
+	if (conf_ulong("timeout-remote", &v, 300) < 0) die_temp(ST_CONF_READ, "timeout-remote", 0);
 	m->timeout = v ? (unsigned)v : 1;
-	if (conf_ulong("remote-port", &v, 25) < 0 || !v || v > 65535) die_temp("4.3.0 bad config remote-port", 0);
+	if (conf_ulong("remote-port", &v, 25) < 0 || !v || v > 65535) die_temp(ST_CONF_BAD, "remote-port", 0);
 	m->port = (unsigned)v;
-	if (!conf_path(&path, "tls/ca.pem")) die_temp("4.3.0 out of memory", 0);
+	if (!conf_path(&path, "tls/ca.pem")) die_temp(ST_NOMEM, 0, 0);
 	if (!access(path.s, R_OK)) stralloc_copy(&m->ca_file, &path);
 	else stralloc_copys(&m->ca_file, "");
 	stralloc_0(&m->ca_file);
 	r = conf_lines("routes", &routes, &v);
-	if (r < 0) die_temp("4.3.0 unable to read config routes: ", strerror(errno));
+	if (r < 0) die_temp(ST_CONF_READ, "routes: ", strerror(errno));
 	if (r > 0) {
 		/* conf_lines gives NUL-separated lines: make them a text again. */
 		size_t i;
@@ -92,13 +116,9 @@ static void read_config(struct remote *m)
 			if (!routes.s[i]) routes.s[i] = '\n';
 		r = routes_find(routes.s, routes.len, m->domain, &m->route, &why, &line);
 		if (r < 0) {
-			char num[16];
+			char num[16];   /* fits: at most 10 digits and ": " */
 			snprintf(num, sizeof num, "%u: ", line);
-			stralloc_copys(&path, "4.3.5 bad routes file, line ");
-			stralloc_cats(&path, num);
-			stralloc_cats(&path, why);
-			stralloc_0(&path);
-			die_temp(path.s, 0);
+			die_temp(ST_ROUTES_BAD, num, why);
 		}
 		m->have_route = r;
 	}
@@ -113,13 +133,13 @@ static void scan_message(struct remote *m)
 	char buf[65536];
 	ssize_t r, i;
 
-	if (fstat(0, &st) || !S_ISREG(st.st_mode)) die_temp("4.3.0 the message on stdin is not a regular file", 0);
+	if (fstat(0, &st) || !S_ISREG(st.st_mode)) die_temp(ST_STDIN_NOT_FILE, 0, 0);
 	m->msgfd = 0;
 	m->msgsize = (unsigned long long)st.st_size;
 	while ((r = read(0, buf, sizeof buf)) != 0) {
 		if (r < 0) {
 			if (errno == EINTR) continue;
-			die_temp("4.3.0 unable to read the message: ", strerror(errno));
+			die_temp(ST_READ_MESSAGE, ": ", strerror(errno));
 		}
 		for (i = 0; i < r && !m->eightbit; i++)
 			if ((unsigned char)buf[i] >= 128) m->eightbit = 1;
@@ -129,12 +149,13 @@ static void scan_message(struct remote *m)
 
 static void output(const struct remote *m)
 {
-	static const char *const word[] = {"defer ", "ok ", "defer ", "fail "};
+	static const char *const word[] = {"defer", "ok", "defer", "fail"};
 	unsigned i;
 
 	for (i = 0; i < m->n; i++) {
 		const struct rcpt *r = &m->r[i];
 		buffer_puts(buffer_1, word[r->status]);
+		buffer_puts(buffer_1, " ");
 		buffer_put(buffer_1, r->reason.s, r->reason.len);
 		buffer_puts(buffer_1, "\n");
 		log_event("result", "domain", m->domain, "rcpt", r->addr, "status", word[r->status], "reason", r->reason.s,
@@ -167,11 +188,11 @@ int main(int argc, char **argv)
 	if (*m.sender && addr_parse(&a, m.sender, strlen(m.sender), ADDR_ALLOW_UTF8 | ADDR_ALLOW_RELAYCHARS) == ADDR_OK)
 		m.sender_utf8 = a.utf8;
 	m.r = calloc(m.n, sizeof *m.r);
-	if (!m.r) die_temp("4.3.0 out of memory", 0);
+	if (!m.r) die_temp(ST_NOMEM, 0, 0);
 	for (i = 0; i < m.n; i++) {
 		m.r[i].addr = argv[optind + 2 + i];
 		if (addr_parse(&a, m.r[i].addr, strlen(m.r[i].addr), ADDR_ALLOW_UTF8 | ADDR_ALLOW_RELAYCHARS) != ADDR_OK)
-			remote_set(&m, i, RCPT_FAIL, "5.1.3 bad recipient address", 0);
+			remote_status(&m, i, ST_BAD_RCPT, 0);
 		else
 			m.r[i].utf8 = a.utf8;
 	}
@@ -183,10 +204,10 @@ int main(int argc, char **argv)
 
 	/* Address-literal domains ([192.0.2.1]) are not delivered to (yet):
 	 * a clear permanent failure rather than a guess. */
-	if (m.bad_domain) remote_set_open(&m, RCPT_FAIL, "5.1.2 cannot deliver to this domain: ", m.domain);
+	if (m.bad_domain) remote_status_open(&m, ST_DOMAIN_BAD, m.domain);
 	nh = remote_open_count(&m) ? hosts_find(&m, hosts, HOSTS_MAX) : 0;
-	stralloc_copys(&m.lasterr, "4.4.1 no host could be reached");
-	stralloc_0(&m.lasterr);
+	m.lasterr.len = 0;
+	if (!status_cat(&m.lasterr, ST_NO_HOST) || !stralloc_0(&m.lasterr)) die_temp(ST_NOMEM, 0, 0);
 	for (i = 0; i < nh && remote_open_count(&m); i++)
 		if (session_try(&m, &hosts[i])) break;
 	remote_set_open(&m, RCPT_DEFER, m.lasterr.s, 0);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stralloc.h>
 #include "routes.h"
+#include "status.h"
 
 #define HOSTS_MAX 64            /* addresses tried per delivery */
 
@@ -47,9 +48,13 @@ struct remote {
 	stralloc lasterr;           /* last host-level failure, for deferrals */
 };
 
-/* main.c */
+/* main.c: recipient i's result is st with the reason a, b (b may be null):
+ * for the remote server's replies */
 void remote_set(struct remote *m, unsigned i, enum rcpt_status st, const char *a, const char *b);
 void remote_set_open(struct remote *m, enum rcpt_status st, const char *a, const char *b);
+/* the same with a reason of lib/status (whose class gives st) and a detail */
+void remote_status(struct remote *m, unsigned i, enum status_id id, const char *detail);
+void remote_status_open(struct remote *m, enum status_id id, const char *detail);
 unsigned remote_open_count(const struct remote *m);
 
 /* hosts.c: fills hosts[]; returns the count, or 0 after setting every open

@@ -46,7 +46,8 @@ struct session {
 static void host_error(struct session *x, const char *what, const char *detail)
 {
 	stralloc *e = &x->m->lasterr;
-	stralloc_copys(e, "4.4.1 ");
+	e->len = 0;
+	status_cat(e, ST_HOST_FAILED);
 	stralloc_cats(e, x->label);
 	stralloc_cats(e, ": ");
 	stralloc_cats(e, what);
@@ -299,24 +300,23 @@ static int transaction(struct session *x)
 
 	if (x->size_ok && x->size_limit && m->msgsize > x->size_limit) {
 		snprintf(num, sizeof num, "%llu", x->size_limit);
-		stralloc_copys(&reason, "5.3.4 message too big for ");
-		stralloc_cats(&reason, x->label);
+		stralloc_copys(&reason, x->label);
 		stralloc_cats(&reason, " (it takes at most ");
 		stralloc_cats(&reason, num);
 		stralloc_cats(&reason, " bytes)");
 		stralloc_0(&reason);
-		remote_set_open(m, RCPT_FAIL, reason.s, 0);
+		remote_status_open(m, ST_TOO_BIG_FOR, reason.s);
 		decided = 1;
 		goto out;
 	}
 	if ((m->sender_utf8) && !x->smtputf8) {
-		remote_set_open(m, RCPT_FAIL, "5.6.7 the sender address needs SMTPUTF8, which the server does not offer: ", x->label);
+		remote_status_open(m, ST_SENDER_NEEDS_UTF8, x->label);
 		decided = 1;
 		goto out;
 	}
 	for (i = 0; i < m->n; i++)
 		if (m->r[i].status == RCPT_OPEN && m->r[i].utf8 && !x->smtputf8)
-			remote_set(m, i, RCPT_FAIL, "5.6.7 the address needs SMTPUTF8, which the server does not offer: ", x->label);
+			remote_status(m, i, ST_RCPT_NEEDS_UTF8, x->label);
 	if (!remote_open_count(m)) {
 		decided = 1;
 		goto out;

@@ -1,6 +1,7 @@
 /*
  * bounce: sends the bounce owed for an entry's failed recipients, through
- * posthorn-queue like any other message (see posthorn-runq(8), BOUNCES):
+ * the injector (lib/inject) like any other message (see posthorn-runq(8),
+ * BOUNCES):
  *   - sender not null: an RFC 3464 report to the sender, from <>;
  *   - null sender (the entry is itself a bounce): a double bounce to
  *     doublebounceto, also from <>;
@@ -9,64 +10,45 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "bounce.h"
+#include "exitcode.h"
+#include "inject.h"
 #include "log.h"
 #include "runq.h"
+#include "status.h"
 
-/* Runs the injector with the file at path as message and "F\0T<to>\0\0" as
- * envelope.  0 when it exited 0. */
+/* Seconds the injector may go without progress: the runner waits for it,
+ * so a hung filter must not hold the whole queue. */
+#define BOUNCE_INJECT_TIMEOUT 600
+
+/* Injects the file at path (a bounce we wrote) from <> to one recipient,
+ * through lib/inject like every message.  0 when it was queued. */
 static int inject(const char *path, const char *to, const char *id)
 {
-	int msgfd, env[2], err[2], status;
-	char reply[512];
-	ssize_t r;
-	size_t got = 0;
-	stralloc e = {0};
-	pid_t pid;
+	static struct inject q;
+	struct inject_result r;
+	int msgfd = open(path, O_RDONLY | O_CLOEXEC);
 
-	msgfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (msgfd < 0) return -1;
-	if (pipe2(env, O_CLOEXEC)) { close(msgfd); return -1; }
-	if (pipe2(err, O_CLOEXEC)) { close(msgfd); close(env[0]); close(env[1]); return -1; }
-	pid = fork();
-	if (pid == 0) {
-		signal(SIGPIPE, SIG_DFL);
-		if (dup2(msgfd, 0) < 0 || dup2(env[0], 1) < 0 || dup2(err[1], 2) < 0) _exit(111);
-		execl(cfg.queue_prog.s, cfg.queue_prog.s, "-C", runq_conf_dir(), (char *)0);
-		_exit(111);
+	if (inject_open(&q, msgfd, BOUNCE_INJECT_TIMEOUT)) {
+		log_event("bounce", "id", id, "to", to, "result", "failed", "reason", strerror(errno), (char *)0);
+		close(msgfd);
+		return -1;
 	}
-	close(msgfd);
-	close(env[0]);
-	close(err[1]);
-	if (pid < 0) { close(env[1]); close(err[0]); return -1; }
-	/* The envelope is a few hundred bytes: the pipe takes it at once. */
-	if (stralloc_copyb(&e, "F\0T", 3) && stralloc_cats(&e, to) && stralloc_catb(&e, "\0\0", 2))
-		if (write(env[1], e.s, e.len) < 0) { /* the injector's exit code tells */ }
-	close(env[1]);
-	stralloc_free(&e);
-	while (got < sizeof reply - 1 && (r = read(err[0], reply + got, sizeof reply - 1 - got)) != 0) {
-		if (r < 0) {
-			if (errno == EINTR) continue;
-			break;
-		}
-		got += (size_t)r;
-	}
-	close(err[0]);
-	reply[got] = 0;
-	if (got && reply[got - 1] == '\n') reply[got - 1] = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		log_event("bounce", "id", id, "to", to, "result", reply, (char *)0);
+	close(msgfd);   /* the injector has its own copy as fd 0 */
+	inject_from(&q, "");
+	inject_to(&q, to);
+	inject_close(&q, &r);
+	if (r.exit == EXIT_DONE) {
+		log_event("bounce", "id", id, "to", to, "result", r.line, (char *)0);
 		return 0;
 	}
-	log_event("bounce", "id", id, "to", to, "result", "failed", "reason", reply, (char *)0);
+	log_event("bounce", "id", id, "to", to, "result", "failed", "reason", r.line[0] ? r.line : r.text, (char *)0);
 	return -1;
 }
 
@@ -89,7 +71,7 @@ int bounce_send(struct entry *e, const unsigned *idx, unsigned n)
 		}
 		br[m].addr = r->addr;
 		br[m].reason = r->reason.s;
-		br[m].expired = !strncmp(r->reason.s, "4.4.7", 5);
+		br[m].expired = !strncmp(r->reason.s, ESC_EXPIRED, sizeof ESC_EXPIRED - 1);
 		m++;
 	}
 	if (!m) {

@@ -24,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "exitcode.h"
 #include "log.h"
 #include "privs.h"
 #include "runq.h"
@@ -49,7 +50,7 @@ void jobs_init(void)
 
 	if (pipe2(selfpipe, O_NONBLOCK | O_CLOEXEC)) {
 		log_event("fatal", "error", "unable to make a pipe", "errno", strerror(errno), (char *)0);
-		_exit(111);
+		_exit(EXIT_TEMP);
 	}
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_chld;
@@ -71,11 +72,11 @@ static void job_become(const char *runas)
 	if (!runas || geteuid() != 0) return;
 	if (!*runas) {
 		if (write(1, none, sizeof none - 1) < 0) { /* the exit code says enough */ }
-		_exit(111);
+		_exit(EXIT_TEMP);
 	}
 	if (privs_lookup(runas, &uid, &gid) || privs_drop(uid, gid)) {
 		if (write(1, bad, sizeof bad - 1) < 0) { /* the exit code says enough */ }
-		_exit(111);
+		_exit(EXIT_TEMP);
 	}
 }
 
@@ -100,15 +101,15 @@ int job_start(struct job *j, char *const argv[], int msgfd, const char *runas)
 		signal(SIGPIPE, SIG_DFL);
 		/* Armed, then checked: a runner that died before the prctl is
 		 * seen by getppid. */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent) _exit(111);
-		if (dup2(msgfd, 0) < 0 || dup2(out[1], 1) < 0) _exit(111);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent) _exit(EXIT_TEMP);
+		if (dup2(msgfd, 0) < 0 || dup2(out[1], 1) < 0) _exit(EXIT_TEMP);
 		job_become(runas);
 		execv(argv[0], argv);
 		{
 			static const char msg[] = "4.3.0 unable to run the deliverer\n";
 			if (write(1, msg, sizeof msg - 1) < 0) { /* nothing more to say */ }
 		}
-		_exit(111);
+		_exit(EXIT_TEMP);
 	}
 	close(out[1]);
 	fcntl(out[0], F_SETFL, O_NONBLOCK);

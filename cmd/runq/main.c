@@ -91,8 +91,7 @@ int runq_load_config(void)
 	if (cfg.retry_max < cfg.retry_min) cfg.retry_max = cfg.retry_min;
 	if (!conf_path(&cfg.cdb, "users.cdb")) return -1;
 	if (!prog_path(&cfg.local_prog, "POSTHORN_LOCAL", "posthorn-local") ||
-	    !prog_path(&cfg.remote_prog, "POSTHORN_REMOTE", "posthorn-remote") ||
-	    !prog_path(&cfg.queue_prog, "POSTHORN_BOUNCE_QUEUE", "posthorn-queue"))
+	    !prog_path(&cfg.remote_prog, "POSTHORN_REMOTE", "posthorn-remote"))
 		return -1;
 	stralloc_free(&dom);
 	stralloc_free(&delim);

@@ -5,7 +5,7 @@
  *   main.c   options, modes, configuration, the runner lock
  *   sched.c  the queue in memory: scan, schedule, results, retries, expiry
  *   jobs.c   deliverer processes: spawn, collect output, reap, time out
- *   bounce.c bounces and double bounces, injected through posthorn-queue
+ *   bounce.c bounces and double bounces, injected through lib/inject
  *   admin.c  list (mailq), and the per-message actions by id
  * One process, one thread: the event loop in sched.c polls the trigger FIFO,
  * a self-pipe written by the SIGCHLD handler, and each job's output pipe.
@@ -22,7 +22,7 @@ struct config {
 	char delimiter;
 	unsigned long conc_local, conc_remote, conc_domain;
 	unsigned long retry_min, retry_max, lifetime, timeout;
-	stralloc local_prog, remote_prog, queue_prog;  /* deliverers, injector */
+	stralloc local_prog, remote_prog;  /* the deliverers (bounces: lib/inject) */
 	stralloc remote_user;     /* "remoteuser": the account posthorn-remote runs as; "" = none */
 };
 extern struct config cfg;

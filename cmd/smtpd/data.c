@@ -15,6 +15,7 @@
  * fields, see stream.h): after the end-of-data line the bytes that follow
  * are pipelined commands and must stay in the buffer for the command loop.
  */
+#include <errno.h>
 #include <string.h>
 #include <fmt.h>
 #include "log.h"
@@ -60,10 +61,10 @@ static void output(struct session *s, const char *buf, size_t len)
 {
 	if (!s->inj.pid) return;
 	if (doomed(s)) {
-		inject_abort(s);
+		inject_abort(&s->inj);
 		return;
 	}
-	if (len) inject_write(s, buf, len);
+	if (len) inject_put(&s->inj, buf, len);
 }
 
 /* The reply for a doomed message (R_NONE if it is fine). */
@@ -100,6 +101,29 @@ static void log_message(struct session *s, const char *result)
 	stralloc_free(&to);
 }
 
+/* Hands the envelope over and waits for the injector's verdict; its code,
+ * enhanced code and text come back structured (lib/inject) and go into
+ * our reply as they are.  result gets the reply for the log ("250 2.0.0
+ * queued as ID").  1 when the message was queued. */
+static int injected(struct session *s, stralloc *result)
+{
+	struct inject_result r;
+	char num[FMT_ULONG];
+	size_t i;
+
+	inject_from(&s->inj, s->tx.sender.s);
+	for (i = 0; i < s->tx.rcpts.len; i += strlen(s->tx.rcpts.s + i) + 1)
+		inject_to(&s->inj, s->tx.rcpts.s + i);
+	inject_close(&s->inj, &r);
+	if (r.timedout) log_event("inject", "error", "injector timed out, killed", (char *)0);
+	reply_raw(s, r.code, r.esc, r.text, 0);
+	num[fmt_ulong(num, (unsigned long)r.code)] = 0;
+	if (!stralloc_copys(result, num) || !stralloc_cats(result, " ") || !stralloc_cats(result, r.esc) ||
+	    !stralloc_cats(result, " ") || !stralloc_cats(result, r.text) || !stralloc_0(result))
+		result->len = 0;
+	return r.code == 250;
+}
+
 /* Ends a transaction: the injector's answer, or a refusal by rule. */
 static void conclude(struct session *s)
 {
@@ -108,7 +132,7 @@ static void conclude(struct session *s)
 
 	if (r != R_NONE) {
 		char code[4] = {0};
-		inject_abort(s);
+		inject_abort(&s->inj);
 		reply(s, r);
 		code[0] = (char)('0' + reply_code(r) / 100), code[1] = (char)('0' + reply_code(r) / 10 % 10);
 		code[2] = (char)('0' + reply_code(r) % 10);
@@ -117,7 +141,7 @@ static void conclude(struct session *s)
 		reply(s, R_QUEUE_TEMP);
 		log_message(s, "451");
 	} else {
-		if (inject_finish(s, &result) == 250) s->messages++;
+		if (injected(s, &result)) s->messages++;
 		log_message(s, result.len ? result.s : "?");
 	}
 	session_reset_tx(s);
@@ -127,16 +151,18 @@ static void conclude(struct session *s)
 static int begin(struct session *s, enum smtpdata_mode mode)
 {
 	static stralloc head;
-	int r;
 
 	if (!s->tx.sender.s && (!stralloc_copys(&s->tx.sender, "") || !stralloc_0(&s->tx.sender))) return R_QUEUE_TEMP;
-	if ((r = inject_start(s)) != R_NONE) return r;
+	if (inject_open(&s->inj, -1, SMTPD_INJECT_TIMEOUT)) {
+		log_event("inject", "error", "unable to start the injector", "reason", strerror(errno), (char *)0);
+		return R_QUEUE_TEMP;
+	}
 	if (!received_header(s, &head)) {
-		inject_abort(s);
+		inject_abort(&s->inj);
 		return R_QUEUE_TEMP;
 	}
 	smtpdata_init(&s->dec, mode);
-	inject_write(s, head.s, head.len);
+	inject_put(&s->inj, head.s, head.len);
 	return R_NONE;
 }
 
@@ -275,7 +301,7 @@ void do_bdat(struct session *s, const char *arg, size_t len)
 		return;
 	}
 	if ((r = verdict(s)) != R_NONE) {
-		inject_abort(s);
+		inject_abort(&s->inj);
 		reply(s, r);
 		log_message(s, "refused");
 		s->tx.failed = 1;

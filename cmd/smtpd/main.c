@@ -68,7 +68,6 @@ int main(int argc, char **argv)
 	config_read(&conf);
 
 	session.conf = &conf;
-	session.inj.msgfd = session.inj.envfd = session.inj.errfd = -1;
 	peer_get(&session.peer, 0);
 	stream_init(&session.st, 0, 1, (unsigned)conf.timeout);
 	session_run(&session);

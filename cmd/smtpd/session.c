@@ -59,7 +59,7 @@ void session_reset_tx(struct session *s)
 {
 	struct transaction *t = &s->tx;
 
-	if (s->inj.pid) inject_abort(s);
+	inject_abort(&s->inj);
 	t->active = 0;
 	t->sender.len = 0;
 	t->smtputf8 = t->body8bit = 0;
@@ -71,7 +71,7 @@ void session_reset_tx(struct session *s)
 void session_lost(struct session *s, int status)
 {
 	s->quit = 1;
-	if (s->inj.pid) inject_abort(s);
+	inject_abort(&s->inj);
 	switch (status) {
 	case STREAM_EOF:
 		s->end_reason = "eof";

@@ -13,8 +13,8 @@
  *   sasl.c      AUTH PLAIN and LOGIN
  *   tls.c       STARTTLS and implicit TLS (libtls set up on first use)
  *   data.c      DATA and BDAT: reading the message into the injector
+ *               (lib/inject: posthorn-queue, or $POSTHORN_QUEUE)
  *   received.c  the Received header we prepend
- *   inject.c    running posthorn-queue (or $POSTHORN_QUEUE)
  *
  * The session is one static struct (one connection per process); its
  * strings are stralloc that live for the whole process.
@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <stralloc.h>
+#include "inject.h"
 #include "peer.h"
 #include "smtpdata.h"
 #include "stream.h"
@@ -69,15 +70,6 @@ struct transaction {
 	                                  and refused until RSET or MAIL */
 };
 
-/* The injector while a message is being fed to it. */
-struct inject {
-	pid_t pid;                     /* 0: none running */
-	int msgfd, envfd, errfd;       /* our ends: message, envelope, reason */
-	int broken;                    /* the message pipe failed: it went away */
-	char buf[16384];               /* decoded bytes waiting for the pipe */
-	size_t buflen;
-};
-
 struct session {
 	struct stream st;
 	struct peer peer;
@@ -88,7 +80,7 @@ struct session {
 	stralloc helo_name;
 	stralloc auth_user;            /* "" until AUTH succeeded */
 	struct transaction tx;
-	struct inject inj;
+	struct inject inj;             /* the injector while a message is fed to it */
 	struct smtpdata dec;
 	unsigned long errors;
 	unsigned long messages;        /* accepted this session */
@@ -147,13 +139,4 @@ void do_bdat(struct session *s, const char *arg, size_t len);
 
 /* received.c: out = our Received field, LF line ends. */
 int received_header(struct session *s, stralloc *out);
-
-/* inject.c */
-int inject_start(struct session *s);            /* 0, or a reply id */
-int inject_write(struct session *s, const char *buf, size_t len);  /* 0/-1 */
-void inject_abort(struct session *s);           /* nothing gets queued */
-/* Sends the envelope and waits: the reply (250/451/554 and the injector's
- * reason) is written to the client, *result gets it for the log ("250
- * 2.0.0 queued as ID"), and the code is returned: 250 means queued. */
-int inject_finish(struct session *s, stralloc *result);
 #endif

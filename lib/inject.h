@@ -1,0 +1,111 @@
+#ifndef INJECT_H
+#define INJECT_H
+/*
+ * The injection client: the one way into the queue (posthorn(7),
+ * INJECTION).  posthorn-smtpd, posthorn-sendmail, the runner's bounces and
+ * posthorn-local's forwards all hand messages over through it.
+ *
+ * The protocol is qmail-queue's (posthorn-queue(8)): the message on the
+ * injector's fd 0, then the envelope on its fd 1 (lib/injenv), and its
+ * verdict as the exit code (0 queued, 100 refused for good, anything else
+ * a temporary failure) with one reason line on its fd 2 (fd 1 is the
+ * envelope), e.g. "2.0.0 queued as ID" or "5.3.4 message too big: ...".
+ *
+ * The injector: $POSTHORN_QUEUE, else $QMAILQUEUE (qmail's name, so
+ * existing filters and their set-ups work), else posthorn-queue beside our
+ * own executable (lib/exedir).  A filter named there reads the same
+ * protocol and runs posthorn-queue itself.  It takes no options: it gets
+ * our config dir (conf_dir()) as $POSTHORN_CONF, whichever way we were
+ * given it (-C or the environment), so its queue is our config dir's.
+ *
+ * The envelope goes only after the last byte of the message: a message
+ * given up on (inject_abort) ends with both pipes closed and no envelope,
+ * and the injector then queues nothing.
+ *
+ * Bounds: the reason line is the last non-empty line of its fd 2, cut at
+ * INJECT_LINE_MAX bytes (the rest of what it says is read and dropped, so
+ * a chatty filter cannot block on a full pipe).  With a timeout, every
+ * write must make progress, and the injector must exit after the
+ * envelope, within that many seconds, or it is killed with its process
+ * group.  Writes to an injector that went away fail (EPIPE) instead of
+ * killing us: inject_open ignores SIGPIPE, as every posthorn program does
+ * from the start.  Our pipe ends are close-on-exec; after inject_close or
+ * inject_abort none is left open and the child is reaped.
+ */
+#include <stddef.h>
+#include <sys/types.h>
+#include <stralloc.h>
+#include "status.h"
+
+#define INJECT_LINE_MAX 512       /* bytes of the reason line kept */
+#define INJECT_BUF 16384          /* message bytes gathered per write */
+#define INJECT_ABORT_GRACE 5      /* seconds an abandoned injector may take */
+
+struct inject {
+	pid_t pid;                   /* 0: none running */
+	int msgfd, envfd, errfd;     /* our ends of its fd 0 (-1 if a file), 1, 2 */
+	unsigned timeout;            /* seconds of no progress allowed, 0: none */
+	long long deadline;          /* ms, monotonic; 0 when timeout is 0 */
+	int broken;                  /* a write failed: it stopped reading, or timed out */
+	int timedout;
+	int nomem;                   /* the envelope could not be built */
+	char **envp;                 /* its environment, built before fork */
+	stralloc path;               /* the program, NUL-terminated */
+	stralloc env;                /* the envelope, built by inject_from/_to */
+	char buf[INJECT_BUF];        /* message bytes waiting for the pipe */
+	size_t buflen;
+	char line[INJECT_LINE_MAX + 1], cur[INJECT_LINE_MAX + 1];  /* last line, line being read */
+	size_t linelen, curlen;
+};
+
+struct inject_result {
+	int exit;                    /* EXIT_DONE, EXIT_PERM or EXIT_TEMP: the verdict */
+	int code;                    /* the SMTP reply code for it: 250, 554, 451 */
+	char esc[ESC_MAX + 1];       /* the injector's enhanced code if its class
+	                                fits the verdict, else the verdict's
+	                                (ST_INJECT_OK/_PERM/_TEMP: 2.0.0, 5.3.0, 4.3.0) */
+	char text[INJECT_LINE_MAX + 1];  /* the rest of its line; its whole line when
+	                                that had no fitting code (only if it exited);
+	                                else the verdict's text ("queued", ...) */
+	char line[INJECT_LINE_MAX + 1];  /* its last non-empty line as said, control
+	                                bytes as '?'; "" if it said nothing */
+	int exitcode;                /* its exit code, -1 if it did not exit */
+	int signal;                  /* the signal that ended it, or 0 */
+	int timedout;                /* we killed it for taking too long */
+	int incomplete;              /* it did not get the whole message and envelope */
+};
+
+/* path = $POSTHORN_QUEUE, else $QMAILQUEUE, else "DIR/posthorn-queue" with
+ * DIR our executable's directory; NUL-terminated.  1, or 0 (ENOMEM, no
+ * /proc).  For callers that check early that there is one (access(2)). */
+int inject_path(stralloc *path);
+
+/* Starts the injector; q is zeroed before its first use (static, or
+ * {0}), and one still running from before is abandoned (inject_abort).
+ * msgfd >= 0: that open file (at its start) is the
+ * message, and inject_put must not be called; msgfd < 0: the message is
+ * written with inject_put.  timeout in seconds, 0 for none.  0, or -1 with
+ * errno (no path, pipe, fork, ENOMEM): nothing was started.  q's buffers
+ * are kept for the next message. */
+int inject_open(struct inject *q, int msgfd, unsigned timeout);
+
+/* Message bytes (buffered).  0, or -1 once the injector has stopped reading
+ * or timed out: the caller may stop writing; inject_close gives the verdict
+ * (it may well be a refusal the injector wrote before leaving). */
+int inject_put(struct inject *q, const char *buf, size_t len);
+
+/* The envelope, gathered until inject_close: the sender ("" for <>) once,
+ * then each recipient.  Out of memory is remembered and ends as a
+ * temporary failure at inject_close, with nothing queued. */
+void inject_from(struct inject *q, const char *sender);
+void inject_to(struct inject *q, const char *rcpt);
+
+/* Ends the message, sends the envelope, reads the reason line, reaps the
+ * injector and fills *r.  q is then free for inject_open again. */
+void inject_close(struct inject *q, struct inject_result *r);
+
+/* Gives the message up: both pipes closed without an envelope, so nothing
+ * is queued; the injector is reaped (killed after INJECT_ABORT_GRACE
+ * seconds).  Harmless when none runs. */
+void inject_abort(struct inject *q);
+#endif

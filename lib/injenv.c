@@ -1,0 +1,118 @@
+/* injenv: the injection protocol's envelope, written and read; see injenv.h. */
+#include "addr.h"
+#include "injenv.h"
+
+static int item(stralloc *out, const char *letter, const char *addr)
+{
+	return stralloc_cats(out, letter) && stralloc_cats(out, addr) && stralloc_0(out);
+}
+
+int injenv_from(stralloc *out, const char *sender) { return item(out, "F", sender); }
+int injenv_to(stralloc *out, const char *rcpt) { return item(out, "T", rcpt); }
+int injenv_end(stralloc *out) { return stralloc_0(out); }
+
+void injenv_init(struct injenv *r, struct queue_env *env, unsigned long maxrcpt)
+{
+	r->env = env;
+	r->maxrcpt = maxrcpt && maxrcpt <= QUEUE_RCPT_MAX ? maxrcpt : QUEUE_RCPT_MAX;
+	r->state = INJENV_LETTER;
+	r->any = r->have_sender = 0;
+	r->letter = 0;
+	r->item.len = r->canon.len = 0;
+	r->why = ST_NONE;
+	r->detail = "";
+}
+
+static enum injenv_state fail(struct injenv *r, enum status_id why, const char *detail)
+{
+	r->why = why;
+	r->detail = detail ? detail : "";
+	return r->state = INJENV_FAILED;
+}
+
+/* Parses r->item (NUL-terminated) as an address and leaves its canonical
+ * form in r->canon; the null sender stays empty.  0, or -1 after fail(). */
+static int canonical(struct injenv *r, int sender)
+{
+	struct addr a;
+	int e;
+
+	r->canon.len = 0;
+	if (sender && r->item.len == 0) return 0;
+	e = addr_parse(&a, r->item.s, r->item.len, ADDR_ALLOW_UTF8 | ADDR_ALLOW_RELAYCHARS);
+	if (e != ADDR_OK) return fail(r, sender ? ST_ENV_BAD_SENDER : ST_ENV_BAD_RCPT, addr_strerror(e)), -1;
+	if (!addr_format(&r->canon, &a)) return fail(r, ST_NOMEM, 0), -1;
+	return 0;
+}
+
+/* A whole item (its NUL seen): the sender first, then recipients. */
+static enum injenv_state take_item(struct injenv *r)
+{
+	struct queue_env *e = r->env;
+
+	if (!stralloc_0(&r->item)) return fail(r, ST_NOMEM, 0);
+	r->item.len--;
+	if (!r->have_sender) {
+		if (r->letter != 'F') return fail(r, ST_ENV_NO_SENDER, 0);
+		if (canonical(r, 1)) return r->state;
+		if (!stralloc_copyb(&e->sender, r->canon.s, r->canon.len) || !stralloc_0(&e->sender))
+			return fail(r, ST_NOMEM, 0);
+		e->sender.len--;
+		r->have_sender = 1;
+		return r->state = INJENV_LETTER;
+	}
+	if (r->letter != 'T') return fail(r, ST_ENV_BAD_ITEM, 0);
+	if (canonical(r, 0)) return r->state;
+	if (e->n >= r->maxrcpt) return fail(r, ST_ENV_TOO_MANY, 0);
+	if (!queue_env_add(e, r->canon.s, 0)) return fail(r, ST_NOMEM, 0);
+	return r->state = INJENV_LETTER;
+}
+
+enum injenv_state injenv_feed(struct injenv *r, const char *buf, size_t len, size_t *used)
+{
+	size_t i = 0;
+
+	while (i < len && (r->state == INJENV_LETTER || r->state == INJENV_ITEM)) {
+		char c = buf[i++];
+		r->any = 1;
+		if (r->state == INJENV_LETTER) {
+			r->letter = c;
+			r->item.len = 0;
+			if (c != 0) {
+				r->state = INJENV_ITEM;
+			} else if (!r->have_sender) {
+				fail(r, ST_ENV_NO_SENDER, 0);   /* "\0" first: no F */
+			} else if (!r->env->n) {
+				fail(r, ST_ENV_NO_RCPT, 0);
+			} else {
+				r->state = INJENV_DONE;
+			}
+			continue;
+		}
+		if (c == 0) {
+			take_item(r);
+			continue;
+		}
+		/* the bound comes before the letter is judged, as an item is
+		 * read whole before it is looked at */
+		if (r->item.len >= ADDR_PATH_MAX) {
+			fail(r, ST_ENV_ADDR_TOO_LONG, 0);
+			continue;
+		}
+		if (!stralloc_append(&r->item, &c)) fail(r, ST_NOMEM, 0);
+	}
+	if (used) *used = i;
+	return r->state;
+}
+
+enum injenv_state injenv_eof(struct injenv *r)
+{
+	if (r->state == INJENV_DONE || r->state == INJENV_FAILED) return r->state;
+	return fail(r, r->any ? ST_ENV_CUT : ST_ENV_NONE, 0);
+}
+
+void injenv_free(struct injenv *r)
+{
+	stralloc_free(&r->item);
+	stralloc_free(&r->canon);
+}

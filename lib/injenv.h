@@ -1,0 +1,68 @@
+#ifndef INJENV_H
+#define INJENV_H
+/*
+ * The envelope of the injection protocol (qmail-queue's, posthorn-queue(8)):
+ * on the injector's fd 1, after the message on its fd 0,
+ *
+ *     F<sender>\0 T<recipient>\0 T<recipient>\0 ... \0
+ *
+ * The sender may be empty (the null sender <>); at least one recipient.
+ * Both sides live here: the writer used by lib/inject, and the reader of
+ * posthorn-queue, which is set-user-ID to the queue owner and reads what
+ * any local user writes -- so the reader trusts nothing: every item is
+ * bounded (ADDR_PATH_MAX bytes), every address is parsed and rewritten in
+ * its canonical form (addr_format: domain lower-cased, quotes only where
+ * needed, so the runner groups recipients by domain with a plain
+ * comparison), and the recipients are counted against a cap.
+ *
+ * The reader is incremental: bytes go in as they arrive, in pieces of any
+ * size, and the verdict is the same whatever the pieces.
+ */
+#include <stddef.h>
+#include <stralloc.h>
+#include "queue.h"
+#include "status.h"
+
+/* ---- writing ---- */
+
+/* Appends "F<sender>\0", "T<rcpt>\0", or the final "\0" to out.  0 on
+ * ENOMEM.  The caller has checked the addresses (the injector checks them
+ * again). */
+int injenv_from(stralloc *out, const char *sender);
+int injenv_to(stralloc *out, const char *rcpt);
+int injenv_end(stralloc *out);
+
+/* ---- reading ---- */
+
+enum injenv_state { INJENV_LETTER = 0, INJENV_ITEM, INJENV_DONE, INJENV_FAILED };
+
+struct injenv {
+	struct queue_env *env;     /* the caller's; sender and recipients go here */
+	unsigned long maxrcpt;     /* at most this many recipients (<= QUEUE_RCPT_MAX) */
+	enum injenv_state state;
+	int any;                   /* a byte has been read */
+	int have_sender;
+	char letter;               /* of the item being read */
+	stralloc item, canon;      /* the item; its canonical form */
+	enum status_id why;        /* INJENV_FAILED: the reason (ST_ENV_*, ST_NOMEM) */
+	const char *detail;        /* and its detail (addr_strerror text), or "" */
+};
+
+/* Starts reading into env (zeroed by the caller, sender and recipients
+ * empty).  maxrcpt 0 or above QUEUE_RCPT_MAX means QUEUE_RCPT_MAX. */
+void injenv_init(struct injenv *r, struct queue_env *env, unsigned long maxrcpt);
+
+/* Takes up to len bytes.  Returns the state: INJENV_LETTER or INJENV_ITEM
+ * (more wanted), INJENV_DONE (the final \0 was read; *used says how many
+ * bytes of buf were taken, the rest is not part of the envelope) or
+ * INJENV_FAILED (r->why, r->detail say why; the envelope is refused). */
+enum injenv_state injenv_feed(struct injenv *r, const char *buf, size_t len, size_t *used);
+
+/* The input ended (EOF) before INJENV_DONE: sets r->why to the temporary
+ * failure that says so (no envelope at all, or one cut short) and returns
+ * INJENV_FAILED.  A writer that died must not have its message queued. */
+enum injenv_state injenv_eof(struct injenv *r);
+
+/* Frees the reader's buffers (not env). */
+void injenv_free(struct injenv *r);
+#endif
