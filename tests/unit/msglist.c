@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "tap.h"
 #include "maillock.h"
+#include "mdflags.h"
 #include "msglist.h"
 
 static char root[] = "/tmp/posthorn-msglist-XXXXXX";
@@ -86,7 +87,7 @@ int main(void)
 
 	ok(msglist_remove(&ml, 1) == 0 && !exists("cur", "1700000001.M1P1Q1.h,S=5:2,S"), "remove");
 	ok(msglist_remove(&ml, 1) == 0, "removing a removed message is fine");
-	ok(msglist_tocur(&ml, 5, "S") == 0, "tocur");
+	ok(msglist_tocur(&ml, 5, MDFLAG_SEEN) == 0, "tocur");
 	{
 		char n2[220];
 		snprintf(n2, sizeof n2, "%s:2,S", longname);
