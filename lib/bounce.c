@@ -42,7 +42,7 @@ void bounce_status(const char *reason, int expired, char out[16])
 			break;
 		}
 	}
-	strcpy(out, expired ? "4.4.7" : "5.0.0");
+	strcpy(out, expired ? "4.4.7" : "5.0.0");   /* fits: out[16] */
 }
 
 /* Where an SMTP reply code ("550 " or "550-") starts in reason, or null. */

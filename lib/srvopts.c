@@ -41,6 +41,15 @@ void srvopts_start(int argc, char **argv, const char *usage, struct srvopts *o)
 	conf_init(confdir);
 }
 
+/* SERVICE-SUFFIX into out; 0, or -1 (ENAMETOOLONG) for a service name
+ * too long for it. */
+static int service_name(char *out, size_t cap, const char *service, const char *suffix)
+{
+	if ((size_t)snprintf(out, cap, "%s%s", service, suffix) < cap) return 0;
+	errno = ENAMETOOLONG;
+	return -1;
+}
+
 int srvconf_read(struct srvconf *c, const char *service, unsigned long preauth_default, const char **bad)
 {
 	static char name[32], env[32], preauth[40];
@@ -52,22 +61,24 @@ int srvconf_read(struct srvconf *c, const char *service, unsigned long preauth_d
 	errno = 0;
 	*bad = "tls/cert.pem";
 	if (!conf_path(&c->certpath, "tls/cert.pem") || !conf_path(&c->keypath, "tls/key.pem")) return -1;
-	if (gethostname(host, sizeof host) < 0) strcpy(host, "posthorn");
+	if (gethostname(host, sizeof host) < 0) strcpy(host, "posthorn");   /* fits: a short constant */
 	host[sizeof host - 1] = 0;
 	*bad = "me";
 	if (conf_line("me", &c->me, host) < 0) return -1;
-	snprintf(name, sizeof name, "%s-cleartext", service);
+	*bad = service;
+	if (service_name(name, sizeof name, service, "-cleartext") < 0 ||
+	    service_name(env, sizeof env, service, "_CLEARTEXT") < 0 ||
+	    service_name(preauth, sizeof preauth, service, "-preauth-timeout") < 0)
+		return -1;
 	*bad = name;
 	if (conf_ulong(name, &n, 0) < 0 || n > 1) return -1;
 	c->cleartext_ok = n == 1;
-	snprintf(env, sizeof env, "%s_CLEARTEXT", service);
 	for (i = 0; env[i]; i++) env[i] = (char)toupper((unsigned char)env[i]);
 	v = getenv(env);
 	if (v && !strcmp(v, "1")) c->cleartext_ok = 1;
 	/* A client that has not logged in holds a process and a connection
 	 * slot of tcpserver's: it gets this long in all, however it trickles
 	 * its bytes (RFC 1939's ten minutes are for a logged-in session). */
-	snprintf(preauth, sizeof preauth, "%s-preauth-timeout", service);
 	*bad = preauth;
 	errno = 0;
 	if (conf_ulong(preauth, &c->preauth_timeout, preauth_default) < 0 || !c->preauth_timeout ||

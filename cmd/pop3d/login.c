@@ -99,7 +99,7 @@ void do_stls(void)
 void do_user(void)
 {
 	/* The same answer for every name: whether it exists is PASS's secret. */
-	strcpy(S.user, S.cmd.arg[0]);
+	strcpy(S.user, S.cmd.arg[0]);   /* fits: check_user */
 	reply(R_USER_OK);
 }
 
@@ -121,7 +121,7 @@ static void login(const char *name, const char *password)
 		return;
 	}
 	{
-		char f[16];
+		char f[16];   /* a 10-digit number */
 		snprintf(f, sizeof f, "%u", ++S.fails);
 		log_event("login-fail", "user", name, "ip", S.ip, "method", S.method, "reason", "auth", "fails", f,
 			  (char *)0);
@@ -164,7 +164,7 @@ void do_pass(void)
 {
 	char name[AUTH_LOGIN_MAX + 1];
 
-	strcpy(name, S.user);
+	strcpy(name, S.user);   /* fits: the same size */
 	S.method = "user";
 	login(name, S.cmd.rest);
 }

@@ -56,7 +56,7 @@ int mailbox_open(const char *maildir)
 		return HANDOFF_TEMP;
 	}
 	if (S.ml.left_out) {
-		char n[24];
+		char n[24];   /* a 20-digit number */
 		snprintf(n, sizeof n, "%lu", S.ml.left_out);
 		log_event("truncated", "user", S.user, "ip", S.ip, "left-out", n, (char *)0);
 	}

@@ -124,7 +124,7 @@ int session_tls(void)
 
 _Noreturn void session_end(const char *reason, int code)
 {
-	char n1[24], n2[24], n3[24], n4[24];
+	char n1[24], n2[24], n3[24], n4[24];   /* 20-digit numbers */
 
 	if (S.state == ST_TRANS) {
 		snprintf(n1, sizeof n1, "%lu", S.ml.n);

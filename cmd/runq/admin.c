@@ -31,6 +31,7 @@ static int cmp_listed(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
+/* out holds at least 24 bytes: a 20-digit number and a unit always fit. */
 static void age(char *out, size_t cap, long long s)
 {
 	if (s < 0) s = 0;

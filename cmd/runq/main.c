@@ -63,7 +63,7 @@ int runq_load_config(void)
 	stralloc dom = {0}, delim = {0};
 	char host[256];
 
-	if (gethostname(host, sizeof host)) strcpy(host, "localhost");
+	if (gethostname(host, sizeof host)) strcpy(host, "localhost");   /* fits: a short constant */
 	host[sizeof host - 1] = 0;
 	if (conf_line("queuedir", &cfg.qdir, QUEUE_DEFAULT_DIR) < 0 || conf_line("me", &cfg.me, host) < 0 ||
 	    conf_line("defaultdomain", &dom, cfg.me.s) < 0 || conf_line("delimiter", &delim, "+") < 0 ||

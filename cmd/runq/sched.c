@@ -46,7 +46,7 @@ static size_t fifo_full_at = 4096 - (QUEUE_ID_MAX + 2);   /* see read_fifo; set 
 static void on_term(int sig) { (void)sig; runq_term = 1; }
 static void on_hup(int sig) { (void)sig; runq_hup = 1; }
 
-static char numbuf[8][24];
+static char numbuf[8][24];   /* fits "%lld": 20 characters at most */
 static const char *num(int slot, long long v)
 {
 	snprintf(numbuf[slot], sizeof numbuf[slot], "%lld", v);
@@ -264,6 +264,8 @@ int entry_is_local(const char *addr, char *why, size_t whylen)
 	r = userdb_resolve(cfg.cdb.s, &a, cfg.delimiter, &hit);
 	if (r == USERDB_NODOMAIN) return KIND_REMOTE;
 	if (r == USERDB_TEMP || r == USERDB_CORRUPT) {
+		/* a reason for people: a long path is cut, as queue_set_reason
+		 * cuts every reason at QUEUE_REASON_MAX */
 		snprintf(why, whylen, "4.3.0 unable to read the user list %s", cfg.cdb.s);
 		return KIND_UNKNOWN;
 	}
@@ -432,7 +434,7 @@ static void start_remote(struct entry *e, unsigned first, long long now)
 static void expire(struct entry *e, unsigned i)
 {
 	struct queue_rcpt *r = &e->env.r[i];
-	char reason[QUEUE_REASON_MAX + 200];
+	char reason[QUEUE_REASON_MAX + 200];   /* fits: a stored reason is QUEUE_REASON_MAX at most */
 
 	snprintf(reason, sizeof reason, "4.4.7 message expired: in the queue for more than %lu seconds; last: %s",
 	         cfg.lifetime, r->reason.len ? r->reason.s : "no attempt");
