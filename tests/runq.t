@@ -141,6 +141,28 @@ is_(inst.queued(), [], "with an undeliverable postmaster the double bounce is dr
 ok("event=discard" in err, "the dropped double bounce is logged", err)
 ok(err.count("event=bounce") == 2, "exactly one bounce and one double bounce were sent, no loop", err)
 
+# ---- a SIGHUP reload is all or nothing: with one bad setting the old config stays whole ----
+inst.set("doublebounceto", "postmaster@example.test")
+inst.add_user("other@example.test")
+dlogpath = os.path.join(inst.dir, "daemon.log")
+with open(dlogpath, "wb") as lf:
+    d = subprocess.Popen([prog("runq"), "-C", inst.conf, "-d"], stdout=subprocess.DEVNULL, stderr=lf)
+ok(wait_for(lambda: "mode=daemon" in open(dlogpath).read(), 10), "a daemon runs")
+inst.set("doublebounceto", "other@example.test")   # read before the bad one
+inst.set("delivery-timeout", "soon")               # no number: the reload fails
+d.send_signal(signal.SIGHUP)
+ok(wait_for(lambda: "config not reloaded" in open(dlogpath).read(), 10), "the bad setting: config not reloaded")
+rc, err = inst.inject(msg(13), "ghost@example.test", ["nobody@example.test"])
+ok(wait_for(lambda: len(inst.messages("postmaster@example.test")) == 2, 20),
+   "the next double bounce still goes to the old doublebounceto")
+is_(len(inst.messages("other@example.test")), 0, "none to the new one of the failed reload")
+d.send_signal(signal.SIGTERM)
+try:
+    d.wait(timeout=10)
+except subprocess.TimeoutExpired:
+    d.kill()
+is_(d.returncode, 0, "the daemon exits 0")
+
 # ---- expiry ----
 inst = Instance(settings={"retry-min": "1", "retry-max": "1", "queue-lifetime": "2"})
 inst.add_user("alice@example.test")

@@ -22,7 +22,7 @@
 
 /* Runs the injector with the file at path as message and "F\0T<to>\0\0" as
  * envelope.  0 when it exited 0. */
-static int inject(const char *path, const char *to, const char *id)
+static int inject(const struct config *c, const char *path, const char *to, const char *id)
 {
 	int msgfd, env[2], err[2], status;
 	char reply[512];
@@ -39,7 +39,7 @@ static int inject(const char *path, const char *to, const char *id)
 	if (pid == 0) {
 		signal(SIGPIPE, SIG_DFL);
 		if (dup2(msgfd, 0) < 0 || dup2(env[0], 1) < 0 || dup2(err[1], 2) < 0) _exit(111);
-		execl(cfg.queue_prog.s, cfg.queue_prog.s, "-C", runq_conf_dir(), (char *)0);
+		execl(c->queue_prog.s, c->queue_prog.s, "-C", runq_conf_dir(), (char *)0);
 		_exit(111);
 	}
 	close(msgfd);
@@ -70,7 +70,7 @@ static int inject(const char *path, const char *to, const char *id)
 	return -1;
 }
 
-int bounce_send(struct entry *e, const unsigned *idx, unsigned n)
+int bounce_send(const struct config *c, struct entry *e, const unsigned *idx, unsigned n)
 {
 	struct bounce_rcpt *br = calloc(n ? n : 1, sizeof *br);
 	struct bounce_info b;
@@ -82,7 +82,7 @@ int bounce_send(struct entry *e, const unsigned *idx, unsigned n)
 	if (!br) return -1;
 	for (i = 0; i < n; i++) {
 		const struct queue_rcpt *r = &e->env.r[idx[i]];
-		if (dbl && !strcasecmp(r->addr, cfg.doublebounceto.s)) {
+		if (dbl && !strcasecmp(r->addr, c->doublebounceto.s)) {
 			log_event("discard", "id", e->id, "rcpt", r->addr, "reason", r->reason.s,
 			          "why", "a double bounce that failed", (char *)0);
 			continue;
@@ -97,25 +97,25 @@ int bounce_send(struct entry *e, const unsigned *idx, unsigned n)
 		return 0;
 	}
 	memset(&b, 0, sizeof b);
-	b.me = cfg.me.s;
+	b.me = c->me.s;
 	b.id = e->id;
 	b.orig_sender = e->env.sender.s;
 	b.arrival = e->env.created;
 	b.double_bounce = dbl;
 	b.rcpt = br;
 	b.n = m;
-	if (!queue_path(&path, cfg.qdir.s, "q/", e->id) || !stralloc_cats(&path, ".msg") || !stralloc_0(&path)) goto out;
+	if (!queue_path(&path, c->qdir.s, "q/", e->id) || !stralloc_cats(&path, ".msg") || !stralloc_0(&path)) goto out;
 	msgfd = open(path.s, O_RDONLY | O_CLOEXEC);
 	if (msgfd < 0 || !bounce_build(&text, &b, msgfd)) goto out;
 	snprintf(num, sizeof num, ".%ld", (long)getpid());
-	if (!queue_path(&tmp, cfg.qdir.s, "tmp/r.bounce.", e->id) || !stralloc_cats(&tmp, num) || !stralloc_0(&tmp))
+	if (!queue_path(&tmp, c->qdir.s, "tmp/r.bounce.", e->id) || !stralloc_cats(&tmp, num) || !stralloc_0(&tmp))
 		goto out;
 	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) goto out;
 	if (write(fd, text.s, text.len) != (ssize_t)text.len) goto out;
 	close(fd);
 	fd = -1;
-	rc = inject(tmp.s, dbl ? cfg.doublebounceto.s : e->env.sender.s, e->id);
+	rc = inject(c, tmp.s, dbl ? c->doublebounceto.s : e->env.sender.s, e->id);
 out:
 	if (rc) log_event("error", "id", e->id, "error", "unable to send the bounce", (char *)0);
 	if (fd >= 0) close(fd);
