@@ -1,4 +1,4 @@
-/* srvopts: pop3d's and imapd's shared start-up; see srvopts.h. */
+/* srvopts: pop3d's and imapd's shared start-up and STARTTLS; see srvopts.h. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +10,8 @@
 #include "exitcode.h"
 #include "log.h"
 #include "srvopts.h"
+#include "stream.h"
+#include "tlsserver.h"
 
 _Noreturn static void usage_exit(const char *usage)
 {
@@ -18,7 +20,7 @@ _Noreturn static void usage_exit(const char *usage)
 	_exit(EXIT_USAGE);
 }
 
-void srvopts_start(int argc, char **argv, const char *usage, struct srvopts *o)
+static void parse_options(int argc, char **argv, const char *usage, struct srvopts *o)
 {
 	const char *confdir = 0;
 	int c;
@@ -39,6 +41,31 @@ void srvopts_start(int argc, char **argv, const char *usage, struct srvopts *o)
 		_exit(EXIT_TEMP);
 	}
 	conf_init(confdir);
+}
+
+void srvopts_start(int argc, char **argv, const struct srvdesc *d, struct srvopts *o, struct stream *io,
+		   struct srvconf *conf)
+{
+	const char *bad;
+
+	log_init(d->program);
+	parse_options(argc, argv, d->usage, o);
+	o->ip = getenv("TCPREMOTEIP");
+	stream_init(io, 0, 1, (unsigned)d->preauth_timeout);
+	if (srvconf_read(conf, d->service, d->preauth_timeout, &bad) < 0) srvconf_fail(d, io, bad);
+	if (o->implicit_tls && !conf->tls_available) {
+		log_event("config-error", "file", "tls/cert.pem", "dir", conf_dir(), "error",
+			  "-T needs tls/cert.pem and tls/key.pem", (char *)0);
+		_exit(EXIT_TEMP);
+	}
+}
+
+_Noreturn void srvconf_fail(const struct srvdesc *d, struct stream *io, const char *file)
+{
+	log_event("config-error", "file", file, "dir", conf_dir(), "error", errno ? strerror(errno) : "bad value",
+		  (char *)0);
+	if (stream_put(io, d->conf_bye, strlen(d->conf_bye)) == 0) stream_flush(io);
+	_exit(EXIT_TEMP);
 }
 
 /* SERVICE-SUFFIX into out; 0, or -1 (ENAMETOOLONG) for a service name
@@ -88,10 +115,17 @@ int srvconf_read(struct srvconf *c, const char *service, unsigned long preauth_d
 	return 0;
 }
 
-void srvopts_check_tls(const struct srvopts *o, int tls_available)
+enum srvtls srvtls_check(const struct stream *io, const struct srvconf *conf, struct tls **ctx, const char *ip)
 {
-	if (!o->implicit_tls || tls_available) return;
-	log_event("config-error", "file", "tls/cert.pem", "dir", conf_dir(), "error",
-		  "-T needs tls/cert.pem and tls/key.pem", (char *)0);
-	_exit(EXIT_TEMP);
+	if (io->tls) return SRVTLS_ACTIVE;
+	if (!conf->tls_available) return SRVTLS_NONE;
+	if (tlsserver_ready(ctx, conf->certpath.s, conf->keypath.s, ip) < 0) return SRVTLS_FAIL;
+	return SRVTLS_GO;
+}
+
+int srvtls_start(struct stream *io, const struct srvconf *conf, struct tls **ctx, const char *ip)
+{
+	if (tlsserver_start(io, ctx, conf->certpath.s, conf->keypath.s, ip) < 0) return -1;
+	log_event("tls", "ip", ip, "version", stream_tls_version(io), "cipher", stream_tls_cipher(io), (char *)0);
+	return 0;
 }
