@@ -13,14 +13,20 @@
 #include "stream.h"
 #include "tlsserver.h"
 
-_Noreturn static void usage_exit(const char *usage)
+/* "posthorn-SERVICE": the log's name (log_init keeps the pointer) */
+static char program[32];
+
+/* -L is left out: it is posthorn-mailauth's, not a person's */
+_Noreturn static void usage_exit(void)
 {
-	buffer_puts(buffer_2, usage);
+	buffer_puts(buffer_2, "usage: ");
+	buffer_puts(buffer_2, program);
+	buffer_puts(buffer_2, " [-C DIR] [-T]\n");
 	buffer_flush(buffer_2);
 	_exit(EXIT_USAGE);
 }
 
-static void parse_options(int argc, char **argv, const char *usage, struct srvopts *o)
+static void parse_options(int argc, char **argv, struct srvopts *o)
 {
 	const char *confdir = 0;
 	int c;
@@ -31,10 +37,10 @@ static void parse_options(int argc, char **argv, const char *usage, struct srvop
 		case 'C': confdir = optarg; break;
 		case 'T': o->implicit_tls = 1; break;
 		case 'L': o->resume = 1; break;
-		default: usage_exit(usage);
+		default: usage_exit();
 		}
 	}
-	if (optind != argc) usage_exit(usage);
+	if (optind != argc) usage_exit();
 	if (geteuid() == 0) {
 		log_event("fatal", "error", "refusing to run as root: use tcpserver -u/-g or inetd's user field",
 			  (char *)0);
@@ -48,8 +54,10 @@ void srvopts_start(int argc, char **argv, const struct srvdesc *d, struct srvopt
 {
 	const char *bad;
 
-	log_init(d->program);
-	parse_options(argc, argv, d->usage, o);
+	/* fits: the service is pop3d or imapd */
+	snprintf(program, sizeof program, "posthorn-%s", d->service);
+	log_init(program);
+	parse_options(argc, argv, o);
 	o->ip = getenv("TCPREMOTEIP");
 	stream_init(io, 0, 1, (unsigned)d->preauth_timeout);
 	if (srvconf_read(conf, d->service, d->preauth_timeout, &bad) < 0) srvconf_fail(d, io, bad);

@@ -25,9 +25,7 @@ struct srvopts {
 
 /* What a server tells srvopts_start of itself; a constant of its main.c. */
 struct srvdesc {
-	const char *program;             /* "posthorn-pop3d", the log's name */
-	const char *service;             /* "pop3d": its config files' prefix */
-	const char *usage;               /* the usage line, LF included */
+	const char *service;             /* "pop3d": posthorn-SERVICE, and its config files' prefix */
 	unsigned long preauth_timeout;   /* default of SERVICE-preauth-timeout */
 	const char *conf_bye;            /* its "misconfigured, try later" line, CRLF included */
 };
@@ -45,8 +43,9 @@ struct srvconf {
 
 #define SRV_PREAUTH_TIMEOUT_MAX 3600
 
-/* The start of both servers' main(), in this order: log_init; the options
- * (usage on stderr and exit 64 when they are wrong); no root (exit 111,
+/* The start of both servers' main(), in this order: log_init
+ * ("posthorn-SERVICE"); the options (usage on stderr and exit 64 when they
+ * are wrong); no root (exit 111,
  * logged); conf_init; io on fd 0/1 (with d->preauth_timeout as its
  * timeout); conf from srvconf_read (a file that cannot be read:
  * srvconf_fail); -T without a certificate and key: exit 111, logged. */

@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "durable.h"
+#include "maillock.h"
 #include "path.h"
 #include "uidlist.h"
 
@@ -232,20 +232,10 @@ nomem:
 int uidlist_lock(const char *dir)
 {
 	char path[4096];
-	int fd, i;
 
 	if (path_join(path, sizeof path, dir, UIDLIST_LOCK) < 0) return -1;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) return -1;
-	/* Holders keep it for a directory scan and one file write: poll
-	 * rather than block, so a wedged holder cannot hang us forever. */
-	for (i = 0; i < UIDLIST_LOCK_WAIT * 100; i++) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
-		if (errno != EWOULDBLOCK && errno != EINTR) break;
-		usleep(10000);
-	}
-	{ int e = errno; close(fd); errno = e; }
-	return -1;
+	/* holders keep it for a directory scan and one file write */
+	return maillock_wait(path, UIDLIST_LOCK_WAIT);
 }
 
 uint32_t uidlist_new_validity(uint32_t old)
@@ -309,7 +299,7 @@ uint32_t uidlist_fresh_validity(const char *dir, int lockfd)
 {
 	char root[4096], path[4096];
 	uint32_t last, v;
-	int fd, i, made = 0;
+	int fd, made = 0;
 
 	if (maildir_of(dir, root, sizeof root) < 0) return 0;
 	if (path_join(path, sizeof path, root, UIDLIST_VALIDITY_FILE) < 0) return 0;
@@ -320,10 +310,7 @@ uint32_t uidlist_fresh_validity(const char *dir, int lockfd)
 		else if (errno == EEXIST) fd = open(path, O_RDWR | O_CLOEXEC);
 	}
 	if (fd < 0) return 0;
-	for (i = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; i++) {
-		if ((errno != EWOULDBLOCK && errno != EINTR) || i >= UIDLIST_LOCK_WAIT * 100) goto fail;
-		usleep(10000);
-	}
+	if (maillock_wait_fd(fd, UIDLIST_LOCK_WAIT) < 0) goto fail;
 	last = read_validity(fd);
 	if (read_validity(lockfd) > last) last = read_validity(lockfd);
 	if (last == 0xffffffffU) { errno = ERANGE; goto fail; }

@@ -20,6 +20,17 @@ def msg(n):
     return MSG % (n, n, n)
 
 
+def stop(d):
+    """SIGTERM to a daemon; its exit code (killed if it does not end)."""
+    d.send_signal(signal.SIGTERM)
+    try:
+        d.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        d.kill()
+        d.wait()
+    return d.returncode
+
+
 def fake_local(inst, script):
     """A deliverer in place of posthorn-local (POSTHORN_LOCAL), a shell script."""
     path = os.path.join(inst.dir, "fake-local")
@@ -74,12 +85,7 @@ time.sleep(0.2)
 ok(d.poll() is None, "the daemon survives SIGHUP")
 rc, err = inst.inject(msg(3), "alice@example.test", ["bob@example.test"])
 time.sleep(0.4)
-d.send_signal(signal.SIGTERM)
-try:
-    d.wait(timeout=10)
-except subprocess.TimeoutExpired:
-    d.kill()
-is_(d.returncode, 0, "SIGTERM: the daemon exits 0")
+is_(stop(d), 0, "SIGTERM: the daemon exits 0")
 dlog = d.stderr.read().decode()
 ok("event=config result=reloaded" in dlog, "SIGHUP was logged as a reload")
 ok(any(f.startswith("slow.") for f in os.listdir(inst.dir)), "the delivery running at SIGTERM was finished")
@@ -156,12 +162,7 @@ rc, err = inst.inject(msg(13), "ghost@example.test", ["nobody@example.test"])
 ok(wait_for(lambda: len(inst.messages("postmaster@example.test")) == 2, 20),
    "the next double bounce still goes to the old doublebounceto")
 is_(len(inst.messages("other@example.test")), 0, "none to the new one of the failed reload")
-d.send_signal(signal.SIGTERM)
-try:
-    d.wait(timeout=10)
-except subprocess.TimeoutExpired:
-    d.kill()
-is_(d.returncode, 0, "the daemon exits 0")
+is_(stop(d), 0, "the daemon exits 0")
 
 # ---- expiry ----
 inst = Instance(settings={"retry-min": "1", "retry-max": "1", "queue-lifetime": "2"})

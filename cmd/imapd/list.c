@@ -57,19 +57,18 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "durable.h"
 #include "imapd.h"
 #include "log.h"
 #include "maildir.h"
+#include "maillock.h"
 #include "mdflags.h"
 #include "mutf7.h"
 #include "path.h"
@@ -362,28 +361,13 @@ static int subs_read(stralloc *sa)
 	return 0;
 }
 
-/* The subscriptions lock: an fd that holds it, or -1.  Its holders only
- * read and replace one small file; polled, so a wedged one cannot hang us. */
-static int subs_lock(void)
-{
-	int fd = open(SUBS_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600), i;
-
-	if (fd < 0) return -1;
-	for (i = 0; i < SUBS_LOCK_WAIT * 100; i++) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
-		if (errno != EWOULDBLOCK && errno != EINTR) break;
-		usleep(10000);
-	}
-	{ int e = errno; close(fd); errno = e; }
-	return -1;
-}
-
 /* Adds (on) or removes (!on) name, under the lock; 0 or -1. */
 static int subs_change(const char *name, int on)
 {
 	stralloc sa = {0}, outp = {0};
 	size_t i = 0;
-	int r = -1, e, fd = subs_lock();
+	/* its holders only read and replace one small file */
+	int r = -1, e, fd = maillock_wait(SUBS_LOCK, SUBS_LOCK_WAIT);
 
 	if (fd < 0) return -1;
 	if (subs_read(&sa) < 0) goto out;

@@ -21,10 +21,7 @@
 struct session S;
 
 static const struct srvdesc server = {
-	.program = "posthorn-imapd",
-	.service = "imapd",
-	.usage = "usage: posthorn-imapd [-C DIR] [-T]\n",
-	.preauth_timeout = IMAP_PREAUTH_TIMEOUT,
+	.service = "imapd", .preauth_timeout = IMAP_PREAUTH_TIMEOUT,
 	.conf_bye = "* BYE [UNAVAILABLE] server misconfigured, try again later\r\n",
 };
 

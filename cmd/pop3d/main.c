@@ -20,12 +20,9 @@
 
 struct session S;
 
+/* RFC 3206: a client shows [SYS/TEMP] as "try again later" */
 static const struct srvdesc server = {
-	.program = "posthorn-pop3d",
-	.service = "pop3d",
-	.usage = "usage: posthorn-pop3d [-C DIR] [-T]\n",
-	.preauth_timeout = POP3_PREAUTH_TIMEOUT_DEFAULT,
-	/* RFC 3206: a client shows [SYS/TEMP] as "try again later" */
+	.service = "pop3d", .preauth_timeout = POP3_PREAUTH_TIMEOUT_DEFAULT,
 	.conf_bye = "-ERR [SYS/TEMP] server misconfigured, try again later\r\n",
 };
 
