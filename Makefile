@@ -39,7 +39,7 @@ TLS_LIBS = -l:libtls.a -l:libssl.a -l:libcrypto.a -lpthread
 
 LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
-TLS_OBJ  = $(filter $(B)/lib/stream.o $(B)/lib/tlsserver.o $(B)/lib/handoff.o,$(LIB_OBJ))
+TLS_OBJ  = $(filter $(B)/lib/stream.o $(B)/lib/tlsserver.o $(B)/lib/handoff.o $(B)/lib/srvopts.o,$(LIB_OBJ))
 CORE_OBJ = $(filter-out $(TLS_OBJ),$(LIB_OBJ))
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%.t)
@@ -119,7 +119,7 @@ FUZZ_SECONDS = 60
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(CPPFLAGS)
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h) $(CDB_LIB)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(filter-out lib/stream.c lib/tlsserver.c lib/handoff.c,$(LIB_SRC)) $(LIBS)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(filter-out lib/stream.c lib/tlsserver.c lib/handoff.c lib/srvopts.c,$(LIB_SRC)) $(LIBS)
 
 fuzz-build: $(FUZZERS)
 

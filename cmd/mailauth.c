@@ -54,7 +54,7 @@ static void fail_delay(const char *service)
 	char name[32];
 	unsigned long d;
 
-	snprintf(name, sizeof name, "%s-faildelay", service);
+	snprintf(name, sizeof name, "%s-faildelay", service);   /* fits: pop3d or imapd (main) */
 	if (conf_ulong(name, &d, 3) < 0 || d > 60) {
 		log_event("config-error", "file", name, "dir", conf_dir(), "error", "not 0 to 60; 3 used", (char *)0);
 		d = 3;

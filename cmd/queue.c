@@ -133,7 +133,7 @@ static unsigned long long copy_message(void)
 		}
 		size += (unsigned long long)r;
 		if (databytes && size > databytes) {
-			char num[40];
+			char num[40];   /* fits: a 20-digit number and " bytes" */
 			snprintf(num, sizeof num, "%lu bytes", databytes);
 			finish(ST_TOO_BIG, num, 0);
 		}

@@ -290,7 +290,7 @@ static void add_rcpt(const char *text, const char *where)
 	for (i = fnv(key.s) & (rhashcap - 1); rhash[i]; i = (i + 1) & (rhashcap - 1))
 		if (!strcmp(rkeys.s + rhash[i] - 1, key.s)) return;   /* already there */
 	if (nrcpts >= cf.maxrcpt) {
-		char num[32];
+		char num[32];   /* a 20-digit number */
 		snprintf(num, sizeof num, "%lu", cf.maxrcpt);
 		fail(EX_DATAERR, "too many recipients: more than ", num, (char *)0);
 	}
@@ -312,7 +312,7 @@ static void add_list(const char *s, size_t len, const char *where)
 	err = hdr_addrlist(s, len, &list, &n, cf.maxrcpt);
 	if (err == HDR_ERR_NOMEM) nomem();
 	if (err == HDR_ERR_TOOMANY) {
-		char num[32];
+		char num[32];   /* a 20-digit number */
 		snprintf(num, sizeof num, "%lu", cf.maxrcpt);
 		fail(EX_DATAERR, "too many recipients", where, ": more than ", num, (char *)0);
 	}
@@ -361,7 +361,7 @@ static void find_sender(void)
 		return;
 	}
 	if (!login.len) {
-		char num[32];
+		char num[32];   /* a 20-digit number */
 		snprintf(num, sizeof num, "%lu", (unsigned long)getuid());
 		fail(EX_NOUSER, "no usable user name for uid ", num, ": give the sender with -f", (char *)0);
 	}
@@ -588,7 +588,7 @@ static void cat_date(stralloc *out, time_t t)
 static void build_added(stralloc *top, stralloc *tail)
 {
 	struct timeval tv;
-	char buf[128];
+	char buf[128];   /* fits: fixed words and numbers, 90 bytes at most */
 	unsigned char rnd[8];
 
 	gettimeofday(&tv, 0);

@@ -148,6 +148,7 @@ static long db_find(const char *key)
 static long db_find_domain(const char *domain)
 {
 	char key[ADDR_DOMAIN_MAX + 2];
+	if (strlen(domain) > ADDR_DOMAIN_MAX) return -1;   /* no domain record has a longer name */
 	key[0] = '@';
 	strcpy(key + 1, domain);
 	return db_find(key);
@@ -492,7 +493,7 @@ static int ensure_domain(const char *domain)
 	if (db_find_domain(domain) >= 0) return 0;
 	memset(&d, 0, sizeof d);
 	d.kind = USERREC_DOMAIN;
-	strcpy(d.name, domain);
+	strcpy(d.name, domain);   /* fits: parse_domain's or an addr's (ADDR_DOMAIN_MAX) */
 	check_record(&d);
 	db_append(&d);
 	return 1;
@@ -528,7 +529,7 @@ static void cmd_add(int argc, char **argv)
 	if ((q = opt(&o, "--quota"))) u->quota = parse_quota(q);
 	if ((m = opt(&o, "--maildir"))) {
 		if (strlen(m) > USERREC_PATH_MAX) fail(EXIT_BAD, "Maildir path too long");
-		strcpy(u->maildir, m);
+		strcpy(u->maildir, m);   /* fits: checked above */
 	} else
 		default_maildir(u->maildir, &a);
 	check_record(u);
@@ -592,7 +593,7 @@ static void cmd_del(int argc, char **argv)
 	db_begin();
 	i = find_entry(key, USERREC_USER, ", not a user: use posthorn-user alias del");
 	refuse_catchall_target(key);
-	strcpy(maildir, recs[i].maildir);
+	strcpy(maildir, recs[i].maildir);   /* fits: the same size */
 	db_remove(i);
 	db_commit();
 	out("removed user ");
@@ -625,7 +626,7 @@ static void cmd_passwd(int argc, char **argv)
 
 	db_begin();
 	i = find_entry(key, USERREC_USER, ", not a user: aliases have no password");
-	strcpy(recs[i].hash, hash);
+	strcpy(recs[i].hash, hash);   /* fits: the same size */
 	check_record(&recs[i]);
 	db_commit();
 	out("changed the password of ");
@@ -839,7 +840,7 @@ static void cmd_catchall(int argc, char **argv)
 	d = db_find_domain(domain);
 	if (d < 0) fail(EXIT_BAD, "no such domain: ", domain, " (posthorn-user domain add ", domain, ")");
 	if (target[0]) check_catchall(domain, target);
-	strcpy(recs[d].catchall, target);
+	strcpy(recs[d].catchall, target);   /* fits: the same size */
 	check_record(&recs[d]);
 	db_commit();
 	if (target[0]) { out("mail to unknown addresses at "); out(domain); out(" now goes to "); out(target); }
@@ -1007,7 +1008,7 @@ static int import_has(const unsigned long *idx, enum userrec_kind kind, const ch
 
 	want.kind = kind;
 	if (strlen(name) > ADDR_PATH_MAX) return 0;
-	strcpy(want.name, name);
+	strcpy(want.name, name);   /* fits: checked above */
 	probe = &want;
 	return bsearch(&want, idx, nrecs, sizeof *idx, cmp_probe) != 0;
 }

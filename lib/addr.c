@@ -426,7 +426,7 @@ int addr_split_ext(const struct addr *a, char delim, struct addr *base, char ext
 
 	if (!delim || a->empty || !(d = strchr(a->local, delim)) || d == a->local) return 0;
 	n = (size_t)(d - a->local);
-	strcpy(ext, d + 1);
+	strcpy(ext, d + 1);   /* fits: a part of a->local (ADDR_LOCAL_MAX) */
 	if (base != a) *base = *a;
 	base->local[n] = 0;
 	base->utf8 = 0;

@@ -8,6 +8,7 @@
  * length, so it is not used here.
  */
 #include <string.h>
+#include <strings.h>
 #include "addr.h"
 #include "auth.h"
 #include "passwd.h"
@@ -136,4 +137,30 @@ out:
 	if (raw.s) memset(raw.s, 0, raw.a);
 	stralloc_free(&raw);
 	return rc;
+}
+
+int auth_plain_login(const char *b64, size_t len, stralloc *authcid, stralloc *passwd)
+{
+	stralloc authzid = {0};
+	int r = auth_plain_decode(b64, len, &authzid, authcid, passwd);
+
+	if (r == 0 && authzid.len && (authzid.len != authcid->len || strncasecmp(authzid.s, authcid->s, authcid->len)))
+		r = -1;
+	if (authzid.s) explicit_bzero(authzid.s, authzid.a);
+	stralloc_free(&authzid);
+	return r;
+}
+
+void auth_plain_exchange(const char *ir, const char *(*continuation)(size_t *len),
+			 void (*login)(const char *method, const char *name, const char *password))
+{
+	static stralloc authcid, passwd;
+	size_t len = ir ? strlen(ir) : 0;
+	const char *resp = ir ? ir : continuation(&len);
+	int ok;
+
+	if (!resp) return;
+	ok = auth_plain_login(resp, len, &authcid, &passwd) == 0;
+	login("plain", ok ? authcid.s : "-", ok ? passwd.s : "");
+	if (passwd.s) explicit_bzero(passwd.s, passwd.a);
 }

@@ -36,6 +36,24 @@ int auth_check(const char *cdbpath, const char *login, const char *password, str
  * wipe passwd after use. */
 int auth_plain_decode(const char *b64, size_t len, stralloc *authzid, stralloc *authcid, stralloc *passwd);
 
+/* A SASL PLAIN response as a login: auth_plain_decode, and an authzid that
+ * is empty or names authcid itself (in any case, as logins are): acting
+ * for another user is not offered.  0 with authcid and passwd filled, or
+ * -1.  The caller should wipe passwd after use. */
+int auth_plain_login(const char *b64, size_t len, stralloc *authcid, stralloc *passwd);
+
+/* The PLAIN exchange of pop3d's AUTH and imapd's AUTHENTICATE: the
+ * response is ir (the initial response, RFC 4959 and RFC 5034 4) or, when
+ * ir is null, what continuation gives (it sends the "+ " and reads the
+ * line; null when the client cancelled or the line could not be read, both
+ * answered by it); then login("plain", name, password) with what
+ * auth_plain_login gives or, for a response it refuses, the name "-"
+ * (which names no user) and an empty password, so that a malformed
+ * response gets the same check, delay and answer as a wrong password.  The
+ * password is wiped when login returns. */
+void auth_plain_exchange(const char *ir, const char *(*continuation)(size_t *len),
+			 void (*login)(const char *method, const char *name, const char *password));
+
 /* Is b64 (len bytes, no NUL needed) canonical base64 (RFC 4648 4: a
  * multiple of 4 characters, '=' padding only at the end, no stray bits)?
  * Every decoder here is that strict.  1 or 0. */

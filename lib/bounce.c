@@ -29,7 +29,7 @@ void bounce_status(const char *reason, int expired, char out[16])
 			break;
 		}
 	}
-	strcpy(out, expired ? ESC_EXPIRED : ESC_PERM);
+	strcpy(out, expired ? ESC_EXPIRED : ESC_PERM);   /* fits: out[16] */
 }
 
 /* Where an SMTP reply code ("550 " or "550-") starts in reason, or null. */

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -191,4 +192,36 @@ void handoff_ready(void)
 
 	while (write(HANDOFF_STATUS_FD, &c, 1) < 0 && errno == EINTR) {}
 	close(HANDOFF_STATUS_FD);
+}
+
+void handoff_log_fail(int result, const char *login, const char *method, const char *ip, unsigned fails)
+{
+	char n[16];   /* a 10-digit number */
+
+	if (result == HANDOFF_INUSE) return;
+	if (result != HANDOFF_BAD) {
+		log_event("login-fail", "user", login, "ip", ip, "method", method, "reason", "temporary", (char *)0);
+		return;
+	}
+	snprintf(n, sizeof n, "%u", fails);
+	log_event("login-fail", "user", login, "ip", ip, "method", method, "reason", "auth", "fails", n, (char *)0);
+}
+
+int handoff_resume(struct handoff_session *h, struct stream *io)
+{
+	const char *user = getenv("POSTHORN_USER");
+
+	h->maildir = getenv("POSTHORN_MAILDIR");
+	if (!user || !h->maildir || strlen(user) > AUTH_LOGIN_MAX || handoff_read_state(&h->st) < 0) return -1;
+	memcpy(h->user, user, strlen(user) + 1);
+	if (!loginstate_value(&h->st, "method", h->method, sizeof h->method)) memcpy(h->method, "-", 2);
+	if (!loginstate_value(&h->st, "tls", h->tls, sizeof h->tls)) memcpy(h->tls, "-", 2);
+	return stream_preload(io, h->st.pipelined, h->st.pipelinedlen) ? -1 : 0;
+}
+
+void handoff_serving(const struct handoff_session *h, const char *ip)
+{
+	handoff_ready();
+	log_event("login", "user", h->user, "ip", ip, "method", h->method, "tls", strcmp(h->tls, "-") ? h->tls : "no",
+		  (char *)0);
 }

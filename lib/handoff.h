@@ -23,6 +23,7 @@
  * login half answers the client and goes on.
  */
 #include <stddef.h>
+#include "auth.h"
 #include "loginstate.h"
 #include "stream.h"
 
@@ -51,4 +52,30 @@ int handoff_read_state(struct loginstate *st);
 
 /* For the session: tells the login half it serves now (fd 4). */
 void handoff_ready(void);
+
+/* The login half, after handoff_login did not start a session: the log
+ * line of the failure (event login-fail): reason "temporary", or "auth"
+ * and fails, the client's failed logins so far.  A locked mailbox
+ * (HANDOFF_INUSE) is no failure of the client's and is not logged. */
+void handoff_log_fail(int result, const char *login, const char *method, const char *ip, unsigned fails);
+
+/* What the session (-L) knows of its login. */
+struct handoff_session {
+	struct loginstate st;              /* the state pipe, parsed (IMAP reads its tag) */
+	char user[AUTH_LOGIN_MAX + 1];     /* $POSTHORN_USER, set by posthorn-mailauth */
+	const char *maildir;               /* $POSTHORN_MAILDIR, likewise */
+	char method[16];                   /* the login method; "-" when not said (cut: for the log) */
+	char tls[200];                     /* "VERSION CIPHER", or "-" in the clear (likewise) */
+};
+
+/* For the session (-L), first thing: fills h from the environment and the
+ * state pipe (handoff_read_state) and gives io what the client had
+ * pipelined after its login.  0, or -1: the session cannot start and exits
+ * HANDOFF_TEMP, saying nothing to the client (the login half answers).  h
+ * is large: give it static storage. */
+int handoff_resume(struct handoff_session *h, struct stream *io);
+
+/* For the session, once it can serve: handoff_ready, and the log line of
+ * the login (event login, with ip). */
+void handoff_serving(const struct handoff_session *h, const char *ip);
 #endif

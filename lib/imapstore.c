@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include "durable.h"
 #include "imapstore.h"
 #include "maildir.h"
+#include "mdflags.h"
+#include "path.h"
 #include "uniq.h"
 
 #define SCAN_TRIES 5
@@ -18,14 +21,10 @@
  * the kernel's coarse clock ticks every 1 to 10 ms (HZ 1000 to 100). */
 #define STORE_TICK_NS 20000000LL
 
-static const char sysletters[] = "DFRST";
-static const uint32_t sysbits[] = {STORE_DRAFT, STORE_FLAGGED, STORE_ANSWERED, STORE_SEEN, STORE_DELETED};
-
-static int path2(char *buf, size_t cap, const char *a, const char *b)
-{
-	if ((size_t)snprintf(buf, cap, "%s/%s", a, b) >= cap) { errno = ENAMETOOLONG; return -1; }
-	return 0;
-}
+/* Bytes of a path relative to the folder: "cur/", a file name, NUL.  A
+ * longer one names no file (rename would say ENAMETOOLONG); path_fmt says
+ * so first. */
+#define REL_MAX (4 + NAME_MAX + 1)
 
 static int same_time(const struct timespec *a, const struct timespec *b)
 {
@@ -38,15 +37,13 @@ static void mtime_of(const char *dir, const char *name, struct timespec *t)
 	struct stat st;
 	t->tv_sec = -1;
 	t->tv_nsec = 0;
-	if (path2(p, sizeof p, dir, name) == 0 && stat(p, &st) == 0) *t = st.st_mtim;
+	if (path_join(p, sizeof p, dir, name) == 0 && stat(p, &st) == 0) *t = st.st_mtim;
 }
 
 int store_open(struct store *s, const char *dir)
 {
 	memset(s, 0, sizeof *s);
-	if (strlen(dir) >= sizeof s->dir) { errno = ENAMETOOLONG; return -1; }
-	strcpy(s->dir, dir);
-	return 0;
+	return path_fmt(s->dir, sizeof s->dir, "%s", dir);
 }
 
 /* ---- keywords ---- */
@@ -57,7 +54,7 @@ int store_kw_read(struct store_kw *kw, const char *dir)
 	FILE *f;
 
 	kw->n = 0;
-	if (path2(p, sizeof p, dir, STORE_KEYWORDS_FILE) < 0) return -1;
+	if (path_join(p, sizeof p, dir, STORE_KEYWORDS_FILE) < 0) return -1;
 	f = fopen(p, "re");
 	if (!f) return errno == ENOENT ? 0 : -1;
 	while (fgets(line, sizeof line, f)) {
@@ -67,7 +64,7 @@ int store_kw_read(struct store_kw *kw, const char *dir)
 		*nl = 0;
 		i = strtoul(line, 0, 10);
 		if (i != kw->n || i >= STORE_KEYWORDS_MAX || strlen(sp + 1) > STORE_KEYWORD_LEN || !sp[1]) continue;
-		strcpy(kw->name[kw->n++], sp + 1);
+		strcpy(kw->name[kw->n++], sp + 1);   /* fits: its length is checked above */
 	}
 	fclose(f);
 	return 0;
@@ -80,10 +77,10 @@ static int kw_write(const struct store_kw *kw, const char *dir)
 	unsigned i;
 	int r;
 
-	if (path2(p, sizeof p, dir, STORE_KEYWORDS_FILE) < 0) return -1;
+	if (path_join(p, sizeof p, dir, STORE_KEYWORDS_FILE) < 0) return -1;
 	for (i = 0; i < kw->n; i++) {
 		char num[16];
-		snprintf(num, sizeof num, "%u ", i);
+		snprintf(num, sizeof num, "%u ", i);   /* fits: i < STORE_KEYWORDS_MAX */
 		if (!stralloc_cats(&out, num) || !stralloc_cats(&out, kw->name[i]) || !stralloc_cats(&out, "\n")) {
 			stralloc_free(&out);
 			errno = ENOMEM;
@@ -110,7 +107,7 @@ static int kw_get(struct store_kw *kw, const char *name, int *dirty)
 	if (i >= 0) return i;
 	if (kw->n >= STORE_KEYWORDS_MAX) { errno = ENOSPC; return -1; }
 	if (!*name || strlen(name) > STORE_KEYWORD_LEN || strchr(name, '\n')) { errno = EINVAL; return -1; }
-	strcpy(kw->name[kw->n], name);
+	strcpy(kw->name[kw->n], name);   /* fits: its length is checked above */
 	*dirty = 1;
 	return (int)kw->n++;
 }
@@ -137,32 +134,24 @@ static size_t base_len(const char *name)
 	return c ? (size_t)(c - name) : strlen(name);
 }
 
+/* The system flags (mdflags.h) and the keyword letters a..z. */
 static uint32_t parse_info(const char *name)
 {
-	const char *c = strchr(name, ':');
-	uint32_t f = 0;
-	unsigned i;
+	const char *c = mdflags_info(name);
+	uint32_t f = mdflags_of(name);
 
-	if (!c || strncmp(c, ":2,", 3)) return 0;
-	for (c += 3; *c; c++) {
-		if (*c >= 'a' && *c <= 'z') f |= STORE_KW(*c - 'a');
-		for (i = 0; i < 5; i++)
-			if (*c == sysletters[i]) f |= sysbits[i];
-	}
+	if (c)
+		for (; *c; c++)
+			if (*c >= 'a' && *c <= 'z') f |= STORE_KW(*c - 'a');
 	return f;
 }
 
 void store_info(uint32_t flags, const char *keep, char *out)
 {
-	int c;
-	size_t o = 0;
-
 	/* ASCII order: capitals (ours and any others found), then keywords */
-	for (c = 'A'; c <= 'Z'; c++) {
-		const char *l = strchr(sysletters, c);
-		int on = l ? !!(flags & sysbits[l - sysletters]) : (keep && strchr(keep, c) != 0);
-		if (on) out[o++] = (char)c;
-	}
+	size_t o = mdflags_letters(flags & STORE_SYSTEM, keep, out);
+	int c;
+
 	for (c = 0; c < STORE_KEYWORDS_MAX; c++)
 		if (flags & STORE_KW(c)) out[o++] = (char)('a' + c);
 	out[o] = 0;
@@ -189,7 +178,7 @@ static int scan_dir(struct scan *sc, const char *dir, const char *sub)
 	DIR *d;
 	struct dirent *de;
 
-	if (path2(p, sizeof p, dir, sub) < 0) return -1;
+	if (path_join(p, sizeof p, dir, sub) < 0) return -1;
 	d = opendir(p);
 	if (!d) return -1;
 	while ((de = readdir(d))) {
@@ -336,12 +325,13 @@ static int assign(struct store *s, struct scan *sc, struct timespec *tnew, struc
 		e->uid = uidlist_find(&s->ul, n, e->base);
 		if (!e->uid && !(e->uid = uidlist_add(&s->ul, n, e->base))) goto fail;
 		if (e->innew) {
-			char from[2048], to[2048], rel[600];
-			snprintf(rel, sizeof rel, "new/%s", n);
-			if (path2(from, sizeof from, s->dir, rel) < 0) goto fail;
-			snprintf(rel, sizeof rel, "cur/%.*s:2,%s", (int)e->base, n,
-				 strchr(n, ':') && !strncmp(strchr(n, ':'), ":2,", 3) ? strchr(n, ':') + 3 : "");
-			if (path2(to, sizeof to, s->dir, rel) < 0) goto fail;
+			/* fits: n (NAME_MAX at most) and, when it has none, ":2," */
+			char from[2048], to[2048], rel[REL_MAX + 3];
+			const char *info = mdflags_info(n);
+			if (path_fmt(from, sizeof from, "%s/new/%s", s->dir, n) < 0 ||
+			    path_fmt(rel, sizeof rel, "cur/%.*s:2,%s", (int)e->base, n, info ? info : "") < 0 ||
+			    path_join(to, sizeof to, s->dir, rel) < 0)
+				goto fail;
 			if (rename(from, to) == 0) {
 				size_t off = sc->names.len;
 				if (!stralloc_cats(&sc->names, rel) || !stralloc_0(&sc->names)) goto fail;
@@ -372,8 +362,8 @@ static int assign(struct store *s, struct scan *sc, struct timespec *tnew, struc
 	mtime_of(s->dir, UIDLIST_FILE, tlist);
 	if (moved) {
 		char p[2048];
-		if (path2(p, sizeof p, s->dir, "cur") == 0) durable_sync_dir(p);
-		if (path2(p, sizeof p, s->dir, "new") == 0) durable_sync_dir(p);
+		if (path_join(p, sizeof p, s->dir, "cur") == 0) durable_sync_dir(p);
+		if (path_join(p, sizeof p, s->dir, "new") == 0) durable_sync_dir(p);
 		mtime_of(s->dir, "cur", tcur);
 		mtime_of(s->dir, "new", tnew);
 	}
@@ -489,7 +479,7 @@ long store_find(const struct store *s, uint32_t uid)
 
 int store_path(const struct store *s, unsigned long i, char *buf, size_t cap)
 {
-	return path2(buf, cap, s->dir, s->names.s + s->m[i].name);
+	return path_join(buf, cap, s->dir, s->names.s + s->m[i].name);
 }
 
 /* Looks for message i under another name (renamed by someone else). */
@@ -506,7 +496,7 @@ static int relocate(struct store *s, unsigned long i)
 	for (k = 0; k < 2; k++) {
 		DIR *d;
 		struct dirent *de;
-		if (path2(p, sizeof p, s->dir, subs[k]) < 0) return -1;
+		if (path_join(p, sizeof p, s->dir, subs[k]) < 0) return -1;
 		if (!(d = opendir(p))) continue;
 		while ((de = readdir(d))) {
 			if (strncmp(de->d_name, base, bl) || (de->d_name[bl] && de->d_name[bl] != ':')) continue;
@@ -546,19 +536,20 @@ int store_open_msg(struct store *s, unsigned long i)
 
 int store_setflags(struct store *s, unsigned long i, uint32_t add, uint32_t del)
 {
-	char from[2048], to[2048], info[64], rel[600];
+	char from[2048], to[2048], info[STORE_INFO_MAX], rel[REL_MAX];
 	int tries;
 
 	for (tries = 0; tries < 3; tries++) {
 		const char *name = s->names.s + s->m[i].name + 4;
-		const char *c = strchr(name, ':');
-		const char *keep = c && !strncmp(c, ":2,", 3) ? c + 3 : "";
+		const char *keep = mdflags_info(name);
 		uint32_t flags = (s->m[i].flags & ~del) | add;
 		size_t off;
 
 		store_info(flags, keep, info);
-		snprintf(rel, sizeof rel, "cur/%.*s:2,%s", (int)s->m[i].base, name, info);
-		if (store_path(s, i, from, sizeof from) < 0 || path2(to, sizeof to, s->dir, rel) < 0) return -1;
+		/* more letters than the old name had can make it too long */
+		if (path_fmt(rel, sizeof rel, "cur/%.*s:2,%s", (int)s->m[i].base, name, info) < 0 ||
+		    store_path(s, i, from, sizeof from) < 0 || path_join(to, sizeof to, s->dir, rel) < 0)
+			return -1;
 		if (!strcmp(from, to)) { s->m[i].flags = flags; return 0; }
 		if (rename(from, to) == 0) {
 			off = s->names.len;
@@ -593,8 +584,7 @@ int store_add_begin(struct store_adder *a, const char *dir)
 {
 	memset(a, 0, sizeof *a);
 	a->lockfd = -1;
-	if (strlen(dir) >= sizeof a->dir) { errno = ENAMETOOLONG; return -1; }
-	strcpy(a->dir, dir);
+	if (path_fmt(a->dir, sizeof a->dir, "%s", dir) < 0) return -1;
 	a->lockfd = uidlist_lock(dir);
 	if (a->lockfd < 0) return -1;
 	if (uidlist_read(&a->ul, dir) < 0 || store_kw_read(&a->kw, dir) < 0) {
@@ -644,7 +634,7 @@ int store_add(struct store_adder *a, const char *src, int how, uint32_t sysflags
 	      time_t mtime, uint32_t *uid)
 {
 	stralloc u = {0};
-	char info[64], rel[600], to[2048];
+	char info[STORE_INFO_MAX], rel[REL_MAX], to[2048];
 	uint32_t flags = sysflags & STORE_SYSTEM;
 	unsigned i;
 	size_t base;
@@ -656,8 +646,10 @@ int store_add(struct store_adder *a, const char *src, int how, uint32_t sysflags
 	store_info(flags, "", info);
 	if (!uniq_name(&u) || !stralloc_0(&u)) { stralloc_free(&u); errno = ENOMEM; return -1; }
 	base = strlen(u.s);
-	snprintf(rel, sizeof rel, "cur/%s:2,%s", u.s, info);
-	if (path2(to, sizeof to, a->dir, rel) < 0) { stralloc_free(&u); return -1; }
+	if (path_fmt(rel, sizeof rel, "cur/%s:2,%s", u.s, info) < 0 || path_join(to, sizeof to, a->dir, rel) < 0) {
+		stralloc_free(&u);
+		return -1;
+	}
 	if (how == STORE_ADD_RENAME) {
 		if (rename(src, to) < 0) { stralloc_free(&u); return -1; }
 	} else if (link(src, to) < 0) {
@@ -685,7 +677,7 @@ int store_add_end(struct store_adder *a)
 	if (a->lockfd < 0) { uidlist_free(&a->ul); return -1; }
 	if (a->kwdirty && kw_write(&a->kw, a->dir) < 0) r = -1;
 	if (a->added) {
-		if (path2(p, sizeof p, a->dir, "cur") == 0 && durable_sync_dir(p) < 0) r = -1;
+		if (path_join(p, sizeof p, a->dir, "cur") == 0 && durable_sync_dir(p) < 0) r = -1;
 		if (uidlist_write(&a->ul, a->dir, 0, 0) < 0) r = -1;
 	}
 	{ int e = errno; close(a->lockfd); errno = e; }

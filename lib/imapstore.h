@@ -6,8 +6,9 @@
  * its keywords, kept in step with the disk by store_sync.
  *
  * Flags live in the file name, as every Maildir tool keeps them
- * (":2,<letters>" in ASCII order): D \Draft, F \Flagged, R \Answered,
- * S \Seen, T \Deleted; other capitals (P "passed") are kept as found.
+ * (":2,<letters>" in ASCII order, mdflags.h): D \Draft, F \Flagged,
+ * R \Answered, S \Seen, T \Deleted; other capitals (P "passed") are kept
+ * as found.
  * Keywords are the small letters a..z, each naming the keyword on the line
  * with its index (0 = a) in the folder's "posthorn-keywords" file:
  *
@@ -51,15 +52,17 @@
 #include <sys/types.h>
 #include <time.h>
 #include <stralloc.h>
+#include "mdflags.h"
 #include "uidlist.h"
 
 #define STORE_KEYWORDS_FILE "posthorn-keywords"
 #define STORE_KEYWORDS_MAX 26
 #define STORE_KEYWORD_LEN 64
 
+/* The system flags are the Maildir letters' bits (mdflags.h). */
 enum {
-	STORE_SEEN = 1, STORE_ANSWERED = 2, STORE_FLAGGED = 4, STORE_DELETED = 8, STORE_DRAFT = 16,
-	STORE_SYSTEM = 31
+	STORE_SEEN = MDFLAG_SEEN, STORE_ANSWERED = MDFLAG_ANSWERED, STORE_FLAGGED = MDFLAG_FLAGGED,
+	STORE_DELETED = MDFLAG_DELETED, STORE_DRAFT = MDFLAG_DRAFT, STORE_SYSTEM = MDFLAG_ALL
 };
 #define STORE_KW(i) (1u << (5 + (i)))     /* keyword i of the folder */
 
@@ -105,7 +108,7 @@ int store_sync(struct store *s, int force);
 /* The index of uid in s->m, or -1. */
 long store_find(const struct store *s, uint32_t uid);
 
-/* "DIR/cur/NAME" of message i into buf.  0, or -1 (too long). */
+/* "DIR/cur/NAME" of message i into buf.  0, or -1 (ENAMETOOLONG). */
 int store_path(const struct store *s, unsigned long i, char *buf, size_t cap);
 
 /* Opens message i (O_RDONLY); if it was renamed meanwhile it is found again.
@@ -127,7 +130,10 @@ int store_remove(struct store *s, unsigned long i);
  * when the folder has 26. */
 int store_keyword(struct store *s, const char *name, int create);
 
-/* The info letters of flags (":2," not included) into out (cap >= 40). */
+/* Bytes of the info letters: the capitals, a keyword letter each, a NUL. */
+#define STORE_INFO_MAX (MDFLAGS_CAPITALS_MAX + STORE_KEYWORDS_MAX + 1)
+/* The info letters of flags (":2," not included) into out (STORE_INFO_MAX
+ * bytes): the capitals of mdflags_letters, then the keyword letters. */
 void store_info(uint32_t flags, const char *keep, char *out);
 
 /* Reads the keywords file of dir into kw.  0 or -1. */

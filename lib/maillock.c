@@ -29,3 +29,30 @@ int maillock_take(const char *dir, const char *name)
 	}
 	return fd;
 }
+
+int maillock_wait_fd(int fd, unsigned seconds)
+{
+	unsigned long i;
+
+	for (i = 0; i < seconds * 100UL; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR) return -1;
+		usleep(10000);
+	}
+	errno = EWOULDBLOCK;
+	return -1;
+}
+
+int maillock_wait(const char *path, unsigned seconds)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) return -1;
+	if (maillock_wait_fd(fd, seconds) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}

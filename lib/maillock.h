@@ -14,4 +14,14 @@
  * or the process ends; -1 with errno EWOULDBLOCK if another process holds
  * it, another errno on I/O trouble. */
 int maillock_take(const char *dir, const char *name);
+
+/* For locks whose holders keep them briefly (a directory scan and a file
+ * write: the IMAP UID list, the subscriptions): takes an exclusive flock
+ * on fd, trying every 10 ms for up to seconds, so that a wedged holder
+ * cannot hang us.  0, or -1 with errno (EWOULDBLOCK: still held). */
+int maillock_wait_fd(int fd, unsigned seconds);
+
+/* Opens (creating, mode 0600, close-on-exec) path and takes its lock with
+ * maillock_wait_fd.  The fd that holds it, or -1 with errno. */
+int maillock_wait(const char *path, unsigned seconds);
 #endif

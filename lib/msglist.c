@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "maildir.h"
+#include "mdflags.h"
 #include "msglist.h"
 #include "wire.h"
 
@@ -240,15 +241,17 @@ int msglist_remove(struct msglist *ml, unsigned long i)
 	return -1;
 }
 
-int msglist_tocur(struct msglist *ml, unsigned long i, const char *flags)
+int msglist_tocur(struct msglist *ml, unsigned long i, uint32_t flags)
 {
 	stralloc to = {0};
 	const char *name = msglist_name(ml, i);
+	char letters[MDFLAGS_CAPITALS_MAX + 1];
 	int r;
 
 	if (ml->m[i].cur) return 0;
+	mdflags_letters(flags, 0, letters);
 	if (!stralloc_catb(&to, name, unique_len(name)) || !stralloc_cats(&to, ":2,") ||
-	    !stralloc_cats(&to, flags) || !stralloc_0(&to)) {
+	    !stralloc_cats(&to, letters) || !stralloc_0(&to)) {
 		stralloc_free(&to);
 		errno = ENOMEM;
 		return -1;

@@ -29,6 +29,7 @@
  * it stays readable and removable.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <stralloc.h>
 
 #define MSGLIST_UID_MAX 70
@@ -72,9 +73,10 @@ size_t msglist_uid(const struct msglist *ml, unsigned long i, char out[MSGLIST_U
 /* Removes message i.  A message already gone counts as removed.  0 or -1. */
 int msglist_remove(struct msglist *ml, unsigned long i);
 
-/* Moves message i from new/ to cur/ with info ":2,FLAGS" (flags in ASCII
- * order, e.g. "S"); a message already in cur/ is left as it is.  0 or -1. */
-int msglist_tocur(struct msglist *ml, unsigned long i, const char *flags);
+/* Moves message i from new/ to cur/ with info ":2,LETTERS", the letters
+ * of flags (MDFLAG_* bits, mdflags.h); a message already in cur/ is left as
+ * it is.  0 or -1. */
+int msglist_tocur(struct msglist *ml, unsigned long i, uint32_t flags);
 
 /* fsyncs new/ and cur/ (after removals and moves).  0 or -1. */
 int msglist_sync(struct msglist *ml);

@@ -27,6 +27,7 @@ static void from_env(char *dst, size_t size, const char *name)
 }
 
 /* Writes the address and port of a sockaddr. */
+/* port fits: a number up to 65535 */
 static void format_sa(const struct sockaddr_storage *ss, char ip[PEER_IP_MAX], char port[8])
 {
 	char buf[INET6_ADDRSTRLEN];

@@ -49,6 +49,7 @@ static int fail(struct stream *s, int status, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* cut at sizeof s->err on purpose: a text for the log, no name */
 	va_start(ap, fmt);
 	vsnprintf(s->err, sizeof s->err, fmt, ap);
 	va_end(ap);

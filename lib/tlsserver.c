@@ -29,7 +29,8 @@ struct tls *tlsserver_new(const char *certpath, const char *keypath, const char 
 	else if (tls_configure(server, cfg))
 		err = tls_error(server);
 	if (err) {
-		/* libtls owns err's memory: copy it before freeing its owner. */
+		/* libtls owns err's memory: copy it before freeing its owner.
+		 * Cut at 256 bytes on purpose: a text for the log, no name. */
 		snprintf(reason, sizeof reason, "%s", err);
 		*why = reason;
 		if (server) tls_free(server);

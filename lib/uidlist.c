@@ -4,11 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "durable.h"
+#include "maillock.h"
+#include "path.h"
 #include "uidlist.h"
 
 #define UIDLIST_FILE_MAX (256UL << 20)
@@ -156,7 +157,7 @@ int uidlist_read(struct uidlist *l, const char *dir)
 	int fd, r;
 	ssize_t got = 0;
 
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, UIDLIST_FILE) >= sizeof path) { errno = ENAMETOOLONG; return -1; }
+	if (path_join(path, sizeof path, dir, UIDLIST_FILE) < 0) return -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT) return -1;
@@ -196,14 +197,14 @@ int uidlist_write(const struct uidlist *l, const char *dir, int (*keep)(void *, 
 	unsigned long i;
 	int fd, r;
 
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, UIDLIST_FILE) >= sizeof path) { errno = ENAMETOOLONG; return -1; }
+	if (path_join(path, sizeof path, dir, UIDLIST_FILE) < 0) return -1;
 	/* cannot truncate: three 10-digit numbers */
 	snprintf(line, sizeof line, "1 V%lu N%lu R%lu\n", (unsigned long)l->validity, (unsigned long)l->next,
 		 (unsigned long)(l->recent && l->recent <= l->next ? l->recent : l->next));
 	if (!stralloc_copys(&out, line)) goto nomem;
 	for (i = 0; i < l->n; i++) {
 		if (keep && !keep(arg, &l->r[i])) continue;
-		snprintf(line, sizeof line, "%lu ", (unsigned long)l->r[i].uid);
+		snprintf(line, sizeof line, "%lu ", (unsigned long)l->r[i].uid);   /* fits: a 10-digit number */
 		if (!stralloc_cats(&out, line) || !stralloc_cats(&out, name_of(l, i)) || !stralloc_cats(&out, "\n"))
 			goto nomem;
 	}
@@ -231,20 +232,10 @@ nomem:
 int uidlist_lock(const char *dir)
 {
 	char path[4096];
-	int fd, i;
 
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, UIDLIST_LOCK) >= sizeof path) { errno = ENAMETOOLONG; return -1; }
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) return -1;
-	/* Holders keep it for a directory scan and one file write: poll
-	 * rather than block, so a wedged holder cannot hang us forever. */
-	for (i = 0; i < UIDLIST_LOCK_WAIT * 100; i++) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
-		if (errno != EWOULDBLOCK && errno != EINTR) break;
-		usleep(10000);
-	}
-	{ int e = errno; close(fd); errno = e; }
-	return -1;
+	if (path_join(path, sizeof path, dir, UIDLIST_LOCK) < 0) return -1;
+	/* holders keep it for a directory scan and one file write */
+	return maillock_wait(path, UIDLIST_LOCK_WAIT);
 }
 
 uint32_t uidlist_new_validity(uint32_t old)
@@ -277,7 +268,7 @@ static uint32_t read_validity(int fd)
 static int write_validity(int fd, uint32_t v)
 {
 	char buf[16];
-	int n = snprintf(buf, sizeof buf, "%010lu\n", (unsigned long)v);
+	int n = snprintf(buf, sizeof buf, "%010lu\n", (unsigned long)v);   /* fits: 10 digits and LF */
 
 	if (pwrite(fd, buf, (size_t)n, 0) != n) return -1;
 	if (ftruncate(fd, n) < 0) return -1;
@@ -306,12 +297,12 @@ static int maildir_of(const char *dir, char *out, size_t cap)
 
 uint32_t uidlist_fresh_validity(const char *dir, int lockfd)
 {
-	char root[4096], path[4200];
+	char root[4096], path[4096];
 	uint32_t last, v;
-	int fd, i, made = 0;
+	int fd, made = 0;
 
 	if (maildir_of(dir, root, sizeof root) < 0) return 0;
-	snprintf(path, sizeof path, "%s/%s", root, UIDLIST_VALIDITY_FILE);
+	if (path_join(path, sizeof path, root, UIDLIST_VALIDITY_FILE) < 0) return 0;
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -319,10 +310,7 @@ uint32_t uidlist_fresh_validity(const char *dir, int lockfd)
 		else if (errno == EEXIST) fd = open(path, O_RDWR | O_CLOEXEC);
 	}
 	if (fd < 0) return 0;
-	for (i = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; i++) {
-		if ((errno != EWOULDBLOCK && errno != EINTR) || i >= UIDLIST_LOCK_WAIT * 100) goto fail;
-		usleep(10000);
-	}
+	if (maillock_wait_fd(fd, UIDLIST_LOCK_WAIT) < 0) goto fail;
 	last = read_validity(fd);
 	if (read_validity(lockfd) > last) last = read_validity(lockfd);
 	if (last == 0xffffffffU) { errno = ERANGE; goto fail; }

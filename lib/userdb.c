@@ -25,6 +25,7 @@
 /* The longest key: "@" plus a domain, or an address key. */
 #define KEY_MAX (ADDR_PATH_MAX + 1)
 
+/* fits: a key cut at KEY_MAX, and one of our own short texts */
 static char corrupt_reason[ADDR_PATH_MAX + 128];
 
 const char *userdb_corrupt_reason(void) { return corrupt_reason; }
@@ -191,6 +192,7 @@ int userdb_resolve(const char *cdbpath, const struct addr *a, char delim, struct
 /* Key of a record without allocating: "@domain" or the address key. */
 static void rec_key(const struct userrec *r, char out[KEY_MAX + 1])
 {
+	/* fits: "@" and a name of ADDR_PATH_MAX at most */
 	snprintf(out, KEY_MAX + 1, "%s%s", r->kind == USERREC_DOMAIN ? "@" : "", r->name);
 }
 

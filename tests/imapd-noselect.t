@@ -130,6 +130,15 @@ ok(m.rename("m", "k")[0] == "OK" and listing(m).get("k.n") is not None and "m.n"
 ok(m.delete("k.n")[0] == "OK" and "k" not in listing(m), "DELETE k.n: the implied k goes with it")
 ok(m.delete("k")[0] == "NO", "DELETE k: NO")
 
+# ---- RENAME whose inferior's new name would pass 255 bytes: nothing moves ----
+deep = "r." + "d" * 250
+ok(m.create(deep)[0] == "OK", "CREATE r.<250 bytes>: 252 bytes in all")
+typ, dat = m.rename("r", "longer")
+ok(typ == "NO" and b"[LIMIT]" in dat[0], "RENAME r longer: NO [LIMIT] (r.<250> would be 257 bytes)", dat)
+lst = listing(m)
+ok(deep in lst and "r" in lst and not any(n.startswith("longer") for n in lst), "nothing moved", lst)
+ok(m.rename("r", "s")[0] == "OK" and ("s." + "d" * 250) in listing(m), "RENAME r s (a name of the same length): OK")
+
 # ---- a folder without inferiors still goes altogether; INBOX stays ----
 ok(m.create("solo")[0] == "OK" and m.delete("solo")[0] == "OK" and "solo" not in listing(m)
    and not os.path.exists(os.path.join(md, ".solo")), "DELETE of a leaf folder removes it")

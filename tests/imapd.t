@@ -84,6 +84,13 @@ ok(r.line().startswith("a BAD"), "AUTHENTICATE cancelled with *")
 out = r.cmd("AUTHENTICATE PLAIN " + base64.b64encode(b"\0bob@example.org\0nope").decode())
 ok(out[-1].startswith("t NO [AUTHENTICATIONFAILED]"), "AUTHENTICATE with a wrong password", out)
 r.close()
+# the authorization identity: the login itself (in any case, as logins are), never another user
+r = Raw(clear)
+out = r.cmd("AUTHENTICATE PLAIN " + base64.b64encode(b"alice@example.org\0bob@example.org\0bob pw").decode())
+ok(out[-1].startswith("t NO [AUTHENTICATIONFAILED]"), "AUTHENTICATE as bob for alice: refused", out)
+out = r.cmd("AUTHENTICATE PLAIN " + base64.b64encode(b"Bob@Example.ORG\0bob@example.org\0bob pw").decode())
+ok(out[-1].startswith("t OK"), "AUTHENTICATE as bob for Bob@Example.ORG: bob himself", out)
+r.close()
 
 # ---- folders ----
 m = inst.login(clear)

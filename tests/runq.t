@@ -20,6 +20,17 @@ def msg(n):
     return MSG % (n, n, n)
 
 
+def stop(d):
+    """SIGTERM to a daemon; its exit code (killed if it does not end)."""
+    d.send_signal(signal.SIGTERM)
+    try:
+        d.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        d.kill()
+        d.wait()
+    return d.returncode
+
+
 def fake_local(inst, script):
     """A deliverer in place of posthorn-local (POSTHORN_LOCAL), a shell script."""
     path = os.path.join(inst.dir, "fake-local")
@@ -74,12 +85,7 @@ time.sleep(0.2)
 ok(d.poll() is None, "the daemon survives SIGHUP")
 rc, err = inst.inject(msg(3), "alice@example.test", ["bob@example.test"])
 time.sleep(0.4)
-d.send_signal(signal.SIGTERM)
-try:
-    d.wait(timeout=10)
-except subprocess.TimeoutExpired:
-    d.kill()
-is_(d.returncode, 0, "SIGTERM: the daemon exits 0")
+is_(stop(d), 0, "SIGTERM: the daemon exits 0")
 dlog = d.stderr.read().decode()
 ok("event=config result=reloaded" in dlog, "SIGHUP was logged as a reload")
 ok(any(f.startswith("slow.") for f in os.listdir(inst.dir)), "the delivery running at SIGTERM was finished")
@@ -140,6 +146,23 @@ rc, out, err = inst.runq()
 is_(inst.queued(), [], "with an undeliverable postmaster the double bounce is dropped: the queue empties")
 ok("event=discard" in err, "the dropped double bounce is logged", err)
 ok(err.count("event=bounce") == 2, "exactly one bounce and one double bounce were sent, no loop", err)
+
+# ---- a SIGHUP reload is all or nothing: with one bad setting the old config stays whole ----
+inst.set("doublebounceto", "postmaster@example.test")
+inst.add_user("other@example.test")
+dlogpath = os.path.join(inst.dir, "daemon.log")
+with open(dlogpath, "wb") as lf:
+    d = subprocess.Popen([prog("runq"), "-C", inst.conf, "-d"], stdout=subprocess.DEVNULL, stderr=lf)
+ok(wait_for(lambda: "mode=daemon" in open(dlogpath).read(), 10), "a daemon runs")
+inst.set("doublebounceto", "other@example.test")   # read before the bad one
+inst.set("delivery-timeout", "soon")               # no number: the reload fails
+d.send_signal(signal.SIGHUP)
+ok(wait_for(lambda: "config not reloaded" in open(dlogpath).read(), 10), "the bad setting: config not reloaded")
+rc, err = inst.inject(msg(13), "ghost@example.test", ["nobody@example.test"])
+ok(wait_for(lambda: len(inst.messages("postmaster@example.test")) == 2, 20),
+   "the next double bounce still goes to the old doublebounceto")
+is_(len(inst.messages("other@example.test")), 0, "none to the new one of the failed reload")
+is_(stop(d), 0, "the daemon exits 0")
 
 # ---- expiry ----
 inst = Instance(settings={"retry-min": "1", "retry-max": "1", "queue-lifetime": "2"})

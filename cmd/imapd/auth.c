@@ -14,17 +14,17 @@
  * process runs as an account that can read no mailbox (handoff.h).
  */
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include "auth.h"
 #include "exitcode.h"
-#include "log.h"
 #include "handoff.h"
 #include "commands.h"
+#include "log.h"
 #include "reply.h"
 #include "session.h"
+#include "srvopts.h"
 
 void log_error(const char *op, const char *detail)
 {
@@ -83,17 +83,19 @@ void do_namespace(void)
 
 void do_starttls(void)
 {
+	static const enum resp_id said[] = {
+		[SRVTLS_GO] = R_OK_STARTTLS, [SRVTLS_ACTIVE] = R_BAD_TLS_ACTIVE, [SRVTLS_NONE] = R_NO_TLS_NONE,
+		[SRVTLS_FAIL] = R_NO_TLS_FAIL,
+	};
+	enum srvtls r;
+
 	if (noargs() < 0) return;
-	if (S.io.tls) { reply(R_BAD_TLS_ACTIVE); return; }
-	if (!S.conf.tls_available) { reply(R_NO_TLS_NONE); return; }
-	if (session_tls_setup() < 0) { reply(R_NO_TLS_FAIL); return; }
-	reply(R_OK_STARTTLS);
+	r = srvtls_check(&S.io, &S.conf, &S.tlsctx, S.ip);
+	reply(said[r]);
+	/* the answer before the handshake; RFC 3501 6.2.1: what was
+	 * pipelined after the command is dropped */
 	reply_send();
-	/* session_tls flushes the OK and drops anything pipelined after the
-	 * command (RFC 3501 6.2.1), then shakes hands */
-	if (session_tls() < 0) session_end("tls-failed", EXIT_DONE);
-	log_event("tls", "ip", S.ip, "version", stream_tls_version(&S.io), "cipher", stream_tls_cipher(&S.io),
-		  (char *)0);
+	if (r == SRVTLS_GO && srvtls_start(&S.io, &S.conf, &S.tlsctx, S.ip) < 0) session_end("tls-failed", EXIT_DONE);
 }
 
 static int login_allowed(void)
@@ -107,30 +109,29 @@ static int login_allowed(void)
 
 /* Hands name and password to posthorn-mailauth, which serves the rest of
  * the session as the mail owner (handoff.h); we get control back only
- * when it did not start. */
-static void login(const char *name, const char *password)
+ * when it did not start.  method ("login", "plain") is for the logs. */
+static void login(const char *method, const char *name, const char *password)
 {
-	int r = handoff_login(&S.io, "imapd", name, password, S.method, S.cmd.tag);
+	int r;
 
+	S.method = method;
+	r = handoff_login(&S.io, "imapd", name, password, S.method, S.cmd.tag);
+
+	/* a locked mailbox (HANDOFF_INUSE) is POP3's: here any other result
+	 * is a temporary failure */
+	if (r == HANDOFF_BAD) S.fails++;
+	handoff_log_fail(r == HANDOFF_INUSE ? HANDOFF_TEMP : r, name, S.method, S.ip, S.fails);
 	if (r != HANDOFF_BAD) {
-		log_event("login-fail", "user", name, "ip", S.ip, "method", S.method, "reason", "temporary",
-			  (char *)0);
 		reply(R_NO_LOGIN_TEMP);
 		return;
 	}
-	{
-		char n[16];
-		snprintf(n, sizeof n, "%u", ++S.fails);
-		log_event("login-fail", "user", name, "ip", S.ip, "method", S.method, "reason", "auth", "fails", n,
-			  (char *)0);
-		if (S.fails >= IMAP_FAILS_MAX) {
-			reply(R_NO_LOGIN);
-			reply_send();
-			untagged(R_BYE_FAILS);
-			session_end("login-failures", EXIT_DONE);
-		}
+	if (S.fails >= IMAP_FAILS_MAX) {
 		reply(R_NO_LOGIN);
+		reply_send();
+		untagged(R_BYE_FAILS);
+		session_end("login-failures", EXIT_DONE);
 	}
+	reply(R_NO_LOGIN);
 }
 
 /* A tag as RFC 3501 allows it (astring characters but '+'). */
@@ -148,26 +149,21 @@ static int tag_ok(const char *t)
  * ends the process before a word to the client: the login half answers. */
 void session_resume(void)
 {
-	static struct loginstate st;
-	static char method[16], tls[200];
-	const char *user = getenv("POSTHORN_USER"), *maildir = getenv("POSTHORN_MAILDIR");
+	static struct handoff_session h;
+	/* one byte more than a tag may have: a longer one is refused, not cut */
+	char tag[IMAP_TAG_MAX + 2];
 
-	if (!user || !maildir || strlen(user) > AUTH_LOGIN_MAX || handoff_read_state(&st) < 0 ||
-	    !loginstate_value(&st, "tag", S.cmd.tag, sizeof S.cmd.tag) || !tag_ok(S.cmd.tag))
+	if (handoff_resume(&h, &S.io) < 0 || !loginstate_value(&h.st, "tag", tag, sizeof tag) || !tag_ok(tag))
 		_exit(HANDOFF_TEMP);
-	if (!loginstate_value(&st, "method", method, sizeof method)) strcpy(method, "-");
-	if (!loginstate_value(&st, "tls", tls, sizeof tls)) strcpy(tls, "-");
-	S.method = method;
-	strcpy(S.user, user);
-	if (stream_preload(&S.io, st.pipelined, st.pipelinedlen)) _exit(HANDOFF_TEMP);
-	if (chdir(maildir) < 0) {
-		log_error("chdir", maildir);
+	memcpy(S.cmd.tag, tag, strlen(tag) + 1);
+	memcpy(S.user, h.user, sizeof S.user);
+	S.method = h.method;
+	if (chdir(h.maildir) < 0) {
+		log_error("chdir", h.maildir);
 		_exit(HANDOFF_TEMP);
 	}
-	handoff_ready();
+	handoff_serving(&h, S.ip);
 	S.state = ST_AUTH;
-	log_event("login", "user", S.user, "ip", S.ip, "method", S.method, "tls", strcmp(tls, "-") ? tls : "no",
-		  (char *)0);
 	reply(R_OK_LOGIN, capabilities());
 	session_loop();
 }
@@ -178,46 +174,38 @@ void do_login(void)
 
 	if (S.nargs != 2 || !imap_arg_string(u) || !imap_arg_string(p)) { reply(R_BAD_ARGS); return; }
 	if (!login_allowed()) return;
-	S.method = "login";
-	if (u->len > AUTH_LOGIN_MAX || strlen(u->s) != u->len || strlen(p->s) != p->len) {
-		login("-", "");
-		return;
-	}
-	login(u->s, p->s);
+	/* a name too long, or a NUL in a literal: the check (and delay) of a
+	 * wrong password, under a name no user has */
+	if (u->len > AUTH_LOGIN_MAX || strlen(u->s) != u->len || strlen(p->s) != p->len) login("login", "-", "");
+	else login("login", u->s, p->s);
 }
 
-/* RFC 3501 6.2.2, RFC 4959: AUTHENTICATE PLAIN [initial-response]; "=" is
- * an empty initial response, "*" from the client cancels. */
+/* The response to AUTHENTICATE's "+ " (in S.buf): it, or null when the
+ * client cancelled ("*") or it could not be read (both answered). */
+static const char *auth_continuation(size_t *len)
+{
+	int r;
+
+	out("+ \r\n");
+	r = session_readline(AUTH_PLAIN_MAX + 2);
+	if (r > 0) { reply(R_BAD_ARGS); return 0; }
+	if (r < 0) { reply(R_NO_LIMIT, "out of memory"); return 0; }
+	if (!strcmp(S.buf.s, "*")) { reply(R_BAD_AUTH_CANCEL); return 0; }
+	*len = S.buf.len;
+	return S.buf.s;
+}
+
+/* RFC 3501 6.2.2, RFC 4959: AUTHENTICATE PLAIN [initial-response]; "*"
+ * from the client cancels.  "=", an empty initial response, is refused as
+ * any malformed response is (auth_plain_exchange): PLAIN needs a name and a
+ * password. */
 void do_authenticate(void)
 {
-	static stralloc authzid, authcid, passwd;
 	const struct imap_arg *m = S.args;
-	const char *resp;
-	size_t len;
-	int ok;
 
 	if (S.nargs < 1 || S.nargs > 2 || m->type != IMAP_ATOM) { reply(R_BAD_ARGS); return; }
 	if (!login_allowed()) return;
 	if (strcasecmp(m->s, "PLAIN")) { reply(R_NO_MECH); return; }
-	if (S.nargs == 2) {
-		if (m->next->type != IMAP_ATOM) { reply(R_BAD_ARGS); return; }
-		resp = m->next->s;
-		if (!strcmp(resp, "=")) resp = "";
-		len = strlen(resp);
-	} else {
-		int r;
-		out("+ \r\n");
-		r = session_readline(AUTH_PLAIN_MAX + 2);
-		if (r > 0) { reply(R_BAD_ARGS); return; }
-		if (r < 0) { reply(R_NO_LIMIT, "out of memory"); return; }
-		resp = S.buf.s;
-		len = S.buf.len;
-		if (!strcmp(resp, "*")) { reply(R_BAD_AUTH_CANCEL); return; }
-	}
-	S.method = "plain";
-	ok = auth_plain_decode(resp, len, &authzid, &authcid, &passwd) == 0;
-	/* logging in as authcid only: acting for another user is not offered */
-	if (ok && authzid.len && strcmp(authzid.s, authcid.s)) ok = 0;
-	login(ok ? authcid.s : "-", ok ? passwd.s : "");
-	if (passwd.s) explicit_bzero(passwd.s, passwd.a);
+	if (S.nargs == 2 && m->next->type != IMAP_ATOM) { reply(R_BAD_ARGS); return; }
+	auth_plain_exchange(S.nargs == 2 ? m->next->s : 0, auth_continuation, login);
 }

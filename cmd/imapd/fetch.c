@@ -177,7 +177,7 @@ static int parse_section(struct fitem *it, const char *s, size_t len)
 		fl[len - j - 3] = 0;
 		for (p = strtok(fl, " \""); p; p = strtok(0, " \"")) {
 			if (it->nfields >= FETCH_FIELDS_MAX || strlen(p) >= sizeof it->fields[0]) return -1;
-			strcpy(it->fields[it->nfields++], p);
+			strcpy(it->fields[it->nfields++], p);   /* fits: its length is checked above */
 		}
 		return it->nfields ? 0 : -1;
 	}

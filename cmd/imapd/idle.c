@@ -20,6 +20,7 @@
 #include "session.h"
 #include "view.h"
 #include "log.h"
+#include "path.h"
 
 #define IDLE_SETTLE_MS 20      /* let a burst of renames finish before we look */
 
@@ -32,10 +33,11 @@ static int watch(void)
 
 	if (fd < 0) return -1;
 	for (k = 0; k < 2; k++) {
-		snprintf(p, sizeof p, "%s/%s", S.st.dir, subs[k]);
-		if (inotify_add_watch(fd, p, IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF |
-						      IN_MOVE_SELF) < 0) {
+		if (path_join(p, sizeof p, S.st.dir, subs[k]) < 0 ||
+		    inotify_add_watch(fd, p, IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF) < 0) {
+			int e = errno;
 			close(fd);
+			errno = e;
 			return -1;
 		}
 	}

@@ -57,13 +57,11 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "durable.h"
@@ -74,7 +72,10 @@
 #include "view.h"
 #include "log.h"
 #include "maildir.h"
+#include "maillock.h"
+#include "mdflags.h"
 #include "mutf7.h"
+#include "path.h"
 #include "uidlist.h"
 #include "uniq.h"
 
@@ -113,18 +114,17 @@ static int name_ok(const char *name, size_t len)
 
 int mailbox_dir(const char *name, char *out, size_t cap)
 {
-	if (is_inbox(name)) { snprintf(out, cap, "."); return 0; }
+	if (is_inbox(name)) return path_fmt(out, cap, ".");
 	if (!name_ok(name, strlen(name))) return -1;
-	if ((size_t)snprintf(out, cap, ".%s", name) >= cap) return -1;
-	return 0;
+	return path_fmt(out, cap, ".%s", name);
 }
 
+/* A dir too long to hold "cur" is no folder we could open. */
 int mailbox_exists(const char *dir)
 {
 	char p[2048];
 	struct stat st;
-	snprintf(p, sizeof p, "%s/cur", dir);
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+	return path_join(p, sizeof p, dir, "cur") == 0 && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* ---- the folder list ---- */
@@ -327,6 +327,7 @@ void do_list(void)
 		const char *dot = strchr(nm, '.');
 		while (dot) {
 			char parent[IMAP_MAILBOX_MAX + 1];
+			/* fits: a part of a listed name (IMAP_MAILBOX_MAX at most) */
 			snprintf(parent, sizeof parent, "%.*s", (int)(dot - nm), nm);
 			if (!listed(&f, parent) && !is_inbox(parent) && name_match(pat, parent)) {
 				int seen = 0;
@@ -339,6 +340,7 @@ void do_list(void)
 			dot = strchr(dot + 1, '.');
 		}
 		if (!name_match(pat, nm)) continue;
+		/* fits: four fixed words, 40 bytes at most */
 		snprintf(attrs, sizeof attrs, "%s%s%s%s", f.f[i].noselect ? "\\Noselect " : "",
 			 has_children(&f, nm) ? "\\HasChildren" : "\\HasNoChildren", su ? " " : "", su ? su : "");
 		list_line("LIST", nm, attrs);
@@ -363,28 +365,13 @@ static int subs_read(stralloc *sa)
 	return 0;
 }
 
-/* The subscriptions lock: an fd that holds it, or -1.  Its holders only
- * read and replace one small file; polled, so a wedged one cannot hang us. */
-static int subs_lock(void)
-{
-	int fd = open(SUBS_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600), i;
-
-	if (fd < 0) return -1;
-	for (i = 0; i < SUBS_LOCK_WAIT * 100; i++) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
-		if (errno != EWOULDBLOCK && errno != EINTR) break;
-		usleep(10000);
-	}
-	{ int e = errno; close(fd); errno = e; }
-	return -1;
-}
-
 /* Adds (on) or removes (!on) name, under the lock; 0 or -1. */
 static int subs_change(const char *name, int on)
 {
 	stralloc sa = {0}, outp = {0};
 	size_t i = 0;
-	int r = -1, e, fd = subs_lock();
+	/* its holders only read and replace one small file */
+	int r = -1, e, fd = maillock_wait(SUBS_LOCK, SUBS_LOCK_WAIT);
 
 	if (fd < 0) return -1;
 	if (subs_read(&sa) < 0) goto out;
@@ -532,8 +519,9 @@ void do_create(void)
 	size_t l;
 
 	if (S.nargs != 1 || !imap_arg_string(S.args)) { reply(R_BAD_ARGS); return; }
-	/* RFC 3501 6.3.3: a trailing delimiter says children will follow */
-	snprintf(name, sizeof name, "%s", S.args->s);
+	/* RFC 3501 6.3.3: a trailing delimiter says children will follow.  A
+	 * name that does not fit is too long, with or without it. */
+	if (path_fmt(name, sizeof name, "%s", S.args->s) < 0) { reply(R_NO_BADNAME); return; }
 	l = strlen(name);
 	if (l > 1 && name[l - 1] == '.') name[l - 1] = 0;
 	if (is_inbox(name)) { reply(R_NO_EXISTS); return; }
@@ -576,9 +564,9 @@ static int make_placeholder(const char *dir, const char *gone)
 {
 	char from[600], to[600];
 
+	if (path_join(from, sizeof from, gone, UIDLIST_LOCK) < 0 || path_join(to, sizeof to, dir, UIDLIST_LOCK) < 0)
+		return -1;
 	if (mkdir(dir, 0700) < 0) return -1;
-	snprintf(from, sizeof from, "%s/%s", gone, UIDLIST_LOCK);
-	snprintf(to, sizeof to, "%s/%s", dir, UIDLIST_LOCK);
 	if (rename(from, to) < 0 && errno != ENOENT) return -1;
 	return durable_sync_dir(dir);
 }
@@ -623,15 +611,13 @@ static int rename_inbox(const char *to)
 {
 	static const char *const subs[] = {"new", "cur"};
 	struct store_adder a;
+	char dir[IMAP_MAILBOX_MAX + 8];
 	unsigned k;
 	int r = 0;
 
+	if (mailbox_dir(to, dir, sizeof dir) < 0) { errno = EINVAL; return -1; }
 	if (maildir_create_folder(".", to, (uid_t)-1, (gid_t)-1) < 0) return -1;
-	{
-		char dir[IMAP_MAILBOX_MAX + 8];
-		snprintf(dir, sizeof dir, ".%s", to);
-		if (store_add_begin(&a, dir) < 0) return -1;
-	}
+	if (store_add_begin(&a, dir) < 0) return -1;
 	for (k = 0; k < 2 && r == 0; k++) {
 		DIR *d = opendir(subs[k]);
 		struct dirent *de;
@@ -639,18 +625,14 @@ static int rename_inbox(const char *to)
 		while ((de = readdir(d))) {
 			char src[600];
 			uint32_t uid;
-			const char *c = strchr(de->d_name, ':');
-			uint32_t fl = 0;
 			if (de->d_name[0] == '.') continue;
-			if (c && !strncmp(c, ":2,", 3)) {
-				if (strchr(c, 'S')) fl |= STORE_SEEN;
-				if (strchr(c, 'R')) fl |= STORE_ANSWERED;
-				if (strchr(c, 'F')) fl |= STORE_FLAGGED;
-				if (strchr(c, 'T')) fl |= STORE_DELETED;
-				if (strchr(c, 'D')) fl |= STORE_DRAFT;
+			/* the system flags go along; INBOX's keyword letters mean
+			 * nothing in the new folder */
+			if (path_join(src, sizeof src, subs[k], de->d_name) < 0 ||
+			    store_add(&a, src, STORE_ADD_RENAME, mdflags_of(de->d_name), 0, 0, 0, &uid) < 0) {
+				r = -1;
+				break;
 			}
-			snprintf(src, sizeof src, "%s/%s", subs[k], de->d_name);
-			if (store_add(&a, src, STORE_ADD_RENAME, fl, 0, 0, 0, &uid) < 0) { r = -1; break; }
 		}
 		closedir(d);
 	}
@@ -711,6 +693,14 @@ void do_rename(void)
 		reply(R_OK_RENAME);
 		goto out;
 	}
+	/* the inferiors go along ("from.x" becomes "to.x"): all of them, or
+	 * nothing moves, so each new name must fit before anything moves */
+	fl = strlen(from);
+	for (i = 0; i < f.n; i++)
+		if (is_inferior(f.f[i].name, from) && strlen(to) + strlen(f.f[i].name + fl) > IMAP_MAILBOX_MAX) {
+			reply(R_NO_LIMIT, "an inferior name would be longer than 255 bytes");
+			goto out;
+		}
 	/* the selected folder moves away, or one of the inferiors that go along */
 	if (S.state == ST_SELECTED && (!strcmp(S.mailbox, from) || is_inferior(S.mailbox, from))) {
 		view_close();
@@ -725,14 +715,13 @@ void do_rename(void)
 		}
 		if (renew_validity(tdir) < 0) log_error("rename-uidvalidity", to);
 	}
-	/* the inferiors go along: "from.x" becomes "to.x" */
-	fl = strlen(from);
+	/* the inferiors go along (their new names fit: checked above) */
 	for (i = 0; i < f.n; i++) {
-		char a[IMAP_MAILBOX_MAX + 8], b[2 * IMAP_MAILBOX_MAX + 8];
+		char a[IMAP_MAILBOX_MAX + 8], b[IMAP_MAILBOX_MAX + 8];
 		if (!is_inferior(f.f[i].name, from)) continue;
-		snprintf(a, sizeof a, ".%s", f.f[i].name);
-		if ((size_t)snprintf(b, sizeof b, ".%s%s", to, f.f[i].name + fl) >= IMAP_MAILBOX_MAX + 2) continue;
-		if (rename(a, b) < 0) log_error("rename", f.f[i].name);
+		if (path_fmt(a, sizeof a, ".%s", f.f[i].name) < 0 || path_fmt(b, sizeof b, ".%s%s", to, f.f[i].name + fl) < 0 ||
+		    rename(a, b) < 0)
+			log_error("rename", f.f[i].name);
 		else if (renew_validity(b) < 0) log_error("rename-uidvalidity", b + 1);
 	}
 	durable_sync_dir(".");

@@ -360,6 +360,7 @@ static long sent_day(struct msgctx *c)
 		/* obs-year (RFC 5322 4.3) */
 		if (yl == 2) y += y < 50 ? 2000 : 1900;
 		else if (yl == 3) y += 1900;
+		/* fits: two digits, three letters, four digits */
 		snprintf(buf, sizeof buf, "%u-%.3s-%u", (unsigned)d, mon, (unsigned)y);
 	}
 	return parse_day(buf);

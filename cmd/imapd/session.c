@@ -281,11 +281,6 @@ void session_loop(void)
 
 /* The TLS server context is made on first use, so a session that never
  * asks for TLS never loads the key or pays for libtls' set-up. */
-int session_tls_setup(void)
-{
-	return tlsserver_ready(&S.tlsctx, S.conf.certpath.s, S.conf.keypath.s, S.ip);
-}
-
 int session_tls(void)
 {
 	return tlsserver_start(&S.io, &S.tlsctx, S.conf.certpath.s, S.conf.keypath.s, S.ip);

@@ -98,7 +98,6 @@ extern struct session S;
 void session_run(void);               /* the greeting, then session_loop */
 _Noreturn void session_loop(void);
 _Noreturn void session_resume(void);   /* -L: the session after the hand-over (auth.c) */
-int session_tls_setup(void);
 int session_tls(void);
 _Noreturn void session_end(const char *reason, int code);
 /* Reads one more line of the client's (AUTHENTICATE continuations);

@@ -22,6 +22,10 @@
 #include "view.h"
 #include "log.h"
 
+/* Bytes of a COPYUID code that COPY's tagged OK carries: reply() formats
+ * one line into 4096 bytes (reply.c), "OK ... COPY completed" included. */
+#define COPYUID_REPLY_MAX 4000
+
 /* RFC 3501 6.4.6.  A message another session expunged is skipped and the
  * STORE still answers OK (its EXPUNGE comes later); the change is applied
  * to the flags the file has now, so a concurrent change by another session
@@ -122,7 +126,7 @@ void do_expunge(void)
 /* Appends uid to a compact UID set text ("1:3,7"). */
 static int set_add(stralloc *sa, uint32_t *last, uint32_t *runstart, uint32_t uid, int flush)
 {
-	char num[32];
+	char num[32];   /* fits: a comma and two 10-digit numbers */
 	if (!flush && *last && uid == *last + 1) { *last = uid; return 0; }
 	if (*last) {
 		if (*runstart != *last) snprintf(num, sizeof num, "%s%lu:%lu", sa->len ? "," : "", (unsigned long)*runstart,
@@ -204,21 +208,35 @@ static void copy_or_move(int move)
 		if (move) reply(R_OK_MOVE);
 		else reply(R_OK_COPY, "", "COPY");
 	} else {
-		char code[64];
-		snprintf(code, sizeof code, "[COPYUID %lu ", (unsigned long)validity);
-		if (!stralloc_0(&src) || !stralloc_0(&dst)) { reply(R_NO_LIMIT, "out of memory"); }
-		else if (move) {
+		/* "[COPYUID validity src dst]" (RFC 4315 3): its sets can be
+		 * kilobytes long, so it is built whole and never cut short */
+		stralloc code = {0};
+		char v[16];
+		int have;
+		snprintf(v, sizeof v, "%lu ", (unsigned long)validity);   /* fits: a 10-digit number */
+		have = stralloc_copys(&code, "[COPYUID ") && stralloc_cats(&code, v) && stralloc_cat(&code, &src) &&
+		       stralloc_cats(&code, " ") && stralloc_cat(&code, &dst) && stralloc_cats(&code, "]") &&
+		       stralloc_0(&code);
+		if (move) {
 			/* RFC 6851 4.3: COPYUID in an untagged OK, then the expunges */
-			outf("* OK %s%s %s] moved\r\n", code, src.s, dst.s);
+			if (have) {
+				out("* OK ");
+				out(code.s);
+				out(" moved\r\n");
+			}
 			for (i = nmoved; i-- > 0;) view_expunged(moved[i]);
 			S.expunged += nmoved;
 			if (failed) reply(R_NO_CANNOT, "MOVE", strerror(errno));
 			else reply(R_OK_MOVE);
+		} else if (have && code.len - 1 <= COPYUID_REPLY_MAX) {
+			reply(R_OK_COPY, code.s, " COPY");
 		} else {
-			char txt[8192];
-			snprintf(txt, sizeof txt, "%s%s %s] ", code, src.s, dst.s);
-			reply(R_OK_COPY, txt, "COPY");
+			/* too long for a tagged reply line (or no memory for it):
+			 * the copy is done; COPYUID is a recommendation (RFC 4315
+			 * 1), and the client finds the new UIDs with a search */
+			reply(R_OK_COPY, "", "COPY");
 		}
+		stralloc_free(&code);
 	}
 	imapseq_free(&seq);
 	stralloc_free(&src);

@@ -14,15 +14,14 @@
  * not by this process: it runs as an account that can read no mailbox,
  * and the mailbox is served by the process mailauth starts (handoff.h).
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include "auth.h"
 #include "exitcode.h"
 #include "handoff.h"
-#include "log.h"
 #include "pop3d.h"
+#include "srvopts.h"
 
 int check_none(void)
 {
@@ -84,54 +83,46 @@ void do_capa(void)
 
 void do_stls(void)
 {
-	if (S.io.tls) { reply(R_STLS_ACTIVE); return; }
-	if (!S.conf.tls_available) { reply(R_STLS_NONE); return; }
-	if (session_tls_setup() < 0) { reply(R_STLS_FAIL); return; }
-	reply(R_STLS_GO);
-	/* session_tls flushes the +OK, drops anything pipelined after STLS
-	 * (RFC 2595 section 4) and shakes hands. */
-	if (session_tls() < 0) session_end("tls-failed", EXIT_DONE);
+	static const enum reply_id said[] = {
+		[SRVTLS_GO] = R_STLS_GO, [SRVTLS_ACTIVE] = R_STLS_ACTIVE, [SRVTLS_NONE] = R_STLS_NONE,
+		[SRVTLS_FAIL] = R_STLS_FAIL,
+	};
+	enum srvtls r = srvtls_check(&S.io, &S.conf, &S.tlsctx, S.ip);
+
+	reply(said[r]);
+	if (r != SRVTLS_GO) return;
+	/* RFC 2595 section 4: what was pipelined after STLS is dropped */
+	if (srvtls_start(&S.io, &S.conf, &S.tlsctx, S.ip) < 0) session_end("tls-failed", EXIT_DONE);
 	S.user[0] = 0;
-	log_event("tls", "ip", S.ip, "version", stream_tls_version(&S.io), "cipher",
-		  stream_tls_cipher(&S.io), (char *)0);
 }
 
 void do_user(void)
 {
 	/* The same answer for every name: whether it exists is PASS's secret. */
-	strcpy(S.user, S.cmd.arg[0]);
+	strcpy(S.user, S.cmd.arg[0]);   /* fits: check_user */
 	reply(R_USER_OK);
 }
 
 /* Hands name and password to posthorn-mailauth, which serves the rest of
  * the session as the mail owner; we get control back only when it did
- * not start. */
-static void login(const char *name, const char *password)
+ * not start.  method ("user", "plain") is for the logs. */
+static void login(const char *method, const char *name, const char *password)
 {
-	int r = handoff_login(&S.io, "pop3d", name, password, S.method, 0);
+	int r;
 
-	if (r == HANDOFF_TEMP) {
-		log_event("login-fail", "user", name, "ip", S.ip, "method", S.method, "reason", "temporary",
-			  (char *)0);
-		reply(R_LOGIN_TEMP);
-		return;
+	S.method = method;
+	r = handoff_login(&S.io, "pop3d", name, password, S.method, 0);
+
+	if (r == HANDOFF_BAD) S.fails++;
+	handoff_log_fail(r, name, S.method, S.ip, S.fails);
+	if (r == HANDOFF_INUSE) { reply(R_IN_USE); return; }
+	if (r != HANDOFF_BAD) { reply(R_LOGIN_TEMP); return; }
+	S.user[0] = 0;
+	if (S.fails >= POP3_FAILS_MAX) {
+		reply(R_BYE_FAILS);
+		session_end("login-failures", EXIT_DONE);
 	}
-	if (r == HANDOFF_INUSE) {
-		reply(R_IN_USE);
-		return;
-	}
-	{
-		char f[16];
-		snprintf(f, sizeof f, "%u", ++S.fails);
-		log_event("login-fail", "user", name, "ip", S.ip, "method", S.method, "reason", "auth", "fails", f,
-			  (char *)0);
-		S.user[0] = 0;
-		if (S.fails >= POP3_FAILS_MAX) {
-			reply(R_BYE_FAILS);
-			session_end("login-failures", EXIT_DONE);
-		}
-		reply(R_LOGIN_FAIL);
-	}
+	reply(R_LOGIN_FAIL);
 }
 
 /* -L: run by posthorn-mailauth as the mail owner after a good login.  The
@@ -140,22 +131,15 @@ static void login(const char *name, const char *password)
  * before a word to the client: the login half answers for us. */
 void session_resume(void)
 {
-	static struct loginstate st;
-	static char method[16], tls[200];
-	const char *user = getenv("POSTHORN_USER"), *maildir = getenv("POSTHORN_MAILDIR");
+	static struct handoff_session h;
 	int r;
 
-	if (!user || !maildir || strlen(user) > AUTH_LOGIN_MAX || handoff_read_state(&st) < 0) _exit(HANDOFF_TEMP);
-	if (!loginstate_value(&st, "method", method, sizeof method)) strcpy(method, "-");
-	if (!loginstate_value(&st, "tls", tls, sizeof tls)) strcpy(tls, "-");
-	S.method = method;
-	strcpy(S.user, user);
-	if (stream_preload(&S.io, st.pipelined, st.pipelinedlen)) _exit(HANDOFF_TEMP);
-	if ((r = mailbox_open(maildir))) _exit(r);
-	handoff_ready();
+	if (handoff_resume(&h, &S.io) < 0) _exit(HANDOFF_TEMP);
+	memcpy(S.user, h.user, sizeof S.user);
+	S.method = h.method;
+	if ((r = mailbox_open(h.maildir))) _exit(r);
+	handoff_serving(&h, S.ip);
 	S.state = ST_TRANS;
-	log_event("login", "user", S.user, "ip", S.ip, "method", S.method, "tls", strcmp(tls, "-") ? tls : "no",
-		  (char *)0);
 	reply(R_LOGIN_OK, S.ml.n);
 	session_loop();
 }
@@ -164,19 +148,37 @@ void do_pass(void)
 {
 	char name[AUTH_LOGIN_MAX + 1];
 
-	strcpy(name, S.user);
-	S.method = "user";
-	login(name, S.cmd.rest);
+	strcpy(name, S.user);   /* fits: the same size */
+	login("user", name, S.cmd.rest);
 }
 
-/* RFC 5034 section 4: AUTH PLAIN [initial-response]; "=" is an empty
- * initial response, "*" from the client cancels. */
+/* The response to AUTH's "+ " into S.line: it, or null when the client
+ * cancelled ("*") or the line was too long (both answered). */
+static const char *auth_continuation(size_t *len)
+{
+	int r;
+
+	reply(R_AUTH_GO);
+	r = stream_getline(&S.io, &S.line, AUTH_PLAIN_MAX + 2);
+	if (r == STREAM_TOOLONG) { reply(R_LOGIN_FAIL); return 0; }
+	if (r == STREAM_TIMEOUT) {
+		reply(R_BYE_LOGIN_TIMEOUT);
+		session_end("login-timeout", EXIT_DONE);
+	}
+	if (r != STREAM_OK) session_end("eof", EXIT_DONE);
+	*len = S.line.len;
+	if (*len && S.line.s[*len - 1] == '\n') (*len)--;
+	if (*len && S.line.s[*len - 1] == '\r') (*len)--;
+	S.line.s[*len] = 0;
+	if (!strcmp(S.line.s, "*")) { reply(R_AUTH_CANCEL); return 0; }
+	return S.line.s;
+}
+
+/* RFC 5034 section 4: AUTH PLAIN [initial-response]; "*" from the client
+ * cancels.  "=", an empty initial response, is refused as any malformed
+ * response is (auth_plain_exchange): PLAIN needs a name and a password. */
 void do_auth(void)
 {
-	static stralloc authzid, authcid, passwd;
-	const char *resp;
-	size_t len;
-	int ok;
 
 	if (!S.cmd.nargs) {
 		/* RFC 1734's AUTH without arguments, still sent by some clients. */
@@ -186,34 +188,5 @@ void do_auth(void)
 		return;
 	}
 	if (strcasecmp(S.cmd.arg[0], "PLAIN")) { reply(R_AUTH_MECH); return; }
-	if (S.cmd.nargs == 2) {
-		resp = S.cmd.arg[1];
-		if (!strcmp(resp, "=")) resp = "";
-		len = strlen(resp);
-	} else {
-		int r;
-		reply(R_AUTH_GO);
-		r = stream_getline(&S.io, &S.line, AUTH_PLAIN_MAX + 2);
-		if (r == STREAM_TOOLONG) { reply(R_LOGIN_FAIL); return; }
-		if (r == STREAM_TIMEOUT) {
-			reply(R_BYE_LOGIN_TIMEOUT);
-			session_end("login-timeout", EXIT_DONE);
-		}
-		if (r != STREAM_OK) session_end("eof", EXIT_DONE);
-		len = S.line.len;
-		if (len && S.line.s[len - 1] == '\n') len--;
-		if (len && S.line.s[len - 1] == '\r') len--;
-		S.line.s[len] = 0;
-		resp = S.line.s;
-		if (!strcmp(resp, "*")) { reply(R_AUTH_CANCEL); return; }
-	}
-	S.method = "plain";
-	ok = auth_plain_decode(resp, len, &authzid, &authcid, &passwd) == 0;
-	/* We log in as authcid only: acting for another user (a non-empty
-	 * authzid that differs) is not offered. */
-	if (ok && authzid.len && strcasecmp(authzid.s, authcid.s)) ok = 0;
-	/* A malformed response goes through the same check (and delay) as a
-	 * wrong password, under a name that cannot exist. */
-	login(ok ? authcid.s : "-", ok ? passwd.s : "");
-	if (passwd.s) explicit_bzero(passwd.s, passwd.a);
+	auth_plain_exchange(S.cmd.nargs == 2 ? S.cmd.arg[1] : 0, auth_continuation, login);
 }

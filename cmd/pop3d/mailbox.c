@@ -22,6 +22,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "maillock.h"
+#include "mdflags.h"
 #include "pop3d.h"
 #include "handoff.h"
 #include "wire.h"
@@ -55,7 +56,7 @@ int mailbox_open(const char *maildir)
 		return HANDOFF_TEMP;
 	}
 	if (S.ml.left_out) {
-		char n[24];
+		char n[24];   /* a 20-digit number */
 		snprintf(n, sizeof n, "%lu", S.ml.left_out);
 		log_event("truncated", "user", S.user, "ip", S.ip, "left-out", n, (char *)0);
 	}
@@ -251,7 +252,7 @@ void mailbox_update(void)
 		if (S.mark[i] & MARK_DELETED) {
 			if (msglist_remove(&S.ml, i) == 0) S.deleted++;
 			else { failed++; log_error("remove", msglist_name(&S.ml, i)); }
-		} else if (msglist_tocur(&S.ml, i, S.mark[i] & MARK_RETRIEVED ? "S" : "") < 0) {
+		} else if (msglist_tocur(&S.ml, i, S.mark[i] & MARK_RETRIEVED ? MDFLAG_SEEN : 0) < 0) {
 			log_error("move-to-cur", msglist_name(&S.ml, i));
 		}
 	}

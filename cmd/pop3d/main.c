@@ -13,55 +13,33 @@
  * mailbox, the session as the mail owner (handoff.h).
  */
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 #include "conf.h"
 #include "exitcode.h"
-#include "log.h"
 #include "srvopts.h"
 #include "pop3d.h"
 
 struct session S;
 
-static const char usage_text[] = "usage: posthorn-pop3d [-C DIR] [-T]\n";
-
-/* A config file we cannot read: say so to the client and the log, then go
- * (the admin fixes it; the client retries later). */
-_Noreturn static void conf_fail(const char *name)
-{
-	log_event("config-error", "file", name, "dir", conf_dir(), "error", errno ? strerror(errno) : "bad value",
-		  (char *)0);
-	reply(R_SYS_TEMP);
-	stream_flush(&S.io);
-	_exit(EXIT_TEMP);
-}
-
-static void read_config(void)
-{
-	const char *bad;
-
-	if (srvconf_read(&S.conf, "pop3d", POP3_PREAUTH_TIMEOUT_DEFAULT, &bad) < 0) conf_fail(bad);
-	errno = 0;
-	if (conf_ulong("pop3d-timeout", &S.timeout, POP3_TIMEOUT_DEFAULT) < 0 || !S.timeout || S.timeout > 86400)
-		conf_fail("pop3d-timeout");
-}
+/* RFC 3206: a client shows [SYS/TEMP] as "try again later" */
+static const struct srvdesc server = {
+	.service = "pop3d", .preauth_timeout = POP3_PREAUTH_TIMEOUT_DEFAULT,
+	.conf_bye = "-ERR [SYS/TEMP] server misconfigured, try again later\r\n",
+};
 
 int main(int argc, char **argv)
 {
 	struct srvopts o;
 
-	log_init("posthorn-pop3d");
-	srvopts_start(argc, argv, usage_text, &o);
-	S.implicit_tls = o.implicit_tls;
-	S.ip = getenv("TCPREMOTEIP");
-	S.state = ST_AUTH;
 	S.lockfd = -1;
-	S.method = "-";
-	stream_init(&S.io, 0, 1, POP3_TIMEOUT_DEFAULT);
-	read_config();
+	srvopts_start(argc, argv, &server, &o, &S.io, &S.conf);
+	errno = 0;
+	if (conf_ulong("pop3d-timeout", &S.timeout, POP3_TIMEOUT_DEFAULT) < 0 || !S.timeout || S.timeout > 86400)
+		srvconf_fail(&server, &S.io, "pop3d-timeout");
 	S.io.timeout = (unsigned)S.timeout;
-	srvopts_check_tls(&o, S.conf.tls_available);
+	S.implicit_tls = o.implicit_tls;
+	S.ip = o.ip;
+	S.method = "-";
+	S.state = ST_AUTH;
 	if (o.resume) session_resume();
 	session_run();
 	return EXIT_DONE;

@@ -120,8 +120,6 @@ void do_uidl(void);
 /* session.c */
 void session_run(void);              /* the greeting, then session_loop */
 _Noreturn void session_loop(void);
-int session_tls_setup(void);         /* loads cert and key once; 0 or -1 (logged) */
-int session_tls(void);               /* set-up and handshake; 0 or -1 (logged) */
 _Noreturn void session_end(const char *reason, int code);
 
 /* mailbox.c: called by the session process (-L) before it serves.  0, or

@@ -83,7 +83,8 @@ void session_run(void)
 {
 	/* ends at the hand-over: the session after a login (-L) has none */
 	stream_deadline(&S.io, (unsigned)S.conf.preauth_timeout);
-	if (S.implicit_tls && session_tls() < 0) session_end("tls-failed", EXIT_TEMP);
+	if (S.implicit_tls && tlsserver_start(&S.io, &S.tlsctx, S.conf.certpath.s, S.conf.keypath.s, S.ip) < 0)
+		session_end("tls-failed", EXIT_TEMP);
 	reply(R_GREETING, S.conf.me.s);
 	session_loop();
 }
@@ -110,21 +111,9 @@ void session_loop(void)
 	}
 }
 
-/* The TLS server context is made on first use, so a session that never
- * asks for TLS never loads the key or pays for libtls' set-up. */
-int session_tls_setup(void)
-{
-	return tlsserver_ready(&S.tlsctx, S.conf.certpath.s, S.conf.keypath.s, S.ip);
-}
-
-int session_tls(void)
-{
-	return tlsserver_start(&S.io, &S.tlsctx, S.conf.certpath.s, S.conf.keypath.s, S.ip);
-}
-
 _Noreturn void session_end(const char *reason, int code)
 {
-	char n1[24], n2[24], n3[24], n4[24];
+	char n1[24], n2[24], n3[24], n4[24];   /* 20-digit numbers */
 
 	if (S.state == ST_TRANS) {
 		snprintf(n1, sizeof n1, "%lu", S.ml.n);

@@ -13,8 +13,11 @@
 #include <dns.h>
 #include <ip4.h>
 #include <ip6.h>
+#include "addr.h"
 #include "log.h"
 #include "remote.h"
+
+_Static_assert(ROUTES_HOST_MAX >= ADDR_DOMAIN_MAX, "a checked domain fits struct host's name");
 
 struct mx {
 	unsigned pref;
@@ -30,7 +33,9 @@ static int cmp_mx(const void *a, const void *b)
 }
 
 /* Adds name's addresses.  Returns the number added, or -1 on a temporary
- * DNS failure. */
+ * DNS failure.  name is a route host, an MX name (both ROUTES_HOST_MAX at
+ * most) or the domain, which main checked (ADDR_DOMAIN_MAX, the same 255):
+ * it fits struct host's name. */
 static int add_addrs(const char *name, unsigned port, struct host *hosts, unsigned *n, unsigned max)
 {
 	stralloc fqdn = {0}, out = {0};
@@ -45,7 +50,7 @@ static int add_addrs(const char *name, unsigned port, struct host *hosts, unsign
 			 * again from dns_ip4 below. */
 			if (ip6_isv4mapped(out.s + i)) continue;
 			memset(&hosts[*n], 0, sizeof hosts[*n]);
-			strcpy(hosts[*n].name, name);
+			strcpy(hosts[*n].name, name);   /* fits: see above */
 			hosts[*n].v6 = 1;
 			memcpy(hosts[*n].ip, out.s + i, 16);
 			hosts[*n].port = port;
@@ -56,7 +61,7 @@ static int add_addrs(const char *name, unsigned port, struct host *hosts, unsign
 	else
 		for (i = 0; i + 4 <= out.len && *n < max; i += 4) {
 			memset(&hosts[*n], 0, sizeof hosts[*n]);
-			strcpy(hosts[*n].name, name);
+			strcpy(hosts[*n].name, name);   /* fits: see above */
 			memcpy(hosts[*n].ip, out.s + i, 4);
 			hosts[*n].port = port;
 			(*n)++;
@@ -75,7 +80,7 @@ static unsigned from_route(struct remote *m, struct host *hosts, unsigned max)
 
 	if (r->literal) {
 		memset(&hosts[0], 0, sizeof hosts[0]);
-		strcpy(hosts[0].name, r->host);
+		strcpy(hosts[0].name, r->host);   /* fits: the same size */
 		hosts[0].port = r->port;
 		if (scan_ip4(r->host, hosts[0].ip) == strlen(r->host) && strlen(r->host)) return 1;
 		if (scan_ip6(r->host, hosts[0].ip) == strlen(r->host) && strlen(r->host)) {

@@ -93,7 +93,7 @@ static void read_config(struct remote *m)
 	unsigned line;
 	int r;
 
-	if (gethostname(host, sizeof host)) strcpy(host, "localhost");
+	if (gethostname(host, sizeof host)) strcpy(host, "localhost");   /* fits: a short constant */
 	host[sizeof host - 1] = 0;
 	if (conf_line("me", &me, host) < 0) die_temp(ST_CONF_READ, "me: ", strerror(errno));
 	if (conf_line("helohost", &m->helo, me.s) < 0) die_temp(ST_CONF_READ, "helohost: ", strerror(errno));
@@ -199,7 +199,7 @@ int main(int argc, char **argv)
 	conf_init(confdir);
 	read_config(&m);
 	scan_message(&m);
-	snprintf(seed, sizeof seed, "%ld.%ld", (long)getpid(), (long)time(0));
+	snprintf(seed, sizeof seed, "%ld.%ld", (long)getpid(), (long)time(0));   /* fits: two numbers */
 	dns_random_init(seed);
 
 	/* Address-literal domains ([192.0.2.1]) are not delivered to (yet):

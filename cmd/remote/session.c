@@ -296,7 +296,7 @@ static int transaction(struct session *x)
 	stralloc reason = {0}, mail = {0};
 	unsigned i, accepted = 0, sent = 0;
 	int data_sent = 0, decided = 0;
-	char num[32];
+	char num[32];   /* fits: " SIZE=" and a 20-digit number */
 
 	if (x->size_ok && x->size_limit && m->msgsize > x->size_limit) {
 		snprintf(num, sizeof num, "%llu", x->size_limit);
@@ -422,7 +422,7 @@ int session_try(struct remote *m, const struct host *h)
 	x.h = h;
 	x.tls = 0;
 	ip[h->v6 ? fmt_ip6(ip, h->ip) : fmt_ip4(ip, h->ip)] = 0;
-	snprintf(x.label, sizeof x.label, "%s[%s]", h->name, ip);
+	snprintf(x.label, sizeof x.label, "%s[%s]", h->name, ip);   /* fits: ROUTES_HOST_MAX + IP6_FMT + 2 */
 	fd = connect_host(h, m->timeout_connect);
 	if (fd < 0) {
 		host_error(&x, "connect failed", strerror(errno));

@@ -31,6 +31,7 @@ static int cmp_listed(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
+/* out holds at least 24 bytes: a 20-digit number and a unit always fit. */
 static void age(char *out, size_t cap, long long s)
 {
 	if (s < 0) s = 0;
@@ -40,7 +41,7 @@ static void age(char *out, size_t cap, long long s)
 	else snprintf(out, cap, "%lldd", s / 86400);
 }
 
-int admin_list(void)
+int admin_list(const char *qdir)
 {
 	stralloc qd = {0};
 	DIR *d;
@@ -50,7 +51,7 @@ int admin_list(void)
 	unsigned k, pending = 0;
 	long long now = now_s();
 
-	if (!queue_path(&qd, cfg.qdir.s, "q", "")) return EXIT_TEMP;
+	if (!queue_path(&qd, qdir, "q", "")) return EXIT_TEMP;
 	d = opendir(qd.s);
 	if (!d) {
 		if (errno == ENOENT) {
@@ -71,7 +72,7 @@ int admin_list(void)
 			l = nl;
 		}
 		if (!(l[n].id = strndup(de->d_name, len - 4))) return EXIT_TEMP;
-		if (queue_env_read(cfg.qdir.s, l[n].id, &l[n].env, &why)) {
+		if (queue_env_read(qdir, l[n].id, &l[n].env, &why)) {
 			if (errno == EINVAL) printf("%s  (unreadable envelope: %s)\n", l[n].id, why);
 			free(l[n].id);
 			continue;
@@ -104,7 +105,7 @@ int admin_list(void)
 	return EXIT_DONE;
 }
 
-int admin_action(char action, const char *id)
+int admin_action(const char *qdir, char action, const char *id)
 {
 	stralloc p = {0};
 	struct queue_env env;
@@ -116,23 +117,23 @@ int admin_action(char action, const char *id)
 		fprintf(stderr, "posthorn-runq: fatal: not a queue id: %s\n", id);
 		return 1;
 	}
-	if (!queue_path(&p, cfg.qdir.s, "q/", id) || !stralloc_cats(&p, ".msg") || !stralloc_0(&p)) return EXIT_TEMP;
+	if (!queue_path(&p, qdir, "q/", id) || !stralloc_cats(&p, ".msg") || !stralloc_0(&p)) return EXIT_TEMP;
 	fd = open(p.s, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || flock(fd, LOCK_EX)) {
 		fprintf(stderr, "posthorn-runq: fatal: no such message in the queue: %s\n", id);
 		return 1;
 	}
-	if (queue_env_read(cfg.qdir.s, id, &env, &why)) {
+	if (queue_env_read(qdir, id, &env, &why)) {
 		fprintf(stderr, "posthorn-runq: fatal: unable to read the envelope of %s: %s\n", id,
 		        errno == EINVAL ? why : strerror(errno));
 		return errno == ENOENT ? 1 : EXIT_TEMP;
 	}
 	if (action == 'X') {
 		stralloc e = {0};
-		if (queue_path(&e, cfg.qdir.s, "q/", id) && stralloc_cats(&e, ".env") && stralloc_0(&e)) unlink(e.s);
+		if (queue_path(&e, qdir, "q/", id) && stralloc_cats(&e, ".env") && stralloc_0(&e)) unlink(e.s);
 		unlink(p.s);
 		printf("%s: deleted\n", id);
-		queue_trigger(cfg.qdir.s, 'a');
+		queue_trigger(qdir, 'a');
 		return EXIT_DONE;
 	}
 	for (i = 0; i < env.n; i++) {
@@ -144,7 +145,7 @@ int admin_action(char action, const char *id)
 		}
 		changed++;
 	}
-	if (changed && queue_env_write(cfg.qdir.s, id, &env)) {
+	if (changed && queue_env_write(qdir, id, &env)) {
 		fprintf(stderr, "posthorn-runq: fatal: unable to write the envelope of %s: %s\n", id, strerror(errno));
 		return EXIT_TEMP;
 	}

@@ -52,7 +52,7 @@ static int inject(const char *path, const char *to, const char *id)
 	return -1;
 }
 
-int bounce_send(struct entry *e, const unsigned *idx, unsigned n)
+int bounce_send(const struct config *c, struct entry *e, const unsigned *idx, unsigned n)
 {
 	struct bounce_rcpt *br = calloc(n ? n : 1, sizeof *br);
 	struct bounce_info b;
@@ -64,7 +64,7 @@ int bounce_send(struct entry *e, const unsigned *idx, unsigned n)
 	if (!br) return -1;
 	for (i = 0; i < n; i++) {
 		const struct queue_rcpt *r = &e->env.r[idx[i]];
-		if (dbl && !strcasecmp(r->addr, cfg.doublebounceto.s)) {
+		if (dbl && !strcasecmp(r->addr, c->doublebounceto.s)) {
 			log_event("discard", "id", e->id, "rcpt", r->addr, "reason", r->reason.s,
 			          "why", "a double bounce that failed", (char *)0);
 			continue;
@@ -79,25 +79,25 @@ int bounce_send(struct entry *e, const unsigned *idx, unsigned n)
 		return 0;
 	}
 	memset(&b, 0, sizeof b);
-	b.me = cfg.me.s;
+	b.me = c->me.s;
 	b.id = e->id;
 	b.orig_sender = e->env.sender.s;
 	b.arrival = e->env.created;
 	b.double_bounce = dbl;
 	b.rcpt = br;
 	b.n = m;
-	if (!queue_path(&path, cfg.qdir.s, "q/", e->id) || !stralloc_cats(&path, ".msg") || !stralloc_0(&path)) goto out;
+	if (!queue_path(&path, c->qdir.s, "q/", e->id) || !stralloc_cats(&path, ".msg") || !stralloc_0(&path)) goto out;
 	msgfd = open(path.s, O_RDONLY | O_CLOEXEC);
 	if (msgfd < 0 || !bounce_build(&text, &b, msgfd)) goto out;
 	snprintf(num, sizeof num, ".%ld", (long)getpid());
-	if (!queue_path(&tmp, cfg.qdir.s, "tmp/r.bounce.", e->id) || !stralloc_cats(&tmp, num) || !stralloc_0(&tmp))
+	if (!queue_path(&tmp, c->qdir.s, "tmp/r.bounce.", e->id) || !stralloc_cats(&tmp, num) || !stralloc_0(&tmp))
 		goto out;
 	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) goto out;
 	if (write(fd, text.s, text.len) != (ssize_t)text.len) goto out;
 	close(fd);
 	fd = -1;
-	rc = inject(tmp.s, dbl ? cfg.doublebounceto.s : e->env.sender.s, e->id);
+	rc = inject(tmp.s, dbl ? c->doublebounceto.s : e->env.sender.s, e->id);
 out:
 	if (rc) log_event("error", "id", e->id, "error", "unable to send the bounce", (char *)0);
 	if (fd >= 0) close(fd);

@@ -80,7 +80,7 @@ static void job_become(const char *runas)
 	}
 }
 
-int job_start(struct job *j, char *const argv[], int msgfd, const char *runas)
+int job_start(struct job *j, char *const argv[], int msgfd, const char *runas, unsigned long timeout)
 {
 	int out[2];
 	pid_t pid, parent = getpid();
@@ -118,7 +118,7 @@ int job_start(struct job *j, char *const argv[], int msgfd, const char *runas)
 	j->exited = 0;
 	j->killed = 0;
 	j->out.len = 0;
-	j->deadline = now_s() + (long long)cfg.timeout;
+	j->deadline = now_s() + (long long)timeout;
 	jobs[njobs++] = j;
 	return 0;
 }

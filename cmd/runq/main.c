@@ -27,8 +27,6 @@
 #include "log.h"
 #include "runq.h"
 
-struct config cfg;
-
 long long now_s(void) { return (long long)time(0); }
 
 const char *runq_conf_dir(void) { return conf_dir(); }
@@ -57,45 +55,59 @@ static int ulong_setting(const char *name, unsigned long *v, unsigned long dflt,
 	return 0;
 }
 
-/* Reads the settings; -1 (logged) if one cannot be read. */
-int runq_load_config(void)
+/* See runq.h.  A setting that cannot be read is logged. */
+int runq_load_config(struct config *c)
 {
 	stralloc dom = {0}, delim = {0};
 	char host[256];
+	int r = -1;
 
-	if (gethostname(host, sizeof host)) strcpy(host, "localhost");
+	if (gethostname(host, sizeof host)) strcpy(host, "localhost");   /* fits: a short constant */
 	host[sizeof host - 1] = 0;
-	if (conf_line("queuedir", &cfg.qdir, QUEUE_DEFAULT_DIR) < 0 || conf_line("me", &cfg.me, host) < 0 ||
-	    conf_line("defaultdomain", &dom, cfg.me.s) < 0 || conf_line("delimiter", &delim, "+") < 0 ||
-	    conf_line("remoteuser", &cfg.remote_user, "") < 0) {
+	if (conf_line("queuedir", &c->qdir, QUEUE_DEFAULT_DIR) < 0 || conf_line("me", &c->me, host) < 0 ||
+	    conf_line("defaultdomain", &dom, c->me.s) < 0 || conf_line("delimiter", &delim, "+") < 0 ||
+	    conf_line("remoteuser", &c->remote_user, "") < 0) {
 		log_event("config", "error", strerror(errno), (char *)0);
-		return -1;
+		goto out;
 	}
-	cfg.delimiter = delim.len ? delim.s[0] : 0;
-	if (!stralloc_copys(&cfg.doublebounceto, "postmaster@") || !stralloc_cats(&cfg.doublebounceto, dom.s) ||
-	    !stralloc_0(&cfg.doublebounceto))
-		return -1;
-	if (conf_line("doublebounceto", &cfg.doublebounceto, cfg.doublebounceto.s) < 0) return -1;
-	if (ulong_setting("concurrency-local", &cfg.conc_local, 10, 1) ||
-	    ulong_setting("concurrency-remote", &cfg.conc_remote, 20, 1) ||
-	    ulong_setting("concurrency-domain", &cfg.conc_domain, 5, 1) ||
-	    ulong_setting("retry-min", &cfg.retry_min, 300, 1) ||
-	    ulong_setting("retry-max", &cfg.retry_max, 14400, 1) ||
-	    ulong_setting("queue-lifetime", &cfg.lifetime, 432000, 1) ||
-	    ulong_setting("delivery-timeout", &cfg.timeout, 3600, 1))
-		return -1;
-	if (cfg.conc_local + cfg.conc_remote > JOBS_MAX - 1) {
-		cfg.conc_local = JOBS_MAX / 2;
-		cfg.conc_remote = JOBS_MAX / 2 - 1;
+	c->delimiter = delim.len ? delim.s[0] : 0;
+	if (!stralloc_copys(&c->doublebounceto, "postmaster@") || !stralloc_cats(&c->doublebounceto, dom.s) ||
+	    !stralloc_0(&c->doublebounceto))
+		goto out;
+	if (conf_line("doublebounceto", &c->doublebounceto, c->doublebounceto.s) < 0) goto out;
+	if (ulong_setting("concurrency-local", &c->conc_local, 10, 1) ||
+	    ulong_setting("concurrency-remote", &c->conc_remote, 20, 1) ||
+	    ulong_setting("concurrency-domain", &c->conc_domain, 5, 1) ||
+	    ulong_setting("retry-min", &c->retry_min, 300, 1) ||
+	    ulong_setting("retry-max", &c->retry_max, 14400, 1) ||
+	    ulong_setting("queue-lifetime", &c->lifetime, 432000, 1) ||
+	    ulong_setting("delivery-timeout", &c->timeout, 3600, 1))
+		goto out;
+	if (c->conc_local + c->conc_remote > JOBS_MAX - 1) {
+		c->conc_local = JOBS_MAX / 2;
+		c->conc_remote = JOBS_MAX / 2 - 1;
 	}
-	if (cfg.retry_max < cfg.retry_min) cfg.retry_max = cfg.retry_min;
-	if (!conf_path(&cfg.cdb, "users.cdb")) return -1;
-	if (!prog_path(&cfg.local_prog, "POSTHORN_LOCAL", "posthorn-local") ||
-	    !prog_path(&cfg.remote_prog, "POSTHORN_REMOTE", "posthorn-remote"))
-		return -1;
+	if (c->retry_max < c->retry_min) c->retry_max = c->retry_min;
+	if (!conf_path(&c->cdb, "users.cdb")) goto out;
+	if (!prog_path(&c->local_prog, "POSTHORN_LOCAL", "posthorn-local") ||
+	    !prog_path(&c->remote_prog, "POSTHORN_REMOTE", "posthorn-remote"))
+		goto out;
+	r = 0;
+out:
 	stralloc_free(&dom);
 	stralloc_free(&delim);
-	return 0;
+	return r;
+}
+
+void runq_free_config(struct config *c)
+{
+	stralloc_free(&c->qdir);
+	stralloc_free(&c->me);
+	stralloc_free(&c->doublebounceto);
+	stralloc_free(&c->cdb);
+	stralloc_free(&c->local_prog);
+	stralloc_free(&c->remote_prog);
+	stralloc_free(&c->remote_user);
 }
 
 static void usage(void)
@@ -105,12 +117,12 @@ static void usage(void)
 	exit(EXIT_USAGE);
 }
 
-static int lock_queue(void)
+static int lock_queue(const char *qdir)
 {
 	stralloc p = {0};
 	int fd;
 
-	if (!queue_path(&p, cfg.qdir.s, "", "lock")) return -1;
+	if (!queue_path(&p, qdir, "", "lock")) return -1;
 	fd = open(p.s, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	stralloc_free(&p);
 	if (fd < 0) return -1;
@@ -123,6 +135,7 @@ static int lock_queue(void)
 
 int main(int argc, char **argv)
 {
+	struct config cfg = {0};
 	const char *confdir = 0, *id = 0;
 	char mode = 0;
 	int opt, lock;
@@ -147,18 +160,18 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc) usage();
 	conf_init(confdir);
-	if (runq_load_config()) return EXIT_TEMP;
-	if (mode == 'l') return admin_list();
+	if (runq_load_config(&cfg)) return EXIT_TEMP;
+	if (mode == 'l') return admin_list(cfg.qdir.s);
 	if (queue_make_dirs(cfg.qdir.s)) {
 		log_event("fatal", "error", "unable to set up the queue dir", "dir", cfg.qdir.s, "errno", strerror(errno), (char *)0);
 		return EXIT_TEMP;
 	}
 	if (id) {
-		int r = admin_action(mode, id);
+		int r = admin_action(cfg.qdir.s, mode, id);
 		if (r != EXIT_DONE || mode == 'X') return r;
 		mode = 0;   /* then run a pass so the change takes effect */
 	}
-	lock = lock_queue();
+	lock = lock_queue(cfg.qdir.s);
 	if (lock == -2) {
 		if (mode == 'd') {
 			log_event("fatal", "error", "another queue runner is running", (char *)0);
@@ -174,5 +187,5 @@ int main(int argc, char **argv)
 		log_event("fatal", "error", "unable to lock the queue", "errno", strerror(errno), (char *)0);
 		return EXIT_TEMP;
 	}
-	return sched_run(mode == 'd', mode == 'f');
+	return sched_run(&cfg, mode == 'd', mode == 'f');
 }

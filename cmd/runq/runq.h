@@ -9,6 +9,13 @@
  *   admin.c  list (mailq), and the per-message actions by id
  * One process, one thread: the event loop in sched.c polls the trigger FIFO,
  * a self-pipe written by the SIGCHLD handler, and each job's output pipe.
+ *
+ * The settings are one struct config, main()'s, read by runq_load_config;
+ * the modules get what they need of it as arguments (admin.c the queue
+ * dir, jobs.c the timeout, bounce.c and sched.c a pointer), so no module
+ * reads a setting behind its caller's back.  sched_run owns it for the
+ * run: on SIGHUP it reads a fresh one and replaces the old whole, between
+ * two turns of its loop.
  */
 #include <sys/types.h>
 #include <stralloc.h>
@@ -25,7 +32,6 @@ struct config {
 	stralloc local_prog, remote_prog;  /* the deliverers (bounces: lib/inject) */
 	stralloc remote_user;     /* "remoteuser": the account posthorn-remote runs as; "" = none */
 };
-extern struct config cfg;
 
 enum rcpt_kind { KIND_UNKNOWN = 0, KIND_LOCAL, KIND_REMOTE };
 
@@ -56,23 +62,28 @@ struct job {
 };
 
 /* main.c */
-int runq_load_config(void);
+/* Reads the settings into c (zeroed, or freed by runq_free_config).  0, or
+ * -1 (logged; c then holds a part: free it). */
+int runq_load_config(struct config *c);
+void runq_free_config(struct config *c);
 const char *runq_conf_dir(void);
 long long now_s(void);
 
 /* sched.c */
 extern volatile int runq_term, runq_hup;
-int sched_run(int daemon, int flush);   /* the event loop; returns an exit code */
-int entry_is_local(const char *addr, char *why, size_t whylen);
+/* The event loop; returns an exit code.  c is the run's config, replaced
+ * on SIGHUP (see the top). */
+int sched_run(struct config *c, int daemon, int flush);
 
 /* jobs.c */
 #define JOBS_MAX 1000
 extern struct job *jobs[JOBS_MAX];
 extern unsigned njobs;
-/* Starts argv with the message on fd 0.  runas (or null): when we are
- * root, the account (a name or UID:GID) the job runs as; an empty one
- * makes the job fail temporarily rather than run as root. */
-int job_start(struct job *j, char *const argv[], int msgfd, const char *runas);
+/* Starts argv with the message on fd 0, to be killed after timeout
+ * seconds.  runas (or null): when we are root, the account (a name or
+ * UID:GID) the job runs as; an empty one makes the job fail temporarily
+ * rather than run as root. */
+int job_start(struct job *j, char *const argv[], int msgfd, const char *runas, unsigned long timeout);
 void job_read(struct job *j);
 void jobs_reap(void);             /* waitpid(WNOHANG) all, marks exited */
 void jobs_kill_overdue(long long now);
@@ -82,9 +93,9 @@ void job_free(struct job *j);
 
 /* bounce.c: injects a bounce for the failed recipients idx[0..n-1] of e.
  * 0 sent (or nothing owed), -1 could not (try again later). */
-int bounce_send(struct entry *e, const unsigned *idx, unsigned n);
+int bounce_send(const struct config *c, struct entry *e, const unsigned *idx, unsigned n);
 
 /* admin.c */
-int admin_list(void);
-int admin_action(char action, const char *id);
+int admin_list(const char *qdir);
+int admin_action(const char *qdir, char action, const char *id);
 #endif

@@ -37,6 +37,9 @@
 
 volatile int runq_term, runq_hup;
 
+/* The run's settings: sched_run's argument, for the whole run (a SIGHUP
+ * replaces what it points to, whole, between two turns of the loop). */
+static struct config *cfg;
 static struct entry **entries;
 static unsigned nentries, capentries;
 static unsigned running_local, running_remote;
@@ -46,7 +49,7 @@ static size_t fifo_full_at = 4096 - (QUEUE_ID_MAX + 2);   /* see read_fifo; set 
 static void on_term(int sig) { (void)sig; runq_term = 1; }
 static void on_hup(int sig) { (void)sig; runq_hup = 1; }
 
-static char numbuf[8][24];
+static char numbuf[8][24];   /* fits "%lld": 20 characters at most */
 static const char *num(int slot, long long v)
 {
 	snprintf(numbuf[slot], sizeof numbuf[slot], "%lld", v);
@@ -86,7 +89,7 @@ static void entry_free(struct entry *e)
 
 static int msg_path(stralloc *p, const char *id, const char *ext)
 {
-	return queue_path(p, cfg.qdir.s, "q/", id) && stralloc_cats(p, ext) && stralloc_0(p);
+	return queue_path(p, cfg->qdir.s, "q/", id) && stralloc_cats(p, ext) && stralloc_0(p);
 }
 
 /* Loads q/ID.env into a new entry, or null (logged when it is broken). */
@@ -97,7 +100,7 @@ static struct entry *entry_load(const char *id)
 	stralloc p = {0};
 
 	if (!e || !(e->id = strdup(id))) goto fail;
-	if (queue_env_read(cfg.qdir.s, id, &e->env, &why)) {
+	if (queue_env_read(cfg->qdir.s, id, &e->env, &why)) {
 		if (errno == EINVAL) {
 			/* Kept for the admin to look at: never delete mail we cannot read. */
 			log_event("corrupt", "id", id, "error", why, (char *)0);
@@ -202,7 +205,7 @@ static void scan(int reload)
 	char id[QUEUE_ID_MAX + 1];
 	size_t idlen;
 
-	if (!queue_path(&qd, cfg.qdir.s, "q", "")) return;
+	if (!queue_path(&qd, cfg->qdir.s, "q", "")) return;
 	d = opendir(qd.s);
 	stralloc_free(&qd);
 	if (!d) {
@@ -238,7 +241,7 @@ static void scan(int reload)
 		if (reload && !e->gone && !e->running && !e->dirty) {
 			struct queue_env fresh;
 			const char *why;
-			if (!queue_env_read(cfg.qdir.s, e->id, &fresh, &why)) {
+			if (!queue_env_read(cfg->qdir.s, e->id, &fresh, &why)) {
 				if (fresh.n == e->env.n) {
 					queue_env_free(&e->env);
 					e->env = fresh;
@@ -254,17 +257,19 @@ static void scan(int reload)
 
 /* ---- what a recipient needs ---- */
 
-int entry_is_local(const char *addr, char *why, size_t whylen)
+static int entry_is_local(const char *addr, char *why, size_t whylen)
 {
 	struct addr a;
 	struct userdb_hit hit;
 	int r;
 
 	if (addr_parse(&a, addr, strlen(addr), ADDR_ALLOW_UTF8 | ADDR_ALLOW_RELAYCHARS) != ADDR_OK) return KIND_LOCAL;
-	r = userdb_resolve(cfg.cdb.s, &a, cfg.delimiter, &hit);
+	r = userdb_resolve(cfg->cdb.s, &a, cfg->delimiter, &hit);
 	if (r == USERDB_NODOMAIN) return KIND_REMOTE;
 	if (r == USERDB_TEMP || r == USERDB_CORRUPT) {
-		snprintf(why, whylen, "4.3.0 unable to read the user list %s", cfg.cdb.s);
+		/* a reason for people: a long path is cut, as queue_set_reason
+		 * cuts every reason at QUEUE_REASON_MAX */
+		snprintf(why, whylen, "4.3.0 unable to read the user list %s", cfg->cdb.s);
 		return KIND_UNKNOWN;
 	}
 	return KIND_LOCAL;
@@ -280,11 +285,11 @@ static enum rcpt_kind classify(struct entry *e, unsigned i, char *why, size_t wh
 
 static long long backoff(unsigned tries)
 {
-	unsigned long long d = cfg.retry_min;
+	unsigned long long d = cfg->retry_min;
 	unsigned i;
 
-	for (i = 1; i < tries && d < cfg.retry_max; i++) d *= 2;
-	return (long long)(d > cfg.retry_max ? cfg.retry_max : d);
+	for (i = 1; i < tries && d < cfg->retry_max; i++) d *= 2;
+	return (long long)(d > cfg->retry_max ? cfg->retry_max : d);
 }
 
 static void defer(struct entry *e, unsigned i, const char *reason, int count)
@@ -344,7 +349,7 @@ static void start_local(struct entry *e, unsigned i)
 		job_free(j);
 		return;
 	}
-	argv[0] = cfg.local_prog.s;
+	argv[0] = cfg->local_prog.s;
 	argv[1] = "-C";
 	argv[2] = (char *)runq_conf_dir();
 	argv[3] = e->env.sender.s;
@@ -353,7 +358,7 @@ static void start_local(struct entry *e, unsigned i)
 	j->e = e;
 	j->rcpt[0] = i;
 	j->n = 1;
-	if (job_start(j, argv, fd, 0)) {
+	if (job_start(j, argv, fd, 0, cfg->timeout)) {
 		log_event("error", "id", e->id, "error", "unable to start posthorn-local", "errno", strerror(errno), (char *)0);
 		defer(e, i, "4.3.0 unable to start posthorn-local", 0);
 		close(fd);
@@ -379,7 +384,7 @@ static void start_remote(struct entry *e, unsigned first, long long now)
 	/* Classify the rest now, so that one job takes the whole domain. */
 	for (i = first + 1; i < e->env.n; i++)
 		if (e->env.r[i].state == QUEUE_PENDING && !e->inflight[i]) classify(e, i, why, sizeof why);
-	if (access(cfg.remote_prog.s, X_OK)) {
+	if (access(cfg->remote_prog.s, X_OK)) {
 		/* Held, not bounced and not expired (no try is counted) until a
 		 * remote deliverer is installed. */
 		for (i = first; i < e->env.n; i++)
@@ -397,7 +402,7 @@ static void start_remote(struct entry *e, unsigned first, long long now)
 		if (j) job_free(j);
 		return;
 	}
-	argv[0] = cfg.remote_prog.s;
+	argv[0] = cfg->remote_prog.s;
 	argv[1] = "-C";
 	argv[2] = (char *)runq_conf_dir();
 	argv[3] = j->domain;
@@ -414,7 +419,7 @@ static void start_remote(struct entry *e, unsigned first, long long now)
 	j->e = e;
 	j->remote = 1;
 	fd = open_msg(e);
-	if (fd < 0 || job_start(j, argv, fd, cfg.remote_user.s)) {
+	if (fd < 0 || job_start(j, argv, fd, cfg->remote_user.s, cfg->timeout)) {
 		log_event("error", "id", e->id, "error", "unable to start posthorn-remote", "errno", strerror(errno), (char *)0);
 		for (i = 0; i < n; i++) defer(e, j->rcpt[i], "4.3.0 unable to start posthorn-remote", 0);
 		if (fd >= 0) close(fd);
@@ -432,10 +437,10 @@ static void start_remote(struct entry *e, unsigned first, long long now)
 static void expire(struct entry *e, unsigned i)
 {
 	struct queue_rcpt *r = &e->env.r[i];
-	char reason[QUEUE_REASON_MAX + 200];
+	char reason[QUEUE_REASON_MAX + 200];   /* fits: a stored reason is QUEUE_REASON_MAX at most */
 
 	snprintf(reason, sizeof reason, "4.4.7 message expired: in the queue for more than %lu seconds; last: %s",
-	         cfg.lifetime, r->reason.len ? r->reason.s : "no attempt");
+	         cfg->lifetime, r->reason.len ? r->reason.s : "no attempt");
 	queue_set_reason(r, reason);
 	r->state = QUEUE_FAILED;
 	e->dirty = 1;
@@ -455,7 +460,7 @@ static long long entry_due(const struct entry *e, long long now)
 		if (r->state != QUEUE_PENDING || e->inflight[i]) continue;
 		if (r->next <= now) return 0;
 		if (r->next < due) due = r->next;
-		t = e->env.created + (long long)cfg.lifetime + 1;
+		t = e->env.created + (long long)cfg->lifetime + 1;
 		if (r->tries > 0 && t < due) due = t;
 	}
 	return due;
@@ -480,7 +485,7 @@ static long long start_due(long long now, int stopping)
 			struct queue_rcpt *r = &e->env.r[i];
 			char why[300];
 			if (r->state != QUEUE_PENDING || e->inflight[i]) continue;
-			if (r->tries > 0 && now - e->env.created > (long long)cfg.lifetime) {
+			if (r->tries > 0 && now - e->env.created > (long long)cfg->lifetime) {
 				expire(e, i);
 				continue;
 			}
@@ -495,9 +500,9 @@ static long long start_due(long long now, int stopping)
 				continue;
 			}
 			if (e->kind[i] == KIND_LOCAL) {
-				if (running_local < cfg.conc_local) start_local(e, i);
-			} else if (running_remote < cfg.conc_remote &&
-			           remote_running_for(domain_of(r->addr)) < cfg.conc_domain) {
+				if (running_local < cfg->conc_local) start_local(e, i);
+			} else if (running_remote < cfg->conc_remote &&
+			           remote_running_for(domain_of(r->addr)) < cfg->conc_domain) {
 				start_remote(e, i, now);
 			}
 		}
@@ -635,7 +640,7 @@ static int write_entry(struct entry *e)
 		e->gone = 1;
 		return -1;
 	}
-	if (queue_env_write(cfg.qdir.s, e->id, &e->env)) {
+	if (queue_env_write(cfg->qdir.s, e->id, &e->env)) {
 		log_event("error", "id", e->id, "error", "unable to write the envelope", "errno", strerror(errno), (char *)0);
 		return -1;
 	}
@@ -658,12 +663,12 @@ static int settle(struct entry *e, int *injected)
 			if (e->env.r[i].state == QUEUE_FAILED) idx[n++] = i;
 		/* The failures are on disk before the bounce goes out: a crash
 		 * between the two repeats the bounce, never loses it. */
-		if (!write_entry(e) && !bounce_send(e, idx, n)) {
+		if (!write_entry(e) && !bounce_send(cfg, e, idx, n)) {
 			for (i = 0; i < n; i++) e->env.r[idx[i]].state = QUEUE_BOUNCED;
 			e->dirty = 1;
 			*injected = 1;
 		} else if (!e->gone)
-			e->settle_at = now_s() + (long long)cfg.retry_min;
+			e->settle_at = now_s() + (long long)cfg->retry_min;
 		free(idx);
 	}
 	if (e->gone) return 1;
@@ -708,10 +713,10 @@ static void recover(void)
 	struct stat st;
 	long long now = now_s();
 
-	if (queue_path(&dir, cfg.qdir.s, "tmp", "") && (d = opendir(dir.s))) {
+	if (queue_path(&dir, cfg->qdir.s, "tmp", "") && (d = opendir(dir.s))) {
 		while ((de = readdir(d))) {
 			if (de->d_name[0] == '.') continue;
-			if (!queue_path(&p, cfg.qdir.s, "tmp/", de->d_name)) continue;
+			if (!queue_path(&p, cfg->qdir.s, "tmp/", de->d_name)) continue;
 			/* Our own temp files (r.*) are dead: we hold the runner lock.
 			 * An injector's may belong to one still writing. */
 			if (de->d_name[0] == 'r' || (!lstat(p.s, &st) && now - (long long)st.st_mtime > STALE_SECONDS)) {
@@ -721,11 +726,11 @@ static void recover(void)
 		}
 		closedir(d);
 	}
-	if (queue_path(&dir, cfg.qdir.s, "q", "") && (d = opendir(dir.s))) {
+	if (queue_path(&dir, cfg->qdir.s, "q", "") && (d = opendir(dir.s))) {
 		while ((de = readdir(d))) {
 			size_t n = strlen(de->d_name);
 			if (n < 5 || strcmp(de->d_name + n - 4, ".msg")) continue;
-			if (!queue_path(&p, cfg.qdir.s, "q/", de->d_name)) continue;
+			if (!queue_path(&p, cfg->qdir.s, "q/", de->d_name)) continue;
 			memcpy(p.s + p.len - 4, ".env", 4);
 			if (!access(p.s, F_OK)) continue;
 			memcpy(p.s + p.len - 4, ".msg", 4);
@@ -758,7 +763,7 @@ static int open_fifo(int *keep)
 	stralloc p = {0};
 	int fd;
 
-	if (!queue_path(&p, cfg.qdir.s, "", "trigger")) return -1;
+	if (!queue_path(&p, cfg->qdir.s, "", "trigger")) return -1;
 	fd = open(p.s, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd >= 0) {
 		/* A drain this big means a record may not have fitted. */
@@ -819,13 +824,14 @@ static void read_fifo(int fd)
 	if (total >= fifo_full_at) want_scan = 1;
 }
 
-int sched_run(int daemon, int flush)
+int sched_run(struct config *c, int daemon, int flush)
 {
 	struct sigaction sa;
 	struct pollfd *pfd;
 	int fifo = -1, fifokeep = -1;
 	long long lastscan = 0;
 
+	cfg = c;
 	jobs_init();
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_term;
@@ -848,9 +854,17 @@ int sched_run(int daemon, int flush)
 		unsigned n = 0, k;
 
 		if (runq_hup) {
+			/* all or nothing: a reload that fails keeps the old settings */
+			struct config fresh = {0};
 			runq_hup = 0;
-			if (runq_load_config()) log_event("warning", "error", "config not reloaded", (char *)0);
-			else log_event("config", "result", "reloaded", (char *)0);
+			if (runq_load_config(&fresh)) {
+				runq_free_config(&fresh);
+				log_event("warning", "error", "config not reloaded", (char *)0);
+			} else {
+				runq_free_config(cfg);
+				*cfg = fresh;
+				log_event("config", "result", "reloaded", (char *)0);
+			}
 		}
 		if (want_scan || (daemon && now - lastscan >= RESCAN_SECONDS)) {
 			scan(want_reload != 0);

@@ -55,7 +55,7 @@ void config_read(struct smtpd_conf *c)
 
 	if (conf_line("me", &c->me_sa, "") < 0) unavailable("me");
 	if (!c->me_sa.len) {
-		if (gethostname(host, sizeof host)) strcpy(host, "localhost");
+		if (gethostname(host, sizeof host)) strcpy(host, "localhost");   /* fits: a short constant */
 		host[sizeof host - 1] = 0;
 		if (!stralloc_copys(&c->me_sa, host) || !stralloc_0(&c->me_sa)) unavailable("me");
 	}

@@ -33,7 +33,7 @@ static int cat_clean(stralloc *out, const char *s, size_t len)
 
 static const char *protocol(const struct session *s)
 {
-	static char buf[16];
+	static char buf[16];   /* "UTF8SMTPSA" at most */
 	int tls = session_tls_active(s), auth = s->auth_user.len > 0;
 
 	if (!s->esmtp) return "SMTP";

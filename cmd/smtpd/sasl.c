@@ -65,16 +65,10 @@ static int empty_response(const char *b64, size_t len)
 /* Fills login and password from a PLAIN response; reply id on failure. */
 static int plain(const char *b64, size_t len, stralloc *login, stralloc *password)
 {
-	static stralloc authzid;
-	int r = R_NONE;
-
 	if (empty_response(b64, len)) return R_AUTH_FAILED;
 	if (!auth_b64_valid(b64, len)) return R_AUTH_BASE64;
-	if (auth_plain_decode(b64, len, &authzid, login, password)) return R_AUTH_FAILED;
 	/* acting for someone else is not offered: authzid empty or ourselves */
-	if (authzid.len && (authzid.len != login->len || strncasecmp(authzid.s, login->s, login->len))) r = R_AUTH_FAILED;
-	wipe(&authzid);
-	return r;
+	return auth_plain_login(b64, len, login, password) ? R_AUTH_FAILED : R_NONE;
 }
 
 static int b64_line(const char *b64, size_t len, stralloc *out, size_t max)

@@ -85,6 +85,60 @@ static void plain_cases(void)
 	is_int(auth_plain_decode("AGEAYgBj", 8, &z, &c, &p), -1, "three NULs: refused");
 	is_int(auth_plain_decode("AGFsaWNlAHB3", 11, &z, &c, &p), -1, "bad length: refused");
 	is_int(auth_plain_decode("AGFsaWNlAHB3\n", 13, &z, &c, &p), -1, "trailing newline: refused");
+
+	/* auth_plain_login: the authzid empty or the login itself, in any case */
+	ok(auth_plain_login("AGFsaWNlQGV4YW1wbGUub3JnAHB3", 28, &c, &p) == 0 && !strcmp(c.s, "alice@example.org") &&
+	   !strcmp(p.s, "pw"), "login: empty authzid");
+	is_int(auth_plain_login("QUxJQ0VARXhhbXBsZS5PUkcAYWxpY2VAZXhhbXBsZS5vcmcAcHc=", 52, &c, &p), 0,
+	       "login: the authzid is the login in other case");
+	is_int(auth_plain_login("Ym9zc0BleGFtcGxlLm9yZwBhbGljZUBleGFtcGxlLm9yZwBwdw==", 52, &c, &p), -1,
+	       "login: acting for another user is refused");
+	is_int(auth_plain_login("YWxpY2VAZXhhbXBsZS5vcgBhbGljZUBleGFtcGxlLm9yZwBwdw==", 52, &c, &p), -1,
+	       "login: an authzid that is a prefix of the login is refused");
+	is_int(auth_plain_login("YWxpY2VAZXhhbXBsZS5vcmd4AGFsaWNlQGV4YW1wbGUub3JnAHB3", 52, &c, &p), -1,
+	       "login: an authzid that the login is a prefix of is refused");
+	is_int(auth_plain_login("YWxpY2U=", 8, &c, &p), -1, "login: what auth_plain_decode refuses");
+}
+
+/* auth_plain_exchange with stand-ins for a server's continuation and login */
+static const char *cont_line;
+static int conts, logins;
+static char got_method[16], got_name[300], got_pw[300];
+static const char *got_pw_at;
+
+static const char *cont(size_t *len)
+{
+	conts++;
+	if (cont_line) *len = strlen(cont_line);
+	return cont_line;
+}
+
+static void fake_login(const char *method, const char *name, const char *password)
+{
+	logins++;
+	snprintf(got_method, sizeof got_method, "%s", method);
+	snprintf(got_name, sizeof got_name, "%s", name);
+	snprintf(got_pw, sizeof got_pw, "%s", password);
+	got_pw_at = password;
+}
+
+static void exchange_cases(void)
+{
+	/* "\0alice@example.org\0pw" */
+	auth_plain_exchange("AGFsaWNlQGV4YW1wbGUub3JnAHB3", cont, fake_login);
+	ok(logins == 1 && conts == 0 && !strcmp(got_method, "plain") && !strcmp(got_name, "alice@example.org") &&
+	   !strcmp(got_pw, "pw"), "exchange: the initial response, no continuation");
+	ok(got_pw_at && !got_pw_at[0] && !got_pw_at[1], "exchange: the password is wiped after the login");
+	cont_line = "AGFsaWNlQGV4YW1wbGUub3JnAHB3";
+	auth_plain_exchange(0, cont, fake_login);
+	ok(logins == 2 && conts == 1 && !strcmp(got_name, "alice@example.org"), "exchange: the continuation's line");
+	auth_plain_exchange("=", cont, fake_login);
+	ok(logins == 3 && !strcmp(got_name, "-") && !strcmp(got_pw, ""), "exchange: \"=\" tries the name \"-\"");
+	auth_plain_exchange("Ym9zc0BleGFtcGxlLm9yZwBhbGljZUBleGFtcGxlLm9yZwBwdw==", cont, fake_login);
+	ok(logins == 4 && !strcmp(got_name, "-"), "exchange: another user's authzid tries the name \"-\"");
+	cont_line = 0;
+	auth_plain_exchange(0, cont, fake_login);
+	ok(logins == 4 && conts == 2, "exchange: no login after a cancelled continuation");
 }
 
 static void check_cases(void)
@@ -142,5 +196,6 @@ int main(void)
 	b64_cases();
 	plain_cases();
 	check_cases();
+	exchange_cases();
 	return tap_done();
 }

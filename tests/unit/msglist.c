@@ -1,5 +1,6 @@
 /* Unit tests of lib/msglist (scan, order, sizes, UIDs, relocation, removal,
- * new -> cur) and lib/maillock (exclusive, dies with its process). */
+ * new -> cur) and lib/maillock (exclusive, dies with its process, waits out
+ * a brief holder). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 #include "tap.h"
 #include "maillock.h"
+#include "mdflags.h"
 #include "msglist.h"
 
 static char root[] = "/tmp/posthorn-msglist-XXXXXX";
@@ -86,7 +88,7 @@ int main(void)
 
 	ok(msglist_remove(&ml, 1) == 0 && !exists("cur", "1700000001.M1P1Q1.h,S=5:2,S"), "remove");
 	ok(msglist_remove(&ml, 1) == 0, "removing a removed message is fine");
-	ok(msglist_tocur(&ml, 5, "S") == 0, "tocur");
+	ok(msglist_tocur(&ml, 5, MDFLAG_SEEN) == 0, "tocur");
 	{
 		char n2[220];
 		snprintf(n2, sizeof n2, "%s:2,S", longname);
@@ -120,6 +122,36 @@ int main(void)
 	fd = maillock_take(root, "lock");
 	ok(fd >= 0, "a lock held by a killed process is free");
 	if (fd >= 0) close(fd);
+
+	/* maillock_wait: waits out a brief holder, gives up on one that stays */
+	snprintf(p, sizeof p, "%s/lock", root);
+	{
+		int up[2], down[2], f2;   /* child to parent, parent to child */
+		char c;
+		if (pipe(up) || pipe(down)) diag("pipe failed");
+		pid = fork();
+		if (pid == 0) {
+			int held = maillock_wait(p, 5);
+			if (write(up[1], "x", 1) < 0) _exit(1);
+			/* held until the parent says, then released as we exit */
+			if (read(down[0], &c, 1) < 0) _exit(1);
+			_exit(held >= 0 ? 0 : 1);
+		}
+		if (read(up[0], &c, 1) != 1) diag("child did not start");
+		errno = 0;
+		f2 = maillock_wait(p, 1);
+		ok(f2 < 0 && errno == EWOULDBLOCK, "maillock_wait: a holder that stays: EWOULDBLOCK after the wait");
+		if (write(down[1], "x", 1) < 0) diag("write failed");
+		waitpid(pid, &st, 0);
+		ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the holder had it");
+		f2 = maillock_wait(p, 5);
+		ok(f2 >= 0, "maillock_wait: taken once the holder is gone");
+		if (f2 >= 0) close(f2);
+		close(up[0]);
+		close(up[1]);
+		close(down[0]);
+		close(down[1]);
+	}
 
 	snprintf(p, sizeof p, "rm -rf '%s'", root);
 	if (system(p)) diag("cleanup failed");
