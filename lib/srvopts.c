@@ -9,6 +9,7 @@
 #include "conf.h"
 #include "exitcode.h"
 #include "log.h"
+#include "peer.h"
 #include "srvopts.h"
 #include "stream.h"
 #include "tlsserver.h"
@@ -58,7 +59,13 @@ void srvopts_start(int argc, char **argv, const struct srvdesc *d, struct srvopt
 	snprintf(program, sizeof program, "posthorn-%s", d->service);
 	log_init(program);
 	parse_options(argc, argv, o);
-	o->ip = getenv("TCPREMOTEIP");
+	/* tcpserver's TCPREMOTEIP, else (inetd, systemd's Accept=yes sockets)
+	 * the socket's peer: every log line names the client */
+	{
+		static struct peer peer;
+		peer_get(&peer, 0);
+		o->ip = peer.remote_ip[0] ? peer.remote_ip : 0;
+	}
 	stream_init(io, 0, 1, (unsigned)d->preauth_timeout);
 	if (srvconf_read(conf, d->service, d->preauth_timeout, &bad) < 0) srvconf_fail(d, io, bad);
 	if (o->implicit_tls && !conf->tls_available) {

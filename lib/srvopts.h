@@ -20,7 +20,7 @@ struct tls;
 struct srvopts {
 	int implicit_tls;   /* -T */
 	int resume;         /* -L */
-	const char *ip;     /* $TCPREMOTEIP (tcpserver), for the logs; null without */
+	const char *ip;     /* the client's address (peer.h: $TCPREMOTEIP, else getpeername), for the logs; null if unknown */
 };
 
 /* What a server tells srvopts_start of itself; a constant of its main.c. */

@@ -65,5 +65,32 @@ for bad in ("0", "x", "3601"):
     ok(rc == 111 and "BYE [UNAVAILABLE]" in out and "imapd-preauth-timeout" in err,
        "imapd-preauth-timeout %s: refused at start-up, logged" % bad, (rc, out, err))
 
+# ---- without tcpserver (inetd, systemd's Accept=yes sockets): the
+# client's address comes from the socket, so the log still names it ----
+import socket
+import subprocess
+from pop3d import drop_to_nobody
+from tap import prog
+inst.write("imapd-preauth-timeout", "60")
+lsock = socket.create_server(("127.0.0.1", 0))
+client = socket.create_connection(lsock.getsockname(), 10)
+server, _ = lsock.accept()
+env = {k: v for k, v in os.environ.items() if not k.startswith("TCP")}
+p = subprocess.Popen([prog("imapd"), "-C", inst.conf], stdin=server, stdout=server, stderr=subprocess.PIPE,
+                     env=env, preexec_fn=drop_to_nobody)
+server.close()
+client.settimeout(10)
+greeting = client.recv(1000)
+client.sendall(b"a LOGOUT\r\n")
+try:
+    _, err = p.communicate(timeout=30)
+except subprocess.TimeoutExpired:
+    p.kill()
+    _, err = p.communicate()
+client.close()
+lsock.close()
+ok(greeting.startswith(b"* OK") and b"ip=127.0.0.1" in err,
+   "no TCPREMOTEIP: the log names the client from the socket", (greeting, err[-500:]))
+
 ok(inst.clean(), "no sanitizer report in the server logs", inst.log()[-2000:])
 done()
