@@ -53,13 +53,7 @@ _Noreturn static void finish(enum status_id id, const char *a, const char *b)
 		if (msgtmp.len) unlink(msgtmp.s);
 		if (envtmp.len) unlink(envtmp.s);
 	}
-	buffer_puts(buffer_2, status_esc(id));
-	buffer_puts(buffer_2, " ");
-	buffer_puts(buffer_2, status_text(id));
-	if (a) buffer_puts(buffer_2, a);
-	if (b) buffer_puts(buffer_2, b);
-	buffer_puts(buffer_2, "\n");
-	buffer_flush(buffer_2);
+	status_line(buffer_2, id, a, b);
 	_exit(code);
 }
 

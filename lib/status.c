@@ -4,6 +4,7 @@
  * SMTPUTF8 (X.6.7).  A text that takes a variable part ends where that part
  * starts; a caller that adds strerror puts ": " before it.
  */
+#include <buffer.h>
 #include "exitcode.h"
 #include "status.h"
 
@@ -137,6 +138,17 @@ int status_exit(enum status_id id)
 int status_cat(stralloc *out, enum status_id id)
 {
 	return stralloc_cats(out, status_esc(id)) && stralloc_cats(out, " ") && stralloc_cats(out, status_text(id));
+}
+
+void status_line(buffer *out, enum status_id id, const char *a, const char *b)
+{
+	buffer_puts(out, status_esc(id));
+	buffer_puts(out, " ");
+	buffer_puts(out, status_text(id));
+	if (a) buffer_puts(out, a);
+	if (b) buffer_puts(out, b);
+	buffer_puts(out, "\n");
+	buffer_flush(out);
 }
 
 /* RFC 3463 2: class "." subject "." detail, subject and detail 1 to 3

@@ -149,6 +149,12 @@ int status_exit(enum status_id id);
 /* Appends "ESC TEXT" (no NUL) to out.  0 on ENOMEM. */
 int status_cat(stralloc *out, enum status_id id);
 
+/* Writes the reason line "ESC TEXT" + a + b + LF to out and flushes it:
+ * the one line a deliverer or the injector leaves for its caller (a, b
+ * may be null). */
+struct buffer;
+void status_line(struct buffer *out, enum status_id id, const char *a, const char *b);
+
 /* If s starts with an enhanced status code ("C.SSS.DDD", C one of 2, 4,
  * 5, RFC 3463 2, not followed by another digit or a dot), its length;
  * else 0. */

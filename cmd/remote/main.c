@@ -74,13 +74,7 @@ unsigned remote_open_count(const struct remote *m)
  * reasons used here are all temporary). */
 _Noreturn static void die_temp(enum status_id id, const char *a, const char *b)
 {
-	buffer_puts(buffer_1, status_esc(id));
-	buffer_puts(buffer_1, " ");
-	buffer_puts(buffer_1, status_text(id));
-	if (a) buffer_puts(buffer_1, a);
-	if (b) buffer_puts(buffer_1, b);
-	buffer_puts(buffer_1, "\n");
-	buffer_flush(buffer_1);
+	status_line(buffer_1, id, a, b);
 	_exit(status_exit(id));
 }
 
