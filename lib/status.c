@@ -4,6 +4,7 @@
  * SMTPUTF8 (X.6.7).  A text that takes a variable part ends where that part
  * starts; a caller that adds strerror puts ": " before it.
  */
+#include <string.h>
 #include <buffer.h>
 #include "exitcode.h"
 #include "status.h"
@@ -115,6 +116,22 @@ static const struct {
 	[ST_TOO_BIG_FOR]         = {"5.3.4", "message too big for "},
 	[ST_SENDER_NEEDS_UTF8]   = {"5.6.7", "the sender address needs SMTPUTF8, which the server does not offer: "},
 	[ST_RCPT_NEEDS_UTF8]     = {"5.6.7", "the address needs SMTPUTF8, which the server does not offer: "},
+
+	[ST_REMOTE_NOT_ROOT]     = {"4.3.5", "posthorn-remote is not run as root: set remoteuser in the config dir"},
+	[ST_REMOTEUSER]          = {"4.3.5", "unable to become remoteuser"},
+	[ST_DELIVERER_EXEC]      = {"4.3.0", "unable to run the deliverer"},
+	[ST_USERLIST_READ]       = {"4.3.0", "unable to read the user list "},
+	[ST_OPEN_QUEUED]         = {"4.3.0", "unable to open the queued message"},
+	[ST_LOCAL_START]         = {"4.3.0", "unable to start posthorn-local"},
+	[ST_REMOTE_MISSING]      = {"4.4.0", "remote delivery not available: posthorn-remote is not installed"},
+	[ST_REMOTE_START]        = {"4.3.0", "unable to start posthorn-remote"},
+	[ST_EXPIRED]             = {ESC_EXPIRED, "message expired: in the queue for more than "},
+	[ST_REMOTE_NO_RESULT]    = {"4.4.0", "posthorn-remote gave no result for this recipient"},
+	[ST_LOCAL_DONE]          = {ESC_OK, "delivered"},
+	[ST_LOCAL_SILENT]        = {"4.3.0", "posthorn-local said nothing"},
+	[ST_DELIVERY_TIMEOUT]    = {"4.4.2", "delivery timed out and was killed"},
+	[ST_DELIVERER_SIGNAL]    = {"4.3.0", "the deliverer was killed by a signal"},
+	[ST_RETURNED]            = {ESC_PERM, "returned to the sender by the postmaster"},
 };
 
 static enum status_id known(enum status_id id)
@@ -133,6 +150,21 @@ int status_exit(enum status_id id)
 	case '5': return EXIT_PERM;
 	default: return EXIT_TEMP;
 	}
+}
+
+const char *status_reason(enum status_id id)
+{
+	static char buf[ESC_MAX + 2 + 200];
+	size_t e = strlen(status_esc(id)), t = strlen(status_text(id));
+
+	/* cannot truncate: every text of the table is under 200 bytes (the
+	 * unit test checks) */
+	if (e + 1 + t >= sizeof buf) t = sizeof buf - e - 2;
+	memcpy(buf, status_esc(id), e);
+	buf[e] = ' ';
+	memcpy(buf + e + 1, status_text(id), t);
+	buf[e + 1 + t] = 0;
+	return buf;
 }
 
 int status_cat(stralloc *out, enum status_id id)

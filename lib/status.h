@@ -132,6 +132,23 @@ enum status_id {
 	ST_SENDER_NEEDS_UTF8,   /* 5.6.7 the sender address needs SMTPUTF8, ...: HOST */
 	ST_RCPT_NEEDS_UTF8,     /* 5.6.7 the address needs SMTPUTF8, ...: HOST */
 
+	/* posthorn-runq */
+	ST_REMOTE_NOT_ROOT,     /* 4.3.5 posthorn-remote is not run as root: set remoteuser ... */
+	ST_REMOTEUSER,          /* 4.3.5 unable to become remoteuser */
+	ST_DELIVERER_EXEC,      /* 4.3.0 unable to run the deliverer */
+	ST_USERLIST_READ,       /* 4.3.0 unable to read the user list FILE */
+	ST_OPEN_QUEUED,         /* 4.3.0 unable to open the queued message */
+	ST_LOCAL_START,         /* 4.3.0 unable to start posthorn-local */
+	ST_REMOTE_MISSING,      /* 4.4.0 remote delivery not available: posthorn-remote is not installed */
+	ST_REMOTE_START,        /* 4.3.0 unable to start posthorn-remote */
+	ST_EXPIRED,             /* 4.4.7 message expired: in the queue for more than N seconds; last: ... */
+	ST_REMOTE_NO_RESULT,    /* 4.4.0 posthorn-remote gave no result for this recipient */
+	ST_LOCAL_DONE,          /* 2.0.0 delivered (posthorn-local said no more) */
+	ST_LOCAL_SILENT,        /* 4.3.0 posthorn-local said nothing */
+	ST_DELIVERY_TIMEOUT,    /* 4.4.2 delivery timed out and was killed */
+	ST_DELIVERER_SIGNAL,    /* 4.3.0 the deliverer was killed by a signal */
+	ST_RETURNED,            /* 5.0.0 returned to the sender by the postmaster */
+
 	ST_COUNT
 };
 
@@ -145,6 +162,9 @@ const char *status_text(enum status_id id);
 
 /* EXIT_DONE, EXIT_PERM or EXIT_TEMP, from the class of id's code. */
 int status_exit(enum status_id id);
+
+/* "ESC TEXT" of id in a static buffer, valid until the next call. */
+const char *status_reason(enum status_id id);
 
 /* Appends "ESC TEXT" (no NUL) to out.  0 on ENOMEM. */
 int status_cat(stralloc *out, enum status_id id);

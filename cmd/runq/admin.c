@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "exitcode.h"
 #include "runq.h"
+#include "status.h"
 
 struct listed {
 	char *id;
@@ -141,7 +142,7 @@ int admin_action(const char *qdir, char action, const char *id)
 		if (action == 'D') env.r[i].next = 0;
 		else {
 			env.r[i].state = QUEUE_FAILED;
-			queue_set_reason(&env.r[i], "5.0.0 returned to the sender by the postmaster");
+			queue_set_reason(&env.r[i], status_reason(ST_RETURNED));
 		}
 		changed++;
 	}

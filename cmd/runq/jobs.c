@@ -24,10 +24,12 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <buffer.h>
 #include "exitcode.h"
 #include "log.h"
 #include "privs.h"
 #include "runq.h"
+#include "status.h"
 
 #define JOB_OUTPUT_MAX (4 * 1024 * 1024)
 
@@ -64,18 +66,16 @@ int jobs_selfpipe(void) { return selfpipe[0]; }
  * (the job's output) and exits 111. */
 static void job_become(const char *runas)
 {
-	static const char none[] = "4.3.5 posthorn-remote is not run as root: set remoteuser in the config dir\n";
-	static const char bad[] = "4.3.5 unable to become remoteuser\n";
 	uid_t uid;
 	gid_t gid;
 
 	if (!runas || geteuid() != 0) return;
 	if (!*runas) {
-		if (write(1, none, sizeof none - 1) < 0) { /* the exit code says enough */ }
+		status_line(buffer_1, ST_REMOTE_NOT_ROOT, 0, 0);
 		_exit(EXIT_TEMP);
 	}
 	if (privs_lookup(runas, &uid, &gid) || privs_drop(uid, gid)) {
-		if (write(1, bad, sizeof bad - 1) < 0) { /* the exit code says enough */ }
+		status_line(buffer_1, ST_REMOTEUSER, 0, 0);
 		_exit(EXIT_TEMP);
 	}
 }
@@ -105,10 +105,7 @@ int job_start(struct job *j, char *const argv[], int msgfd, const char *runas, u
 		if (dup2(msgfd, 0) < 0 || dup2(out[1], 1) < 0) _exit(EXIT_TEMP);
 		job_become(runas);
 		execv(argv[0], argv);
-		{
-			static const char msg[] = "4.3.0 unable to run the deliverer\n";
-			if (write(1, msg, sizeof msg - 1) < 0) { /* nothing more to say */ }
-		}
+		status_line(buffer_1, ST_DELIVERER_EXEC, 0, 0);
 		_exit(EXIT_TEMP);
 	}
 	close(out[1]);

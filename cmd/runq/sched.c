@@ -29,6 +29,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "runq.h"
+#include "status.h"
 #include "userdb.h"
 
 #define RESCAN_SECONDS 300       /* daemon: a full look at the queue at least this often */
@@ -269,7 +270,7 @@ static int entry_is_local(const char *addr, char *why, size_t whylen)
 	if (r == USERDB_TEMP || r == USERDB_CORRUPT) {
 		/* a reason for people: a long path is cut, as queue_set_reason
 		 * cuts every reason at QUEUE_REASON_MAX */
-		snprintf(why, whylen, "4.3.0 unable to read the user list %s", cfg->cdb.s);
+		snprintf(why, whylen, "%s%s", status_reason(ST_USERLIST_READ), cfg->cdb.s);
 		return KIND_UNKNOWN;
 	}
 	return KIND_LOCAL;
@@ -345,7 +346,7 @@ static void start_local(struct entry *e, unsigned i)
 	fd = open_msg(e);
 	if (fd < 0) {
 		log_event("error", "id", e->id, "error", "unable to open the message", "errno", strerror(errno), (char *)0);
-		defer(e, i, "4.3.0 unable to open the queued message", 0);
+		defer(e, i, status_reason(ST_OPEN_QUEUED), 0);
 		job_free(j);
 		return;
 	}
@@ -360,7 +361,7 @@ static void start_local(struct entry *e, unsigned i)
 	j->n = 1;
 	if (job_start(j, argv, fd, 0, cfg->timeout)) {
 		log_event("error", "id", e->id, "error", "unable to start posthorn-local", "errno", strerror(errno), (char *)0);
-		defer(e, i, "4.3.0 unable to start posthorn-local", 0);
+		defer(e, i, status_reason(ST_LOCAL_START), 0);
 		close(fd);
 		job_free(j);
 		return;
@@ -390,7 +391,7 @@ static void start_remote(struct entry *e, unsigned first, long long now)
 		for (i = first; i < e->env.n; i++)
 			if (e->kind[i] == KIND_REMOTE && !e->inflight[i] && e->env.r[i].state == QUEUE_PENDING &&
 			    e->env.r[i].next <= now && !strcmp(domain_of(e->env.r[i].addr), domain)) {
-				defer(e, i, "4.4.0 remote delivery not available: posthorn-remote is not installed", 0);
+				defer(e, i, status_reason(ST_REMOTE_MISSING), 0);
 				log_result(e, i, "remote", "held");
 			}
 		return;
@@ -421,7 +422,7 @@ static void start_remote(struct entry *e, unsigned first, long long now)
 	fd = open_msg(e);
 	if (fd < 0 || job_start(j, argv, fd, cfg->remote_user.s, cfg->timeout)) {
 		log_event("error", "id", e->id, "error", "unable to start posthorn-remote", "errno", strerror(errno), (char *)0);
-		for (i = 0; i < n; i++) defer(e, j->rcpt[i], "4.3.0 unable to start posthorn-remote", 0);
+		for (i = 0; i < n; i++) defer(e, j->rcpt[i], status_reason(ST_REMOTE_START), 0);
 		if (fd >= 0) close(fd);
 		free(argv);
 		job_free(j);
@@ -439,8 +440,7 @@ static void expire(struct entry *e, unsigned i)
 	struct queue_rcpt *r = &e->env.r[i];
 	char reason[QUEUE_REASON_MAX + 200];   /* fits: a stored reason is QUEUE_REASON_MAX at most */
 
-	snprintf(reason, sizeof reason, "4.4.7 message expired: in the queue for more than %lu seconds; last: %s",
-	         cfg->lifetime, r->reason.len ? r->reason.s : "no attempt");
+	snprintf(reason, sizeof reason, "%s%lu seconds; last: %s", status_reason(ST_EXPIRED), cfg->lifetime, r->reason.len ? r->reason.s : "no attempt");
 	queue_set_reason(r, reason);
 	r->state = QUEUE_FAILED;
 	e->dirty = 1;
@@ -520,7 +520,7 @@ static void apply_remote(struct job *j, int code)
 {
 	struct entry *e = j->e;
 	char *p = j->out.s, *end = j->out.s + j->out.len, *nl;
-	const char *fallback = "4.4.0 posthorn-remote gave no result for this recipient";
+	const char *fallback = status_reason(ST_REMOTE_NO_RESULT);
 	unsigned k = 0;
 
 	while (p && p < end && k < j->n) {
@@ -572,7 +572,7 @@ static void apply_local(struct job *j, int code)
 	nl = strchr(j->out.s ? j->out.s : "", '\n');
 	if (nl) *nl = 0;
 	if (!j->out.s || !j->out.s[0]) {
-		stralloc_copys(&j->out, code == EXIT_DONE ? "2.0.0 delivered" : "4.3.0 posthorn-local said nothing");
+		stralloc_copys(&j->out, status_reason(code == EXIT_DONE ? ST_LOCAL_DONE : ST_LOCAL_SILENT));
 		stralloc_0(&j->out);
 	}
 	if (code == EXIT_DONE) {
@@ -598,12 +598,12 @@ static void finish_job(struct job *j)
 
 	job_read(j);
 	if (j->killed) {
-		stralloc_copys(&j->out, "4.4.2 delivery timed out and was killed");
+		stralloc_copys(&j->out, status_reason(ST_DELIVERY_TIMEOUT));
 		code = EXIT_TEMP;
 	} else if (WIFEXITED(j->status))
 		code = WEXITSTATUS(j->status) == EXIT_DONE || WEXITSTATUS(j->status) == EXIT_PERM ? WEXITSTATUS(j->status) : EXIT_TEMP;
 	else {
-		stralloc_copys(&j->out, "4.3.0 the deliverer was killed by a signal");
+		stralloc_copys(&j->out, status_reason(ST_DELIVERER_SIGNAL));
 		code = EXIT_TEMP;
 	}
 	if (j->remote) {

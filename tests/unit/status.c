@@ -54,9 +54,25 @@ static void codes(void)
 	is_int(status_code_len("queued as 5"), 0, "text");
 }
 
+/* status_reason: "ESC TEXT", whole for every row (its buffer fits the
+ * longest text of the table) */
+static void reasons(void)
+{
+	int id, whole = 1;
+	char want[512];
+
+	for (id = 0; id < ST_COUNT; id++) {
+		snprintf(want, sizeof want, "%s %s", status_esc((enum status_id)id), status_text((enum status_id)id));
+		if (strcmp(status_reason((enum status_id)id), want)) { whole = 0; diag(want); }
+	}
+	ok(whole, "status_reason gives every row whole");
+	is_str(status_reason(ST_LOCAL_START), "4.3.0 unable to start posthorn-local", "runq's reasons are in the table");
+}
+
 int main(void)
 {
 	table();
 	codes();
+	reasons();
 	return tap_done();
 }
