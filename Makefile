@@ -119,7 +119,7 @@ FUZZ_SECONDS = 60
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(CPPFLAGS)
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h) $(CDB_LIB)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(filter-out lib/stream.c lib/tlsserver.c lib/handoff.c lib/srvopts.c,$(LIB_SRC)) $(LIBS)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(filter-out lib/stream.c lib/tlsserver.c lib/handoff.c lib/srvopts.c,$(LIB_SRC)) $(LIBS) -l:libcrypto.a -lpthread
 
 fuzz-build: $(FUZZERS)
 
