@@ -183,6 +183,24 @@ static void test_mutations(unsigned long long now)
 	/* t= from the future */
 	verify(vectors[0].msg, strlen(vectors[0].msg), 100, now - 100000, got, sizeof got);
 	is_str(got, "permerror", "t= in the future");
+	is_str(v.sig[0].reason, "signature from the future", "its reason");
+	is_str(v.sig[0].d, "example.org", "d= of the result");
+	is_str(v.sig[0].s, "r2048", "selector of the result");
+	/* x= ten seconds after t=: expired later, checked before the key */
+	{
+		const char *m = vectors[0].msg, *t = strstr(m, " t=");
+		char *x = malloc(strlen(m) + 64);
+		unsigned long long ts = t ? strtoull(t + 3, 0, 10) : 0;
+		if (!x) exit(1);
+		if (ok(t != 0, "vector has t=")) {
+			int n = snprintf(x, strlen(m) + 64, "%.*s x=%llu;%s", (int)(t - m), m, ts + 10, t);
+			verify(x, (size_t)n, 100, ts + 100, got, sizeof got);
+			is_str(v.sig[0].reason, "signature expired", "x= in the past: expired");
+			verify(x, (size_t)n, 100, ts + 5, got, sizeof got);
+			is_str(v.sig[0].reason, "signature mismatch", "x= in the future: checked (and x= was signed)");
+		}
+		free(x);
+	}
 }
 
 static void test_taglist(void)
