@@ -21,12 +21,16 @@ def ed_key():
 rsa2048, rsa2048_rec = rsa_key(2048)
 rsa1024, rsa1024_rec = rsa_key(1024)
 rsa512, rsa512_rec = rsa_key(512)
+rsa4096, rsa4096_rec = rsa_key(4096)
 ed, ed_rec = ed_key()
 
 keys = [
     ("r2048._domainkey.example.org", rsa2048_rec),
     ("r1024._domainkey.example.org", rsa1024_rec),
     ("r512._domainkey.example.org", rsa512_rec),
+    ("r4096._domainkey.example.org", rsa4096_rec),
+    # the unit test's resolver puts a record that does not parse before this one
+    ("multi._domainkey.example.org", rsa2048_rec),
     ("ed._domainkey.example.org", ed_rec),
     ("ed._domainkey.example.net", ed_rec),
     # the same RSA key, published with t=y and with an h= that excludes sha256
@@ -63,6 +67,8 @@ add("rsa2048 relaxed/relaxed", sign(m, b"r2048", rsa2048) + m, ["pass"])
 add("rsa2048 simple/simple", sign(m, b"r2048", rsa2048, canon=(b"simple", b"simple")) + m, ["pass"])
 add("rsa2048 simple/relaxed", sign(m, b"r2048", rsa2048, canon=(b"simple", b"relaxed")) + m, ["pass"])
 add("rsa1024 relaxed/simple", sign(m, b"r1024", rsa1024, canon=(b"relaxed", b"simple")) + m, ["pass"])
+add("rsa4096 relaxed/relaxed", sign(m, b"r4096", rsa4096) + m, ["pass"])
+add("two key records, one bad", sign(m, b"multi", rsa2048) + m, ["pass"])
 add("ed25519 relaxed/relaxed", sign(m, b"ed", ed, alg=b"ed25519-sha256") + m, ["pass"])
 add("ed25519 simple/simple", sign(m, b"ed", ed, alg=b"ed25519-sha256", canon=(b"simple", b"simple")) + m, ["pass"])
 s = sign(m, b"r2048", rsa2048, length=True)
