@@ -35,7 +35,7 @@ enum dkim_result {
 	DKIM_NONE,         /* not verified (not reached) */
 	DKIM_PASS,
 	DKIM_FAIL,         /* the body hash or the signature does not match */
-	DKIM_NEUTRAL,
+	DKIM_NEUTRAL,      /* not checked: the header section went over our bounds */
 	DKIM_TEMPERROR,    /* the key could not be fetched now */
 	DKIM_PERMERROR,    /* bad signature or key record, no key, revoked, expired */
 	DKIM_POLICY        /* valid form, but refused: rsa-sha1, RSA key out of 1024..4096 bits */
