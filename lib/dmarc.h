@@ -7,8 +7,11 @@
  *
  * Organizational domains come from the Public Suffix List through libpsl,
  * which reads the system's list (Debian's publicsuffix package,
- * /usr/share/publicsuffix/public_suffix_list.dafsa) or, if that cannot be
- * loaded, libpsl's built-in copy.  No copy of the list is in the tree.
+ * /usr/share/publicsuffix/public_suffix_list.dafsa, through psl_latest) or,
+ * if that cannot be loaded, libpsl's built-in copy; if neither is there,
+ * every domain is its own organizational domain (relaxed alignment then
+ * acts as strict).  No copy of the list is in the tree.  The list is loaded
+ * on first use and kept for the life of the process.
  *
  * DNS goes through a struct dmarc_dns of callbacks the caller provides
  * (posthorn-smtpd: libowfat's resolver; unit tests: a fake table).

@@ -4,7 +4,7 @@
  * DNS block and allow lists of client addresses (DNSBL / DNSWL, RFC 5782).
  *
  * The zones come from one file in the config dir, DNSBL_FILE, a line per
- * zone (format in posthorn-smtpd(8)):
+ * zone (posthorn-smtpd(8) is to document it when smtpd reads it):
  *
  *     # comment                                (and blank lines) ignored
  *     zen.spamhaus.org  10  127.0.0.2-127.0.0.11
