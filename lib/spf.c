@@ -152,7 +152,7 @@ static void put(struct buf *b, const char *s, size_t n)
 }
 
 /* The value of a macro letter (lower case) into v (SPF_SENDER_MAX + 80). */
-static void ptr_validate(struct st *s, const char *target, int *matched);
+static int ptr_validate(struct st *s, const char *target, int *matched);
 
 static int macro_value(struct st *s, int letter, const char *domain, char *v)
 {
@@ -169,7 +169,10 @@ static int macro_value(struct st *s, int letter, const char *domain, char *v)
 	case 'r': snprintf(v, SPF_NAME_MAX + 1, "%s", s->q->receiver && *s->q->receiver ? s->q->receiver : "unknown"); break;
 	case 't': snprintf(v, 32, "%lld", s->q->now); break;
 	case 'p':
-		if (!s->ptrdone) { int m; ptr_validate(s, domain, &m); }
+		if (!s->ptrdone) {
+			int m;
+			if (ptr_validate(s, domain, &m)) return -1;
+		}
 		strcpy(v, s->ptrname[0] ? s->ptrname : "unknown");
 		break;
 	case 'i':
@@ -568,30 +571,34 @@ static int name_under(const char *name, const char *target)
 }
 
 /* The ptr mechanism and %{p} (5.5, 7.3): the validated names of the client
- * among the first SPF_PTR_MAX PTR names.  With target, *matched says whether
- * one of them is target or under it; the first validated name (preferring
- * one under target) becomes %{p}.  DNS errors only mean no match.  Returns
- * 0 or a permerror (void lookup limit). */
-static void ptr_validate(struct st *s, const char *target, int *matched)
+ * among the first SPF_PTR_MAX PTR names.  *matched says whether one of them
+ * is target or under it; the first validated name (one under target if
+ * there is one) becomes %{p}.  DNS errors only mean no match (5.5).
+ * Returns 0, or a permerror when the void lookup limit is passed. */
+static int ptr_validate(struct st *s, const char *target, int *matched)
 {
 	char rev[80], names[SPF_PTR_MAX][SPF_NAME_MAX + 1];
 	unsigned n, i;
 	int err;
 	*matched = 0;
+	s->ptrdone = 1;
 	reverse_name(s, rev);
-	if (ask(s, SPF_RR_PTR, rev, 0, &err) != SPF_DNS_OK) return;
+	if (ask(s, SPF_RR_PTR, rev, 0, &err) != SPF_DNS_OK) return err;
 	n = copy_names(s, names, SPF_PTR_MAX);
 	for (i = 0; i < n; i++) {
-		if (ask(s, s->v4 ? SPF_RR_A : SPF_RR_AAAA, names[i], 0, &err) != SPF_DNS_OK) continue;
+		if (ask(s, s->v4 ? SPF_RR_A : SPF_RR_AAAA, names[i], 0, &err) != SPF_DNS_OK) {
+			if (err) return err;
+			continue;
+		}
 		if (!ans_match(s, 32, 128)) continue;
-		if (target && name_under(names[i], target)) {
+		if (name_under(names[i], target)) {
 			*matched = 1;
 			snprintf(s->ptrname, sizeof s->ptrname, "%s", names[i]);
 			break;
 		}
 		if (!s->ptrname[0]) snprintf(s->ptrname, sizeof s->ptrname, "%s", names[i]);
 	}
-	s->ptrdone = 1;
+	return 0;
 }
 
 static int check(struct st *s, const char *domain, int want_exp);
@@ -651,8 +658,7 @@ static int mechanism(struct st *s, const struct term *t, const char *domain)
 		return NOMATCH;
 	}
 	case T_PTR:
-		ptr_validate(s, target, &m);
-		if (s->out->voids > SPF_VOID_MAX) return problem(s, SPF_PERMERROR, "too many void DNS lookups");
+		if ((err = ptr_validate(s, target, &m))) return err;
 		return m ? (int)t->qual : NOMATCH;
 	case T_EXISTS:
 		/* 5.7: always an A query, whatever the client's family */
@@ -664,25 +670,30 @@ static int mechanism(struct st *s, const struct term *t, const char *domain)
 	return NOMATCH;
 }
 
-/* exp= (6.2): errors of any kind only mean no explanation. */
-static void explain(struct st *s, const struct rec *r, const char *domain)
+/* exp= (6.2): errors of any kind only mean no explanation, and leave the
+ * problem noted for the log as it was. */
+static void explain1(struct st *s, const struct rec *r, const char *domain)
 {
 	char target[SPF_NAME_MAX + 1], text[SPF_RECORD_MAX + 1];
 	int err;
 	size_t len;
 	struct buf b = { s->out->explanation, 0, SPF_EXP_MAX, 0 };
-	char saved[sizeof s->out->problem];
 
-	memcpy(saved, s->out->problem, sizeof saved);
-	err = expand_domain(s, r->exp, r->explen, domain, target);
-	memcpy(s->out->problem, saved, sizeof saved);
-	if (err) return;
+	if (expand_domain(s, r->exp, r->explen, domain, target)) return;
 	if (ask(s, SPF_RR_TXT, target, 1, &err) != SPF_DNS_OK || s->ans.n != 1 || s->ans.overflow) return;
 	len = s->ans.len[0];
 	if (len > SPF_RECORD_MAX) return;
 	memcpy(text, s->ans.buf + s->ans.off[0], len);
-	if (expand(s, text, len, domain, 1, &b) < 0) { s->out->explanation[0] = 0; return; }
+	if (expand(s, text, len, domain, 1, &b) < 0) b.n = 0;
 	s->out->explanation[b.n] = 0;
+}
+
+static void explain(struct st *s, const struct rec *r, const char *domain)
+{
+	char saved[sizeof s->out->problem];
+	memcpy(saved, s->out->problem, sizeof saved);
+	explain1(s, r, domain);
+	memcpy(s->out->problem, saved, sizeof saved);
 }
 
 /* check_host() for one domain.  want_exp: this level's exp= is the
