@@ -1,6 +1,12 @@
 /* Unit tests of lib/spf (RFC 7208 check_host) against a resolver in
  * memory: each mechanism, the modifiers, the limits of 4.6.4, the macro
- * examples of 7.4, include/redirect semantics and exp=. */
+ * examples of 7.4, include/redirect semantics and exp=.
+ *
+ * With --eval it is the posthorn side of tests/spf-oracle.t instead: it
+ * reads one case from stdin -- a line "IP SENDER HELO DOMAIN", then zone
+ * rows "X NAME DATA" (X: T A 6 M P; DATA holds records separated by '|',
+ * or "TEMP" for a temporary error) -- and prints the result and the
+ * explanation. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -495,8 +501,42 @@ static void answers(void)
 	is_str(spf_result_name(SPF_TEMPERROR), "temperror", "result names");
 }
 
-int main(void)
+static int eval(void)
 {
+	static char input[65536], *lines[256];
+	static struct rr z[256];
+	char ip[100], sender[600], helo[300], domain[300];
+	size_t n = fread(input, 1, sizeof input - 1, stdin);
+	int nl = 0, i;
+	char *p, *save = 0;
+
+	input[n] = 0;
+	for (p = strtok_r(input, "\n", &save); p && nl < 256; p = strtok_r(0, "\n", &save)) lines[nl++] = p;
+	if (nl < 1 || sscanf(lines[0], "%99s %599s %299s %299s", ip, sender, helo, domain) != 4) return 2;
+	if (!strcmp(sender, "-")) sender[0] = 0;
+	for (i = 1; i < nl; i++) {
+		char *name = lines[i] + 2, *data = strchr(name, ' ');
+		static const char types[] = "TA6MP";
+		const char *t = strchr(types, lines[i][0]);
+		if (!data || lines[i][1] != ' ') return 2;
+		*data++ = 0;
+		if (lines[i][0] == 'E') {
+			z[i - 1] = (struct rr){ SPF_RR_TXT, name, "TEMP" };
+			continue;
+		}
+		if (!t) return 2;
+		z[i - 1] = (struct rr){ (enum spf_rrtype[]){ SPF_RR_TXT, SPF_RR_A, SPF_RR_AAAA, SPF_RR_MX, SPF_RR_PTR }[t - types],
+		                        name, data };
+	}
+	z[nl - 1] = (struct rr){ 0, 0, 0 };
+	run(z, ip, sender, helo, domain);
+	printf("%s %s\n", spf_result_name(out.result), out.explanation);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "--eval")) return eval();
 	record_selection();
 	mechanisms();
 	syntax();
