@@ -77,7 +77,9 @@ struct spf_query {
 	unsigned char ip[16];  /* the client; IPv4 as ::ffff:a.b.c.d */
 	const char *sender;    /* MAIL FROM address; empty or null: postmaster@helo */
 	const char *helo;      /* the HELO/EHLO name (%{h}); null: "" */
-	const char *domain;    /* the domain checked: the sender's, or the HELO name */
+	const char *domain;    /* the domain checked: the sender's, or for the HELO
+	                        * identity (RFC 7208 2.3) the HELO name, with sender
+	                        * null so that it is postmaster@helo */
 	const char *receiver;  /* %{r} in explanations; null: "unknown" */
 	long long now;         /* %{t} in explanations: seconds since the epoch */
 };
