@@ -10,6 +10,7 @@
 #include <stralloc.h>
 #include "conf.h"
 #include "dnsbl.h"
+#include "textfile.h"
 
 static int is_space(char c) { return c == ' ' || c == '\t'; }
 
@@ -166,35 +167,16 @@ int dnsbl_parse(struct dnsbl_list *l, const char *text, size_t len, const char *
 int dnsbl_load(struct dnsbl_list *l, const char **why, unsigned *line)
 {
 	stralloc path = {0}, text = {0};
-	char buf[4096];
-	int fd, r = -1;
+	int r;
 
 	l->n = 0;
 	*why = 0;
 	*line = 0;
 	if (!conf_path(&path, DNSBL_FILE)) { *why = "out of memory"; return -1; }
-	fd = open(path.s, O_RDONLY | O_CLOEXEC);
+	r = textfile_read(path.s, DNSBL_FILE_MAX, &text, why);
 	stralloc_free(&path);
-	if (fd < 0) {
-		if (errno == ENOENT) return 0;
-		*why = "unable to open";
-		return -1;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof buf);
-		if (n < 0) {
-			if (errno == EINTR) continue;
-			*why = "unable to read";
-			break;
-		}
-		if (n == 0) {
-			r = dnsbl_parse(l, text.s ? text.s : "", text.len, why, line) < 0 ? -1 : 1;
-			break;
-		}
-		if (text.len + (size_t)n > DNSBL_FILE_MAX) { *why = "file too large"; errno = EFBIG; break; }
-		if (!stralloc_catb(&text, buf, (size_t)n)) { *why = "out of memory"; break; }
-	}
-	{ int e = errno; close(fd); stralloc_free(&text); errno = e; }
+	if (r > 0 && dnsbl_parse(l, text.s ? text.s : "", text.len, why, line) < 0) r = -1;
+	{ int e = errno; stralloc_free(&text); errno = e; }
 	return r;
 }
 

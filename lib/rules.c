@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <stralloc.h>
 #include "rules.h"
+#include "textfile.h"
 
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
@@ -187,8 +188,7 @@ void rules_free(struct rules *rs)
 int rules_load(struct rules *rs, const char *maildir, const char **why, unsigned *line)
 {
 	stralloc path = {0}, text = {0};
-	char buf[4096];
-	int fd, r = -1;
+	int r;
 
 	rs->n = 0;
 	rs->text = 0;
@@ -198,27 +198,9 @@ int rules_load(struct rules *rs, const char *maildir, const char **why, unsigned
 		*why = "out of memory";
 		return -1;
 	}
-	fd = open(path.s, O_RDONLY | O_CLOEXEC);
+	r = textfile_read(path.s, RULES_FILE_MAX, &text, why);
 	stralloc_free(&path);
-	if (fd < 0) {
-		if (errno == ENOENT) return 0;
-		*why = "unable to open";
-		return -1;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof buf);
-		if (n < 0) {
-			if (errno == EINTR) continue;
-			*why = "unable to read";
-			break;
-		}
-		if (n == 0) {
-			r = rules_parse(rs, text.s ? text.s : "", text.len, why, line) < 0 ? -1 : 1;
-			break;
-		}
-		if (text.len + (size_t)n > RULES_FILE_MAX) { *why = "file too large"; errno = EFBIG; break; }
-		if (!stralloc_catb(&text, buf, (size_t)n)) { *why = "out of memory"; break; }
-	}
-	{ int e = errno; close(fd); stralloc_free(&text); errno = e; }
+	if (r > 0 && rules_parse(rs, text.s ? text.s : "", text.len, why, line) < 0) r = -1;
+	{ int e = errno; stralloc_free(&text); errno = e; }
 	return r;
 }
