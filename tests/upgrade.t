@@ -361,6 +361,19 @@ def poller():
     os._exit(0)
 
 
+def poller_stop(pid, r):
+    """Stops the poller; its report (polls, wrong, inodes seen per file)."""
+    os.kill(pid, signal.SIGTERM)
+    report = b""
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        report += chunk
+    os.waitpid(pid, 0)
+    return json.loads(report) if report else (0, ["no report"], {})
+
+
 inodes = {n: os.stat(os.path.join(bindir, n)).st_ino for n in os.listdir(bindir)}
 poll_pid, poll_r = poller()
 clients = [Client(s6i), Client(dti)]
@@ -387,15 +400,7 @@ for c in clients:
 for c in clients:
     c.join(120)
 
-os.kill(poll_pid, signal.SIGTERM)
-report = b""
-while True:
-    chunk = os.read(poll_r, 65536)
-    if not chunk:
-        break
-    report += chunk
-os.waitpid(poll_pid, 0)
-polls, wrong, seen = json.loads(report) if report else (0, ["no report"], {})
+polls, wrong, seen = poller_stop(poll_pid, poll_r)
 
 # ---- what the upgrade did ----
 for c in clients:
@@ -421,16 +426,8 @@ for c in clients:
 # (chown clears the bit, so it may not chown a live program in place) ----
 poll_pid, poll_r = poller()
 again = s6i.run_setup()
-os.kill(poll_pid, signal.SIGTERM)
-report = b""
-while True:
-    chunk = os.read(poll_r, 65536)
-    if not chunk:
-        break
-    report += chunk
-os.waitpid(poll_pid, 0)
-polls, wrong, seen = json.loads(report) if report else (0, ["no report"], {})
-is_(again.returncode, 0, "posthorn-setup run again on the running system", )
+polls, wrong, seen = poller_stop(poll_pid, poll_r)
+is_(again.returncode, 0, "posthorn-setup run again on the running system")
 is_(wrong, [], "%d polls: the set-user-ID programs kept their owner and mode while it ran" % polls)
 
 # ---- stop, uninstall ----
