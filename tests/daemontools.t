@@ -31,7 +31,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from tap import ok, is_, note, done, prog
 from instance import wait_for, listening
-from services import Installation
+from services import Installation, processes_under
 
 TOOLS = ("svscan", "supervise", "svc", "svstat", "svok", "multilog", "setuidgid")
 if os.geteuid() != 0:
@@ -60,25 +60,6 @@ def svstat(path):
 def supervised(path):
     """Is a supervise running for this dir?  (svok exits 0 if so.)"""
     return subprocess.run(["svok", path], timeout=10).returncode == 0
-
-
-def processes_under(root):
-    """pid -> command line of every process whose working directory or
-    command line is inside root (supervise, the run scripts' programs and
-    multilog all chdir into their service dir)."""
-    found = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit() or int(d) == os.getpid():
-            continue
-        try:
-            cwd = os.readlink("/proc/%s/cwd" % d)
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
-        except OSError:
-            continue
-        if cwd == root or cwd.startswith(root + "/") or root + "/" in cmd:
-            found[int(d)] = cmd
-    return found
 
 
 inst = Installation("d.test", "dora@d.test", "dora-secret")
@@ -119,8 +100,8 @@ def stop():
         if live:
             subprocess.run(["svc", "-dx"] + live, timeout=10)
         wait_for(lambda: not any(supervised(d) for d in live), STOP_SECONDS, 0.1)
-    wait_for(lambda: not processes_under(inst.root), STOP_SECONDS, 0.1)
-    return processes_under(inst.root)
+    wait_for(lambda: not processes_under([inst.root]), STOP_SECONDS, 0.1)
+    return processes_under([inst.root])
 
 
 def cleanup():
@@ -234,7 +215,7 @@ def open_as(account, path):
 
 
 is_(open_as("posthorn-smtpd", current), 13, "another account (posthorn-smtpd, not in adm) cannot read it")
-loggers = [cmd for pid, cmd in processes_under(inst.root).items() if cmd.startswith("multilog ")
+loggers = [cmd for pid, cmd in processes_under([inst.root]).items() if cmd.startswith("multilog ")
            and os.stat("/proc/%d" % pid).st_uid != nobody]
 is_(loggers, [], "no multilog runs as anyone but nobody")
 

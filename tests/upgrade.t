@@ -37,7 +37,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from tap import ok, is_, note, done, tempdir, prog, ROOT, BIN, SANITIZER
 from instance import wait_for, listening
-from services import Installation
+from services import Installation, processes_under
 
 TOOLS = ("s6-svscan", "s6-svc", "s6-svstat", "svscan", "supervise", "svc", "svstat", "svok", "multilog")
 if os.geteuid() != 0:
@@ -166,24 +166,6 @@ svscans = {"s6": subprocess.Popen(["s6-svscan", s6dir], stdin=subprocess.DEVNULL
                                   stderr=subprocess.DEVNULL, start_new_session=True),
            "daemontools": subprocess.Popen(["svscan", dtdir], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                            stderr=subprocess.DEVNULL, env=BOOT_ENV, start_new_session=True)}
-
-
-def processes_under(roots):
-    """pid -> command line of every process whose working directory or
-    command line is inside one of roots."""
-    found = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit() or int(d) == os.getpid():
-            continue
-        try:
-            cwd = os.readlink("/proc/%s/cwd" % d)
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
-        except OSError:
-            continue
-        if any(cwd == r or cwd.startswith(r + "/") or r + "/" in cmd for r in roots):
-            found[int(d)] = cmd
-    return found
 
 
 def stop():

@@ -206,3 +206,22 @@ def _check(path, text):
     for real in ("/etc/posthorn", "/usr/local/bin", "/var/log", "IP=0\n"):
         if real in text:
             raise ValueError("%s: %r was not rewritten for the test" % (path, real.strip()))
+
+
+def processes_under(roots):
+    """pid -> command line of every process whose working directory or
+    command line is inside one of roots (supervise, the run scripts'
+    programs and the loggers all chdir into their service dir)."""
+    found = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink("/proc/%s/cwd" % d)
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+        except OSError:
+            continue
+        if any(cwd == r or cwd.startswith(r + "/") or r + "/" in cmd for r in roots):
+            found[int(d)] = cmd
+    return found
