@@ -44,6 +44,7 @@
 #include "conf.h"
 #include "durable.h"
 #include "exitcode.h"
+#include "hdr.h"
 #include "inject.h"
 #include "log.h"
 #include "maildir.h"
@@ -291,13 +292,16 @@ static int junk_field(const char *f, size_t n)
 }
 
 /* One unfolded header field: notes the junk mark, counts Delivered-To and
- * ends the run when one names this recipient. */
-static void check_field(const char *f, size_t n, unsigned *count)
+ * ends the run when one names this recipient.  *marks is 1 until a line
+ * that is no field (RFC 5322 2.2) is met: a mark after it is not taken, as
+ * a program that sees the header end there would not have removed it. */
+static void check_field(const char *f, size_t n, unsigned *count, int *marks)
 {
 	static const char name[] = "delivered-to:";
 	size_t nl = sizeof name - 1;
 
-	if (junk_field(f, n)) return;
+	if (!hdr_name_len(f, n)) { *marks = 0; return; }
+	if (*marks && junk_field(f, n)) return;
 	if (n < nl || !caseeq(f, nl, name, nl)) return;
 	f += nl;
 	n -= nl;
@@ -319,7 +323,7 @@ static void scan_header(void)
 	size_t flen = 0;
 	unsigned long long off = 0;
 	unsigned count = 0;
-	int bol = 1, infield = 0;
+	int bol = 1, infield = 0, marks = 1;
 
 	while (off < HEADER_SCAN_MAX) {
 		ssize_t r = pread(g.msgfd, buf, sizeof buf, (off_t)off), i;
@@ -335,7 +339,7 @@ static void scan_header(void)
 				if (c == '\n') goto end;  /* the empty line ends the header */
 				bol = 0;
 				if (c != ' ' && c != '\t') {
-					if (infield) check_field(field, flen, &count);
+					if (infield) check_field(field, flen, &count, &marks);
 					flen = 0;
 					infield = 1;
 				}
@@ -346,7 +350,7 @@ static void scan_header(void)
 		off += (unsigned long long)r;
 	}
 end:
-	if (infield) check_field(field, flen, &count);
+	if (infield) check_field(field, flen, &count, &marks);
 }
 
 /* ---- alias expansion ---- */

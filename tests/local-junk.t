@@ -171,6 +171,13 @@ is_((len(files("alice")), len(files("alice", ".Junk"))), (1, 0), "'X-Posthorn-Ju
 deliver("alice@example.org", message("X-Posthorn-Junked: dmarc\n" + HEAD))
 is_((len(files("alice")), len(files("alice", ".Junk"))), (2, 0), "nor is a longer field name")
 clear("alice")
+# A line that is no header field ends what counts as header for the mark
+# (a program that stops there would not have removed a forged one).
+deliver("alice@example.org", message(HEAD + "not a field\n" + MARK))
+is_((len(files("alice")), len(files("alice", ".Junk"))), (1, 0), "a mark after a line that is no field does not count")
+deliver("alice@example.org", message(MARK + HEAD + "not a field\n"))
+is_(len(files("alice", ".Junk")), 1, "one before it does")
+clear("alice")
 long_head = "X-Long: " + "y" * 5000 + "\n" + MARK + HEAD
 deliver("alice@example.org", message(long_head))
 is_(len(files("alice", ".Junk")), 1, "the mark after an over-long field counts")
