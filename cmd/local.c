@@ -5,17 +5,20 @@
  *     posthorn-local [-C DIR] SENDER RECIPIENT    < message (a regular file)
  *
  * Three phases, each finished before the next starts:
- *   1. resolve: read the config, check the message for a Delivered-To loop,
- *      expand the recipient through users.cdb (aliases, plus-addressing,
- *      catch-all) into a list of local users and a list of remote addresses.
+ *   1. resolve: read the config, read the message header (a Delivered-To
+ *      loop ends the run; an X-Posthorn-Junk mark is noted), expand the
+ *      recipient through users.cdb (aliases, plus-addressing, catch-all)
+ *      into a list of local users and a list of remote addresses.
  *      This runs with the privileges we were started with, so users.cdb may
  *      be readable by root only.  No mailbox is touched, so any failure here
  *      leaves nothing half done.
  *   2. drop: become the mail owner (never deliver as root).
  *   3. deliver: per local user, the instructions of MAILDIR/posthorn-rules
- *      or the INBOX (or the plus-address folder); then one re-injection for
- *      all remote addresses (lib/inject, into our config dir's queue).  A temporary failure in the middle means a retry
- *      of the whole message: at worst a duplicate, never a loss.
+ *      or the INBOX (or the plus-address folder; for marked mail the junk
+ *      folder, made if missing); then one re-injection for all remote
+ *      addresses (lib/inject, into our config dir's queue).  A temporary
+ *      failure in the middle means a retry of the whole message: at worst a
+ *      duplicate, never a loss.
  *
  * Exit 0 delivered (every Maildir file and new/ fsync'ed), 100 permanent
  * failure, 111 temporary failure, 64 usage; one reason line on stdout,
@@ -41,6 +44,7 @@
 #include "conf.h"
 #include "durable.h"
 #include "exitcode.h"
+#include "hdr.h"
 #include "inject.h"
 #include "log.h"
 #include "maildir.h"
@@ -58,6 +62,8 @@
 #define HEADER_SCAN_MAX 262144    /* bytes of header scanned for them */
 #define FIELD_MAX 1024            /* bytes of one header field kept */
 #define REASON_MAX 400            /* bytes of a reason line */
+#define JUNK_KIND_MAX 32          /* bytes of the mark's first word, logged */
+#define JUNK_FOLDER_DEFAULT "Junk"
 #define PIPE_TIMEOUT_DEFAULT 600  /* seconds */
 #define FEED_BUF 16384
 
@@ -86,6 +92,13 @@ static struct {
 	unsigned long long msgsize;
 	stralloc head;                 /* Return-Path + Delivered-To */
 	stralloc fwdhead;              /* Delivered-To only */
+	/* The receiving side's junk mark (X-Posthorn-Junk, added by
+	 * posthorn-smtpd, which removes any the sender wrote): junk is set when
+	 * the header holds one; junkkind is the first word of its value
+	 * ("dmarc"), or "yes" for an empty one. */
+	int junk;
+	char junkkind[JUNK_KIND_MAX + 1];
+	stralloc junkfolder;           /* local-junk-folder; "" = no junk folder */
 	unsigned lookups;
 } g;
 
@@ -206,6 +219,21 @@ static void read_config(void)
 		finish(ST_NO_MAILOWNER,
 		       conf_dir(), "/mailowner", (char *)0);
 
+	/* Checked now, not at the first marked message: a bad name is the
+	 * admin's to fix, and every message waits for it alike. */
+	if (conf_line("local-junk-folder", &g.junkfolder, JUNK_FOLDER_DEFAULT) < 0) conf_fail("local-junk-folder");
+	if (!strcmp(g.junkfolder.s, "-")) g.junkfolder.len = 0;
+	if (g.junkfolder.len) {
+		if (maildir_folder_path(&line, "", g.junkfolder.s) < 0) {
+			if (errno == ENOMEM) nomem();
+			finish(ST_CONF_BAD, "local-junk-folder: invalid folder name", (char *)0);
+		}
+		/* "INBOX" (any case) maps to the Maildir itself: no junk folder. */
+		if (!line.len) g.junkfolder.len = 0;
+	}
+	if (!stralloc_0(&g.junkfolder)) nomem();
+	g.junkfolder.len--;
+
 	if (!conf_path(&g.cdbpath, "users.cdb")) nomem();
 	stralloc_free(&line);
 }
@@ -242,13 +270,38 @@ static int caseeq(const char *a, size_t alen, const char *b, size_t blen)
 
 static int is_wsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-/* One unfolded header field: counts Delivered-To and ends the run when one
- * names this recipient. */
-static void check_field(const char *f, size_t n, unsigned *count)
+/* The junk mark: only the exact name followed by ':' counts (no white space
+ * before the colon, the obsolete form of RFC 5322 4.5.3), so that whatever
+ * we take for a mark is also what posthorn-smtpd removes from outside mail.
+ * Keeps the first word of the first mark's value for the log. */
+static int junk_field(const char *f, size_t n)
+{
+	static const char name[] = "x-posthorn-junk:";
+	size_t nl = sizeof name - 1, k = 0;
+
+	if (n < nl || !caseeq(f, nl, name, nl)) return 0;
+	if (g.junk) return 1;
+	g.junk = 1;
+	f += nl;
+	n -= nl;
+	while (n && is_wsp(*f)) { f++; n--; }
+	while (k < n && k < JUNK_KIND_MAX && !is_wsp(f[k])) k++;
+	memcpy(g.junkkind, k ? f : "yes", k ? k : 3);
+	g.junkkind[k ? k : 3] = 0;
+	return 1;
+}
+
+/* One unfolded header field: notes the junk mark, counts Delivered-To and
+ * ends the run when one names this recipient.  *marks is 1 until a line
+ * that is no field (RFC 5322 2.2) is met: a mark after it is not taken, as
+ * a program that sees the header end there would not have removed it. */
+static void check_field(const char *f, size_t n, unsigned *count, int *marks)
 {
 	static const char name[] = "delivered-to:";
 	size_t nl = sizeof name - 1;
 
+	if (!hdr_name_len(f, n)) { *marks = 0; return; }
+	if (*marks && junk_field(f, n)) return;
 	if (n < nl || !caseeq(f, nl, name, nl)) return;
 	f += nl;
 	n -= nl;
@@ -262,14 +315,15 @@ static void check_field(const char *f, size_t n, unsigned *count)
 }
 
 /* Reads the header (up to the first empty line, at most HEADER_SCAN_MAX
- * bytes) and looks for Delivered-To loops. */
-static void check_loop(void)
+ * bytes): looks for Delivered-To loops and notes the junk mark.  A field
+ * longer than FIELD_MAX is judged by its start, which holds its name. */
+static void scan_header(void)
 {
 	char buf[8192], field[FIELD_MAX];
 	size_t flen = 0;
 	unsigned long long off = 0;
 	unsigned count = 0;
-	int bol = 1, infield = 0;
+	int bol = 1, infield = 0, marks = 1;
 
 	while (off < HEADER_SCAN_MAX) {
 		ssize_t r = pread(g.msgfd, buf, sizeof buf, (off_t)off), i;
@@ -285,7 +339,7 @@ static void check_loop(void)
 				if (c == '\n') goto end;  /* the empty line ends the header */
 				bol = 0;
 				if (c != ' ' && c != '\t') {
-					if (infield) check_field(field, flen, &count);
+					if (infield) check_field(field, flen, &count, &marks);
 					flen = 0;
 					infield = 1;
 				}
@@ -296,7 +350,7 @@ static void check_loop(void)
 		off += (unsigned long long)r;
 	}
 end:
-	if (infield) check_field(field, flen, &count);
+	if (infield) check_field(field, flen, &count, &marks);
 }
 
 /* ---- alias expansion ---- */
@@ -433,7 +487,9 @@ static const char *local_part_of(const char *key, char out[ADDR_PATH_MAX + 1])
 	return out;
 }
 
-static void deliver_maildir(const struct local_target *t, const char *folder)
+/* Into folder (0: the INBOX).  junk: the mark's kind when the mark chose
+ * this place, logged as junk=KIND; else 0. */
+static void deliver_maildir(const struct local_target *t, const char *folder, const char *junk)
 {
 	stralloc dir = {0};
 	unsigned long long size;
@@ -462,24 +518,50 @@ static void deliver_maildir(const struct local_target *t, const char *folder)
 	 * (the next recalculation repairs it), or a retry would duplicate. */
 	if (quota_add(t->maildir, t->quota, size) < 0)
 		log_event("quota", "user", t->name, "result", "error", "reason", errstr(), (char *)0);
+	/* Without a mark the key "junk" is the null pointer that ends the list. */
 	log_event("delivery", "user", t->name, "folder", folder ? folder : "INBOX", "size", num,
-		  "result", "ok", (char *)0);
+		  "result", "ok", junk ? "junk" : (char *)0, junk, (char *)0);
 	stralloc_free(&dir);
 }
 
 /* Into folder if it exists (any case), else the INBOX; the fallback is
  * logged so the owner can see why mail did not land where they asked. */
-static void deliver_folder(const struct local_target *t, const char *folder, const char *why)
+static void deliver_folder(const struct local_target *t, const char *folder, const char *why,
+			   const char *junk)
 {
 	char real[MAILDIR_FOLDER_MAX + 1];
 
 	if (maildir_folder_exists(t->maildir, folder, 0, real)) {
-		deliver_maildir(t, real);
+		deliver_maildir(t, real, junk);
 		return;
 	}
 	log_event("folder", "user", t->name, "folder", folder, "result", "missing", "action", "inbox",
 		  "why", why, (char *)0);
-	deliver_maildir(t, 0);
+	deliver_maildir(t, 0, junk);
+}
+
+/* Marked mail into the junk folder (matched ignoring case, as any folder).
+ * Unlike a folder the owner names, this one is ours to promise: a missing
+ * one is made (Maildir++, durable) rather than filling the INBOX. */
+static void deliver_junk(const struct local_target *t)
+{
+	char real[MAILDIR_FOLDER_MAX + 1];
+	const char *folder = g.junkfolder.s;
+
+	if (!maildir_folder_exists(t->maildir, folder, 0, real)) {
+		/* We already run as the mail owner: uid -1 keeps the owner. */
+		if (maildir_create_folder(t->maildir, folder, (uid_t)-1, (gid_t)-1) < 0) {
+			if (errno == ENOMEM) nomem();
+			if (errno == EDQUOT) finish(ST_DISK_QUOTA, t->name, (char *)0);
+			if (errno == ENOSPC) finish(ST_DISK_FULL, t->name, (char *)0);
+			finish(ST_MAILDIR_WRITE, t->maildir, "/.", folder, ": ", errstr(), (char *)0);
+		}
+		log_event("folder", "user", t->name, "folder", folder, "result", "created", "why", "junk",
+			  (char *)0);
+		/* The name is valid (read_config) and shorter than the cap. */
+		memcpy(real, folder, g.junkfolder.len + 1);
+	}
+	deliver_maildir(t, real, g.junkkind);
 }
 
 /* ---- phase 3: programs (pipes and the injector) ---- */
@@ -782,10 +864,10 @@ static void run_rules(const struct local_target *t, const struct rules *rs)
 		const struct rule *r = &rs->r[i];
 		switch (r->kind) {
 		case RULE_INBOX:
-			deliver_maildir(t, 0);
+			deliver_maildir(t, 0, 0);
 			break;
 		case RULE_FOLDER:
-			deliver_folder(t, r->arg, "posthorn-rules");
+			deliver_folder(t, r->arg, "posthorn-rules", 0);
 			break;
 		case RULE_FORWARD:
 			for (k = 0, a = r->arg; k < r->naddrs; k++, a += strlen(a) + 1) {
@@ -833,11 +915,17 @@ static int has_forward(const struct rules *rs)
 	return 0;
 }
 
+/* The owner's rules win over the junk mark: it only moves the delivery
+ * that happens without rules.  With no junk folder configured, marked mail
+ * goes where unmarked mail would, and only the log line tells. */
 static void deliver_user(const struct local_target *t, const struct rules *rs)
 {
+	const char *junk = g.junk ? g.junkkind : 0;
+
 	if (rs->n) run_rules(t, rs);
-	else if (t->ext[0]) deliver_folder(t, t->ext, "plus-address");
-	else deliver_maildir(t, 0);
+	else if (junk && g.junkfolder.len) deliver_junk(t);
+	else if (t->ext[0]) deliver_folder(t, t->ext, "plus-address", junk);
+	else deliver_maildir(t, 0, junk);
 }
 
 int main(int argc, char **argv)
@@ -861,7 +949,7 @@ int main(int argc, char **argv)
 	read_config();
 	parse_recipient(argv[optind + 1]);
 	build_heads();
-	check_loop();
+	scan_header();
 	path.depth = 0;
 	expand(&g.rcpt, &path, 0);
 

@@ -143,6 +143,10 @@ int maildir_create_folder(const char *maildir, const char *folder, uid_t uid, gi
 	if (fd < 0) goto fail;
 	if (uid != (uid_t)-1 && fchown(fd, uid, gid) < 0) { e = errno; close(fd); errno = e; goto fail; }
 	if (close(fd) < 0) goto fail;
+	/* The marker's name is a directory entry like any other: a folder
+	 * that posthorn-local creates and then delivers into must not lose
+	 * it in a crash (the quota would then be counted in the wrong place). */
+	if (durable_sync_dir(path.s) < 0) goto fail;
 	stralloc_free(&path);
 	stralloc_free(&marker);
 	return 0;

@@ -26,7 +26,10 @@ extern const char *const maildir_special_folders[]; /* "Sent","Drafts","Trash","
 int maildir_create(const char *maildir, uid_t uid, gid_t gid);
 
 /* Creates folder (Maildir++ name, "Sent") inside maildir, with its
- * maildirfolder marker file; owner as above.  0 or -1 (EINVAL: bad name). */
+ * maildirfolder marker file; owner as above.  The new entries are fsync'ed
+ * (the folder's tmp/new/cur and marker, the folder in maildir) before it
+ * returns.  An existing folder is completed, not an error, so two deliverers
+ * may create the same folder at once.  0 or -1 (EINVAL: bad name). */
 int maildir_create_folder(const char *maildir, const char *folder, uid_t uid, gid_t gid);
 
 /* out = path of folder inside maildir ("INBOX" or "" gives maildir itself),
