@@ -9,8 +9,14 @@
 # table, the body fed in odd chunk sizes), with CRLF and with bare-LF line
 # ends: pass or not must be the same per signature.  Then one-byte changes
 # to the body, a signed header, b= and the key's p= must fail in both.
-# Where the two differ by design, the case names the difference and both
-# sides' answers are asserted as they are.
+# The corpus: bodies (trailing whitespace, empty, only empty lines, 8-bit,
+# no final CRLF, 998-byte lines, bare CR, bare LF) and header sections
+# (folded, trailing whitespace, 8-bit, empty values) under the four
+# canonicalizations; l=, over-signed h=, From twice, several signatures,
+# x= and t=, key records and DKIM-Signature tags in their other forms.
+# Where the two differ by design (RFC 8301 policy, clock slack, tags dkimpy
+# does not read), the case names the difference and both sides' answers
+# are asserted as they are.
 import json
 import os
 import shutil
@@ -64,6 +70,35 @@ TABLE = {sel + "._domainkey.example.org": rec for sel, (_, rec) in KEYS.items()}
 # a selector that publishes another key than the one that signed
 TABLE["wrong._domainkey.example.org"] = KEYS["r2048"][1]
 WRONG_PRIV = rsa_key(2048)[0]
+# key records of other forms, all with the RSA-2048 key (or the Ed25519 one)
+P = KEYS["r2048"][1].split("p=")[1]
+PED = KEYS["ed"][1].split("p=")[1]
+der = base64.b64decode(P)
+PKCS1 = base64.b64encode(serialization.load_der_public_key(der).public_bytes(
+    serialization.Encoding.DER, serialization.PublicFormat.PKCS1)).decode()
+KEYFORMS = {
+    # both accept
+    "bare": ("p=" + P, None, None),
+    "alltags": ("v=DKIM1; h=sha256:sha1; k=rsa; t=y; s=email; n=a note; foo=bar; p=" + P + ";", None, None),
+    "spaced": ("v=DKIM1 ;  k = rsa ;p= " + " ".join(P[i:i + 60] for i in range(0, len(P), 60)) + " ; ", None, None),
+    "pkcs1": ("v=DKIM1; k=rsa; p=" + PKCS1, None, None),
+    "edspaced": ("v=DKIM1; k=ed25519; p=" + PED[:20] + " " + PED[20:], None, None),
+    # both refuse
+    "v2": ("v=DKIM2; k=rsa; p=" + P, ["permerror"], None),
+    "kdsa": ("v=DKIM1; k=dsa; p=" + P, ["permerror"], None),
+    "revoked": ("v=DKIM1; k=rsa; p=", ["permerror"], None),
+    "edasrsa": ("v=DKIM1; k=ed25519; p=" + P, ["permerror"], None),
+    "tlsrpt": ("v=DKIM1; k=rsa; s=tlsrpt; p=" + P, ["permerror"], None),
+    # named differences
+    "sha1only": ("v=DKIM1; k=rsa; h=sha1; p=" + P, None,
+                 dict(posthorn="permerror", dkimpy=[True],
+                      why="the key's h=sha1 excludes rsa-sha256 (RFC 6376 3.6.1); dkimpy ignores the key's h=")),
+    "vnotfirst": ("k=rsa; v=DKIM1; p=" + P, None,
+                  dict(posthorn="permerror", dkimpy=[True],
+                       why="RFC 6376 3.6.1: v= MUST be the first tag; dkimpy takes it anywhere")),
+}
+for sel, (rec, _, _) in KEYFORMS.items():
+    TABLE[sel + "._domainkey.example.org"] = rec
 
 def write_table(path, table):
     with open(path, "w") as f:
@@ -80,9 +115,12 @@ def lookup(table):
     return txt
 
 class DKIMx(dkim.DKIM):
-    """dkimpy with t= and x= of our choosing (its sign() sets t= to now and has no x=)."""
-    t = x = None
+    """dkimpy with t= and x= of our choosing (its sign() sets t= to now and
+    has no x=), and other tags edited before it signs."""
+    t = x = edit = None
     def gen_header(self, fields, *a, **k):
+        if self.edit:
+            fields = self.edit(fields)
         if self.t is not None:
             fields = [(n, str(self.t).encode()) if n == b"t" else (n, v) for n, v in fields]
         if self.x is not None:
@@ -91,11 +129,13 @@ class DKIMx(dkim.DKIM):
 
 HDRS = [b"from", b"to", b"subject", b"date", b"message-id"]
 
-def sign(msg, sel="r2048", canon=("relaxed", "relaxed"), heads=HDRS, length=False, alg=None, t=None, x=None, priv=None):
-    pk = priv or (WRONG_PRIV if sel == "wrong" else KEYS[sel][0])
-    alg = alg or (b"ed25519-sha256" if sel == "ed" else b"rsa-sha256")
+def sign(msg, sel="r2048", canon=("relaxed", "relaxed"), heads=HDRS, length=False, alg=None, t=None, x=None, priv=None,
+         edit=None):
+    ed = sel.startswith("ed")
+    pk = priv or (WRONG_PRIV if sel == "wrong" else KEYS["ed" if ed else sel if sel in KEYS else "r2048"][0])
+    alg = alg or (b"ed25519-sha256" if ed else b"rsa-sha256")
     d = DKIMx(msg)
-    d.t, d.x = t, x
+    d.t, d.x, d.edit = t, x, edit
     return d.sign(sel.encode(), b"example.org", pk, signature_algorithm=alg,
                   canonicalize=(canon[0].encode(), canon[1].encode()), include_headers=list(heads), length=length) + msg
 
@@ -201,6 +241,40 @@ add("x= in the future", sign(plain, "r2048", t=NOW - 60, x=NOW + 86400))
 add("x= expired an hour ago", sign(plain, "r2048", t=NOW - 7200, x=NOW - 3600), mutate=False,
     diff=dict(posthorn="permerror", dkimpy=[True],
               why="dkimpy allows x= 10 hours of slack; RFC 6376 3.5 says a verifier MAY, lib/dkim does not"))
+# key records of other forms
+for sel, (rec, want, diff) in KEYFORMS.items():
+    add("key record %s: %s" % (sel, rec[:60]), sign(plain, sel), mutate=False, want=want, diff=diff)
+# DKIM-Signature tags in other forms
+def tag(name, value):
+    """An edit: sets tag name to value (appended before b= when absent; removed when value is None)."""
+    def f(fields):
+        out = [(n, v) for n, v in fields if n != name]
+        if value is None:
+            return out
+        if len(out) < len(fields):
+            return [(n, value if n == name else v) for n, v in fields]
+        return out[:-1] + [(name, value)] + out[-1:]
+    return f
+add("c= absent (simple/simple)", sign(plain, "r2048", ("simple", "simple"), edit=tag(b"c", None)))
+add("c=relaxed (body simple)", sign(plain, "ed", ("relaxed", "simple"), edit=tag(b"c", b"relaxed")))
+add("q= absent, unknown tag, z=", sign(plain, "r2048", edit=lambda f: tag(b"q", None)(tag(b"zz", b"x y")(tag(b"z", b"From:a=20b")(f)))))
+add("i= in a subdomain", sign(plain, "r2048", edit=tag(b"i", b"alice@mail.example.org")))
+add("i= outside d=", sign(plain, "r2048", edit=tag(b"i", b"alice@example.com")), want=["permerror"], mutate=False)
+add("d= in upper case", sign(plain, "ed", edit=tag(b"d", b"EXAMPLE.ORG")))
+add("h= folded with spaces", sign(plain, "r2048", edit=tag(b"h", b"from :\r\n\tto: subject\r\n :date:message-id ")),
+    want=["pass"])
+add("a= in upper case", sign(plain, "r2048", edit=tag(b"a", b"RSA-SHA256")), mutate=False,
+    diff=dict(posthorn="pass", dkimpy=[False],
+              why="RFC 6376 3.5 a= is ABNF, whose literal strings are case-insensitive (RFC 5234 2.3); "
+                  "dkimpy compares bytes"))
+add("t= an hour ahead", sign(plain, "r2048", t=NOW + 3600), mutate=False,
+    diff=dict(posthorn="permerror", dkimpy=[True],
+              why="lib/dkim allows a signer's clock 15 minutes ahead (DKIM_CLOCK_SKEW), dkimpy 10 hours"))
+TABLE["strict._domainkey.example.org"] = "v=DKIM1; k=rsa; t=s; p=" + P
+add("i= in a subdomain, key t=s", sign(plain, "strict", edit=tag(b"i", b"alice@mail.example.org")), mutate=False,
+    diff=dict(posthorn="permerror", dkimpy=[True],
+              why="RFC 6376 3.6.1 t=s: i= must be in d= itself; dkimpy does not read the key's t="))
+add("i= in d= itself, key t=s", sign(plain, "strict", edit=tag(b"i", b"alice@example.org")))
 # RFC 8301 policy
 add("rsa-sha1", sign(plain, "r2048", alg=b"rsa-sha1"), mutate=False,
     diff=dict(posthorn="policy", dkimpy=[True],
@@ -213,6 +287,7 @@ add("header section only, no empty line, relaxed", sign(HEAD, "r2048", ("relaxed
 # LF-only input straight to dkimpy's signer
 add("signed from LF input", sign(plain.replace(b"\r\n", b"\n")).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
 
+write_table(TABLEFILE, TABLE)
 manifest = []
 for k, c in enumerate(cases):
     table = c["table"] or TABLE
