@@ -52,7 +52,7 @@ PROVE    = prove
 .PHONY: all deps test unit asan fuzz fuzz-build bench run clean lint install uninstall
 .SECONDARY:
 
-all: $(BINS) $(UNITS)
+all: $(BINS) $(UNITS) $(B)/tools/dkimverify
 
 deps $(CDB_LIB):
 	@tools/deps $(CDBDIR)
@@ -134,6 +134,11 @@ fuzz: fuzz-build
 $(B)/tools/maxrss: tools/maxrss.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+# lib/dkim with key records from a table, for tests/dkim-oracle.t.
+$(B)/tools/dkimverify: tools/dkimverify.c lib/dkim.h $(B)/libposthorn.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libposthorn.a $(LIBS) -l:libcrypto.a -lpthread
 
 bench: all $(B)/tools/maxrss
 	tools/bench
