@@ -14,6 +14,15 @@
  * written and fsync'ed: the two flushes overlap (the file system can put
  * them in one journal commit), so a message waits for two disk flushes in
  * a row, not three.  Both have finished before anything is renamed.
+ *
+ * An envelope that starts with H (header text, lib/injenv) makes the stored
+ * message that text and then the message.  The message is in tmp/i.ID.msg
+ * by then; a second file tmp/i.ID.full gets the text and a copy of the
+ * message (copy_file_range, done in the kernel), and it is that file which
+ * is fsync'ed and renamed into q/ -- the first one is unlinked unsynced.
+ * The thread then starts once the envelope is read, and still overlaps the
+ * envelope's fsync.  A crash leaves at most temp files, which the runner
+ * removes (posthorn-runq(8)); q/ID.msg only ever comes from a whole file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,8 +47,8 @@
 #define DATABYTES_DEFAULT 52428800UL
 #define COPY_BUF 65536
 
-static stralloc qdir, id, msgtmp, envtmp;
-static int msgfd = -1, envfd = -1;
+static stralloc qdir, id, msgtmp, envtmp, firsttmp;
+static int msgfd = -1, envfd = -1, firstfd = -1;
 
 /* Removes our temp files and exits with one reason line on stderr: the
  * status line of id (lib/status), then a, b; its class is the exit code. */
@@ -49,9 +58,11 @@ _Noreturn static void finish(enum status_id id, const char *a, const char *b)
 
 	if (msgfd >= 0) close(msgfd);
 	if (envfd >= 0) close(envfd);
+	if (firstfd >= 0) close(firstfd);
 	if (code != EXIT_DONE) {
 		if (msgtmp.len) unlink(msgtmp.s);
 		if (envtmp.len) unlink(envtmp.s);
+		if (firsttmp.len) unlink(firsttmp.s);
 	}
 	status_line(buffer_2, id, a, b);
 	_exit(code);
@@ -103,12 +114,23 @@ static int open_tmp(stralloc *name, const char *suffix)
 	int fd;
 
 	if (!queue_path(name, qdir.s, "tmp/i.", id.s) || !stralloc_cats(name, suffix) || !stralloc_0(name)) nomem();
-	fd = open(name->s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/* read too: an H item has the message copied out of it again */
+	fd = open(name->s, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		name->len = 0;
 		temp_sys(ST_QUEUE_CREATE, 0);
 	}
 	return fd;
+}
+
+/* The stored message may not pass databytes, header text included. */
+static void check_size(unsigned long long size)
+{
+	char num[40];   /* fits: a 20-digit number and " bytes" */
+
+	if (!databytes || size <= databytes) return;
+	snprintf(num, sizeof num, "%lu bytes", databytes);
+	finish(ST_TOO_BIG, num, 0);
 }
 
 /* Copies fd 0 into the message file; returns its size. */
@@ -126,18 +148,17 @@ static unsigned long long copy_message(void)
 			temp_sys(ST_READ_MESSAGE, 0);
 		}
 		size += (unsigned long long)r;
-		if (databytes && size > databytes) {
-			char num[40];   /* fits: a 20-digit number and " bytes" */
-			snprintf(num, sizeof num, "%lu bytes", databytes);
-			finish(ST_TOO_BIG, num, 0);
-		}
+		check_size(size);
 		if (durable_writeall(msgfd, buf, (size_t)r)) temp_sys(ST_WRITE_MESSAGE, 0);
 	}
 	return size;
 }
 
-/* The message's fsync, in its own thread; its errno, or 0. */
+/* The message's fsync, in its own thread (msgfd: the file to commit); its
+ * errno, or 0. */
 static int msg_sync_errno;
+static pthread_t syncer;
+static int sync_state;   /* 0 not started, 1 in the thread, 2 done in line */
 static void *sync_message(void *unused)
 {
 	(void)unused;
@@ -145,29 +166,104 @@ static void *sync_message(void *unused)
 	return 0;
 }
 
+static void start_sync(void)
+{
+	if (sync_state) return;
+	sync_state = 1;
+	if (pthread_create(&syncer, 0, sync_message, 0)) {
+		sync_state = 2;
+		sync_message(0);   /* no thread: the same fsync, in line */
+	}
+}
+
+static void wait_sync(void)
+{
+	if (sync_state == 1) pthread_join(syncer, 0);
+	errno = msg_sync_errno;
+	if (errno) temp_sys(ST_SYNC_MESSAGE, 0);
+}
+
 /* Reads the envelope from fd 1 through lib/injenv, which checks it and
- * puts each address in its canonical form.  Anything wrong ends the run. */
-static void read_envelope(struct queue_env *e)
+ * puts each address in its canonical form, and the header text of an H
+ * item into r->head.  Anything wrong ends the run.  As soon as the first
+ * byte says there is no H, the message file is the one to commit, and its
+ * fsync starts while the rest is read. */
+static void read_envelope(struct injenv *r, struct queue_env *e)
 {
 	static char buf[4096];
-	struct injenv r = {0};
 	enum injenv_state st = INJENV_LETTER;
+	int first = 1;
 
-	injenv_init(&r, e, maxrcpt);
+	injenv_init(r, e, maxrcpt);
 	do {
 		ssize_t n = read(1, buf, sizeof buf);
 		if (n < 0 && errno == EINTR) continue;
 		if (n < 0) temp_sys(ST_ENV_READ, 0);
-		st = n ? injenv_feed(&r, buf, (size_t)n, 0) : injenv_eof(&r);
-		if (st == INJENV_FAILED) finish(r.why, r.detail, 0);
+		st = n ? injenv_feed(r, buf, (size_t)n, 0) : injenv_eof(r);
+		if (st == INJENV_FAILED) finish(r->why, r->detail, 0);
+		if (n && first && buf[0] != 'H') start_sync();
+		if (n) first = 0;
 	} while (st != INJENV_DONE);
-	injenv_free(&r);
+}
+
+/* Copies size bytes of the message at the start of from to the end of fd
+ * to.  In the kernel where it can (copy_file_range; a reflink on file
+ * systems that share blocks), else through a buffer: EXDEV, ENOSYS,
+ * EINVAL (and EOPNOTSUPP) say the kernel or file system cannot. */
+static void copy_body(int from, int to, unsigned long long size)
+{
+	static char buf[COPY_BUF];
+	off_t off = 0;
+
+	while ((unsigned long long)off < size) {
+		unsigned long long left = size - (unsigned long long)off;
+		size_t want = left > (1UL << 30) ? (size_t)1 << 30 : (size_t)left;
+		ssize_t n = copy_file_range(from, &off, to, 0, want, 0);
+		if (n > 0) continue;   /* off has moved on */
+		if (n < 0 && errno == EINTR) continue;
+		if (n == 0 || (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)) {
+			if (n == 0) errno = EIO;   /* our own file, shorter than we wrote it */
+			temp_sys(ST_WRITE_MESSAGE, 0);
+		}
+		break;
+	}
+	while ((unsigned long long)off < size) {
+		unsigned long long left = size - (unsigned long long)off;
+		ssize_t n = pread(from, buf, left < sizeof buf ? (size_t)left : sizeof buf, off);
+		if (n < 0 && errno == EINTR) continue;
+		if (n <= 0) {
+			if (n == 0) errno = EIO;
+			temp_sys(ST_READ_MESSAGE, 0);
+		}
+		if (durable_writeall(to, buf, (size_t)n)) temp_sys(ST_WRITE_MESSAGE, 0);
+		off += n;
+	}
+}
+
+/* H: makes tmp/i.ID.full, the header text and then the message, the file
+ * to commit (msgfd, msgtmp); the first file is unlinked.  Returns the new
+ * size. */
+static unsigned long long prepend(const stralloc *head, unsigned long long size)
+{
+	firstfd = msgfd;
+	firsttmp = msgtmp;
+	msgfd = -1;
+	msgtmp = (stralloc){0};
+	msgfd = open_tmp(&msgtmp, ".full");
+	if (durable_writeall(msgfd, head->s, head->len)) temp_sys(ST_WRITE_MESSAGE, 0);
+	copy_body(firstfd, msgfd, size);
+	close(firstfd);
+	firstfd = -1;
+	unlink(firsttmp.s);   /* never committed; a failure leaves it to the runner */
+	firsttmp.len = 0;
+	return size + head->len;
 }
 
 int main(int argc, char **argv)
 {
 	const char *confdir = 0;
 	struct queue_env env;
+	struct injenv r = {0};
 	stralloc text = {0}, msgdst = {0}, envdst = {0}, qd = {0};
 	int opt;
 
@@ -187,21 +283,20 @@ int main(int argc, char **argv)
 	memset(&env, 0, sizeof env);
 	msgfd = open_tmp(&msgtmp, ".msg");
 	env.size = copy_message();
-	{
-		pthread_t syncer;
-		int started = pthread_create(&syncer, 0, sync_message, 0) == 0;
-		if (!started) sync_message(0);   /* no thread: the same fsync, in line */
-		read_envelope(&env);
-		env.created = (long long)time(0);
-		envfd = open_tmp(&envtmp, ".env");
-		if (!queue_env_format(&text, &env)) nomem();
-		if (durable_writeall(envfd, text.s, text.len) || fsync(envfd)) temp_sys(ST_WRITE_ENV, 0);
-		if (close(envfd)) { envfd = -1; temp_sys(ST_WRITE_ENV, 0); }
-		envfd = -1;
-		if (started) pthread_join(syncer, 0);
+	read_envelope(&r, &env);
+	if (r.head.len) {
+		check_size(env.size + r.head.len);
+		env.size = prepend(&r.head, env.size);
 	}
-	errno = msg_sync_errno;
-	if (errno) temp_sys(ST_SYNC_MESSAGE, 0);
+	injenv_free(&r);
+	start_sync();   /* the file to commit: started already unless H */
+	env.created = (long long)time(0);
+	envfd = open_tmp(&envtmp, ".env");
+	if (!queue_env_format(&text, &env)) nomem();
+	if (durable_writeall(envfd, text.s, text.len) || fsync(envfd)) temp_sys(ST_WRITE_ENV, 0);
+	if (close(envfd)) { envfd = -1; temp_sys(ST_WRITE_ENV, 0); }
+	envfd = -1;
+	wait_sync();
 	if (close(msgfd)) { msgfd = -1; temp_sys(ST_WRITE_MESSAGE, 0); }
 	msgfd = -1;
 

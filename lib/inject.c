@@ -124,7 +124,7 @@ int inject_open(struct inject *q, int msgfd, unsigned timeout)
 	q->msgfd = q->envfd = q->errfd = -1;
 	q->timeout = timeout;
 	q->broken = q->timedout = q->nomem = 0;
-	q->env.len = q->buflen = q->linelen = q->curlen = 0;
+	q->env.len = q->head.len = q->buflen = q->linelen = q->curlen = 0;
 	free(q->envp);
 	q->envp = 0;
 	if (!inject_path(&q->path)) {
@@ -254,6 +254,22 @@ void inject_to(struct inject *q, const char *rcpt)
 	if (!injenv_to(&q->env, rcpt)) q->nomem = 1;
 }
 
+int inject_prepend(struct inject *q, const char *text, size_t len)
+{
+	size_t old = q->head.len;
+
+	if (!len) return 0;
+	if (len > QUEUE_HEAD_MAX || old > QUEUE_HEAD_MAX - len) return errno = E2BIG, -1;
+	if (!stralloc_readyplus(&q->head, len)) {
+		q->nomem = 1;
+		return errno = ENOMEM, -1;
+	}
+	memmove(q->head.s + len, q->head.s, old);
+	memcpy(q->head.s, text, len);
+	q->head.len = old + len;
+	return 0;
+}
+
 static void kill_it(struct inject *q)
 {
 	kill(-q->pid, SIGKILL);
@@ -354,8 +370,11 @@ void inject_close(struct inject *q, struct inject_result *r)
 	if (q->msgfd >= 0) flush_buf(q);
 	close_fd(&q->msgfd);
 	if (q->nomem || !injenv_end(&q->env)) q->nomem = 1;
+	q->item.len = 0;
+	if (q->head.len && !injenv_head(&q->item, q->head.s, q->head.len)) q->nomem = 1;
 	if (q->nomem || q->broken || q->timedout) r->incomplete = 1;
-	else if (send_all(q, q->envfd, q->env.s, q->env.len)) r->incomplete = 1;
+	else if (send_all(q, q->envfd, q->item.s, q->item.len) || send_all(q, q->envfd, q->env.s, q->env.len))
+		r->incomplete = 1;
 	/* A message we could not hand over whole gets no envelope, so the
 	 * injector queues nothing. */
 	close_fd(&q->envfd);

@@ -22,6 +22,12 @@
  * given up on (inject_abort) ends with both pipes closed and no envelope,
  * and the injector then queues nothing.
  *
+ * Header fields known only once the whole message has gone (posthorn-smtpd's
+ * Authentication-Results, which RFC 8601 5 wants at the top) are given with
+ * inject_prepend: they travel as the envelope's first item, H (lib/injenv),
+ * and posthorn-queue stores them before the message.  The message itself is
+ * streamed as it comes and never held or read twice here.
+ *
  * Bounds: the reason line is the last non-empty line of its fd 2, cut at
  * INJECT_LINE_MAX bytes (the rest of what it says is read and dropped, so
  * a chatty filter cannot block on a full pipe).  With a timeout, every
@@ -52,6 +58,8 @@ struct inject {
 	char **envp;                 /* its environment, built before fork */
 	stralloc path;               /* the program, NUL-terminated */
 	stralloc env;                /* the envelope, built by inject_from/_to */
+	stralloc head;               /* header text of inject_prepend, newest first */
+	stralloc item;               /* its H item, built at inject_close */
 	char buf[INJECT_BUF];        /* message bytes waiting for the pipe */
 	size_t buflen;
 	char line[INJECT_LINE_MAX + 1], cur[INJECT_LINE_MAX + 1];  /* last line, line being read */
@@ -99,6 +107,16 @@ int inject_put(struct inject *q, const char *buf, size_t len);
  * temporary failure at inject_close, with nothing queued. */
 void inject_from(struct inject *q, const char *sender);
 void inject_to(struct inject *q, const char *rcpt);
+
+/* Header fields to put before the message: len bytes of whole RFC 5322
+ * fields, LF line ends, the last one ended too (the rules of the H item,
+ * lib/injenv.h; the injector refuses the message for good otherwise).  Any
+ * time after inject_open and before inject_close; each call's text goes
+ * above the text of earlier calls, as trace fields go (RFC 5321 4.4).
+ * len 0 does nothing.  0; or -1 with errno: E2BIG when all of them would be
+ * more than QUEUE_HEAD_MAX bytes (the text is not taken; the message goes
+ * on without it), ENOMEM (remembered: inject_close fails temporarily). */
+int inject_prepend(struct inject *q, const char *text, size_t len);
 
 /* Ends the message, sends the envelope, reads the reason line, reaps the
  * injector and fills *r.  q is then free for inject_open again. */

@@ -1,5 +1,6 @@
 /* injenv: the injection protocol's envelope, written and read; see injenv.h. */
 #include "addr.h"
+#include "hdr.h"
 #include "injenv.h"
 
 static int item(stralloc *out, const char *letter, const char *addr)
@@ -11,6 +12,11 @@ int injenv_from(stralloc *out, const char *sender) { return item(out, "F", sende
 int injenv_to(stralloc *out, const char *rcpt) { return item(out, "T", rcpt); }
 int injenv_end(stralloc *out) { return stralloc_0(out); }
 
+int injenv_head(stralloc *out, const char *text, size_t len)
+{
+	return stralloc_cats(out, "H") && stralloc_catb(out, text, len) && stralloc_0(out);
+}
+
 void injenv_init(struct injenv *r, struct queue_env *env, unsigned long maxrcpt)
 {
 	r->env = env;
@@ -18,7 +24,8 @@ void injenv_init(struct injenv *r, struct queue_env *env, unsigned long maxrcpt)
 	r->state = INJENV_LETTER;
 	r->any = r->have_sender = 0;
 	r->letter = 0;
-	r->item.len = r->canon.len = 0;
+	r->item.len = r->canon.len = r->head.len = 0;
+	r->line = 0;
 	r->why = ST_NONE;
 	r->detail = "";
 }
@@ -68,17 +75,69 @@ static enum injenv_state take_item(struct injenv *r)
 	return r->state = INJENV_LETTER;
 }
 
+/* H: a line of header text has just ended (its LF is in r->head).  A
+ * continuation line (RFC 5322 2.2.3: it starts with white space) needs a
+ * field above it and something other than white space; any other line
+ * starts a field.  An empty line would end the header inside our text and
+ * make the rest of it, and the message's own header, body. */
+static void head_line(struct injenv *r)
+{
+	const char *l = r->head.s + r->line;
+	size_t n = r->head.len - 1 - r->line, i;
+
+	if (!n) {
+		fail(r, ST_ENV_BAD_HEAD, "empty line");
+	} else if (l[0] == ' ' || l[0] == '\t') {
+		for (i = 0; i < n && (l[i] == ' ' || l[i] == '\t'); i++) {}
+		if (!r->line) fail(r, ST_ENV_BAD_HEAD, "continuation line first");
+		else if (i == n) fail(r, ST_ENV_BAD_HEAD, "line of only white space");
+	} else if (!hdr_name_len(l, n)) {
+		fail(r, ST_ENV_BAD_HEAD, "line is not a header field");
+	}
+	r->line = r->head.len;
+}
+
+/* H: one more byte of header text; the NUL that ends it is for take_head. */
+static void head_byte(struct injenv *r, char c)
+{
+	if (r->head.len >= QUEUE_HEAD_MAX) {
+		fail(r, ST_ENV_HEAD_TOO_LONG, 0);
+	} else if (c == '\r') {
+		fail(r, ST_ENV_BAD_HEAD, "CR (line ends are LF)");
+	} else if (!stralloc_append(&r->head, &c)) {
+		fail(r, ST_NOMEM, 0);
+	} else if (c == '\n') {
+		head_line(r);
+	}
+}
+
+/* H: its NUL.  Every line was judged at its LF; the text must not be
+ * empty, and its last field must be ended (a NUL inside the text ends the
+ * item early, and lands here without a line end). */
+static void take_head(struct injenv *r)
+{
+	if (!r->head.len) fail(r, ST_ENV_BAD_HEAD, "empty header text");
+	else if (r->head.s[r->head.len - 1] != '\n') fail(r, ST_ENV_BAD_HEAD, "last line not ended by LF (or a NUL inside)");
+	else r->state = INJENV_LETTER;
+}
+
 enum injenv_state injenv_feed(struct injenv *r, const char *buf, size_t len, size_t *used)
 {
 	size_t i = 0;
 
 	while (i < len && (r->state == INJENV_LETTER || r->state == INJENV_ITEM)) {
 		char c = buf[i++];
+		int first = !r->any;
 		r->any = 1;
 		if (r->state == INJENV_LETTER) {
 			r->letter = c;
 			r->item.len = 0;
-			if (c != 0) {
+			if (c == 'H') {
+				/* only first: one place for it, and a reader that
+				 * knows from the first byte whether it comes */
+				if (!first) fail(r, ST_ENV_HEAD_NOT_FIRST, 0);
+				else r->state = INJENV_ITEM;
+			} else if (c != 0) {
 				r->state = INJENV_ITEM;
 			} else if (!r->have_sender) {
 				fail(r, ST_ENV_NO_SENDER, 0);   /* "\0" first: no F */
@@ -87,6 +146,11 @@ enum injenv_state injenv_feed(struct injenv *r, const char *buf, size_t len, siz
 			} else {
 				r->state = INJENV_DONE;
 			}
+			continue;
+		}
+		if (r->letter == 'H') {
+			if (c == 0) take_head(r);
+			else head_byte(r, c);
 			continue;
 		}
 		if (c == 0) {
@@ -115,4 +179,5 @@ void injenv_free(struct injenv *r)
 {
 	stralloc_free(&r->item);
 	stralloc_free(&r->canon);
+	stralloc_free(&r->head);
 }

@@ -4,9 +4,21 @@
  * The envelope of the injection protocol (qmail-queue's, posthorn-queue(8)):
  * on the injector's fd 1, after the message on its fd 0,
  *
- *     F<sender>\0 T<recipient>\0 T<recipient>\0 ... \0
+ *     [H<header text>\0] F<sender>\0 T<recipient>\0 T<recipient>\0 ... \0
  *
  * The sender may be empty (the null sender <>); at least one recipient.
+ *
+ * The optional H item, only as the very first item, is our extension: header
+ * fields the injector's client learnt only after the whole message had
+ * streamed (posthorn-smtpd's Authentication-Results, RFC 8601 5: at the top
+ * of the message), which posthorn-queue puts before the message.  Its text
+ * is one or more whole RFC 5322 header fields in the queue's form: LF line
+ * ends, the last line ended too, folded continuation lines allowed (RFC 5322
+ * 2.2.3); every other line starts with a field name and a colon
+ * (hdr_name_len).  No NUL (it ends the item), no CR, no empty line or line
+ * of only white space (a reader would end the header there), at most
+ * QUEUE_HEAD_MAX bytes.  Anything else refuses the envelope for good.
+ * Without H the envelope is qmail-queue's, byte for byte.
  * Both sides live here: the writer used by lib/inject, and the reader of
  * posthorn-queue, which is set-user-ID to the queue owner and reads what
  * any local user writes -- so the reader trusts nothing: every item is
@@ -23,6 +35,8 @@
 #include "queue.h"
 #include "status.h"
 
+#define QUEUE_HEAD_MAX 65536   /* bytes of an H item's header text */
+
 /* ---- writing ---- */
 
 /* Appends "F<sender>\0", "T<rcpt>\0", or the final "\0" to out.  0 on
@@ -31,6 +45,11 @@
 int injenv_from(stralloc *out, const char *sender);
 int injenv_to(stralloc *out, const char *rcpt);
 int injenv_end(stralloc *out);
+
+/* Appends "H<text>\0": len bytes of header text as above.  Must come first
+ * in out.  0 on ENOMEM.  The caller has checked the text (the injector
+ * checks it again). */
+int injenv_head(stralloc *out, const char *text, size_t len);
 
 /* ---- reading ---- */
 
@@ -44,6 +63,10 @@ struct injenv {
 	int have_sender;
 	char letter;               /* of the item being read */
 	stralloc item, canon;      /* the item; its canonical form */
+	stralloc head;             /* the H item's header text, validated; empty
+	                              without H.  Not NUL-terminated; the reader's,
+	                              freed by injenv_free */
+	size_t line;               /* H: where the line being read starts in head */
 	enum status_id why;        /* INJENV_FAILED: the reason (ST_ENV_*, ST_NOMEM) */
 	const char *detail;        /* and its detail (addr_strerror text), or "" */
 };
@@ -63,6 +86,6 @@ enum injenv_state injenv_feed(struct injenv *r, const char *buf, size_t len, siz
  * INJENV_FAILED.  A writer that died must not have its message queued. */
 enum injenv_state injenv_eof(struct injenv *r);
 
-/* Frees the reader's buffers (not env). */
+/* Frees the reader's buffers (not env), the header text too. */
 void injenv_free(struct injenv *r);
 #endif

@@ -50,6 +50,9 @@ static const struct {
 	[ST_ENV_BAD_RCPT]        = {"5.1.3", "bad recipient address in envelope: "},
 	[ST_ENV_TOO_MANY]        = {"5.5.3", "too many recipients in envelope"},
 	[ST_ENV_NO_RCPT]         = {"5.5.1", "no recipients in envelope"},
+	[ST_ENV_HEAD_NOT_FIRST]  = {"5.3.0", "envelope item H is not first"},
+	[ST_ENV_HEAD_TOO_LONG]   = {"5.3.0", "header text in envelope too long"},
+	[ST_ENV_BAD_HEAD]        = {"5.3.0", "bad header text in envelope: "},
 
 	[ST_DELIVERED]           = {ESC_OK, "delivered to "},
 	[ST_STAT_MESSAGE]        = {"4.3.0", "unable to stat the message on fd 0"},

@@ -5,6 +5,10 @@
 # flush.  Every message whose injection exited 0 must be in the Maildir,
 # whole; a message whose injector was killed is there whole or not at all;
 # duplicates (deliveries in flight at a runner kill) are counted and reported.
+# A quarter of the messages carry an H item (header text put before the
+# message), and must arrive with it.  Then H messages alone, their injectors
+# killed at random instants and no runner: every entry in q/ must hold its
+# header text and its whole message.
 import glob
 import os
 import random
@@ -33,6 +37,14 @@ def message(n):
 
 
 ENVELOPE = b"Floader@example.test\0Tcrash@example.test\0\0"
+
+
+def head(n):
+    return b"X-Crash-Head: %d\n\tfolded\n" % n
+
+
+def envelope(n):
+    return (b"H" + head(n) + b"\0" + ENVELOPE) if n % 4 == 1 else ENVELOPE
 results = {}        # n -> "ok" | "killed" | "refused"
 lock = threading.Lock()
 counter = iter(range(N))
@@ -55,7 +67,7 @@ def inject_one(n):
         else:
             p.stdin.write(data)
             p.stdin.close()
-            os.write(w, ENVELOPE)
+            os.write(w, envelope(n))
             if kill:
                 # Killed somewhere in the commit (or just after it).
                 time.sleep(random.random() * 0.004)
@@ -139,11 +151,11 @@ for raw in inst.messages("crash@example.test"):
         broken.append(raw[:200])
         continue
     n = int(m.group(1))
-    if not raw.endswith(message(n)):
+    if not raw.endswith((head(n) if n % 4 == 1 else b"") + message(n)):
         broken.append(raw[:200])
         continue
     counts[n] = counts.get(n, 0) + 1
-is_(broken, [], "every delivered message is whole")
+is_(broken, [], "every delivered message is whole (with its header text when it came with H)")
 lost = [n for n in accepted if n not in counts]
 is_(lost, [], "no message whose injection exited 0 is lost")
 dups = sum(c - 1 for c in counts.values() if c > 1)
@@ -155,5 +167,74 @@ ok(dups <= runner_kills[0] * 10,
 ok(set(counts) <= set(range(N)), "nothing delivered that was never injected")
 tmp = glob.glob(os.path.join(inst.queue, "tmp", "*"))
 note("temp files left by killed injectors (removed after a day): %d" % len(tmp))
+
+# ---- H messages killed at random points of their commit, no runner ----
+M = 100 if SANITIZER else 300
+hinst = Instance()
+BIGPAD = PAD * 40    # ~190 KiB: the copy behind the header text takes a while
+hres = {}
+
+
+def hmessage(n):
+    return message(n) + BIGPAD
+
+
+def inject_h(n):
+    r, w = os.pipe()
+    p = subprocess.Popen([prog("queue"), "-C", hinst.conf], stdin=subprocess.PIPE, stdout=r,
+                         stderr=subprocess.DEVNULL)
+    os.close(r)
+    try:
+        p.stdin.write(hmessage(n))
+        p.stdin.close()
+        os.write(w, b"H" + head(n) + b"\0" + ENVELOPE)
+        # anywhere from reading the envelope to after the commit
+        time.sleep(random.random() * 0.012)
+        p.kill()
+    except (BrokenPipeError, OSError):
+        pass
+    os.close(w)
+    p.wait()
+    hres[n] = "ok" if p.returncode == 0 else "killed"
+
+
+hthreads = []
+hcounter = iter(range(M))
+
+
+def hworker():
+    while True:
+        with lock:
+            n = next(hcounter, None)
+        if n is None:
+            return
+        inject_h(n)
+
+
+hthreads = [threading.Thread(target=hworker) for _ in range(WORKERS)]
+for t in hthreads:
+    t.start()
+for t in hthreads:
+    t.join()
+qdir = os.path.join(hinst.queue, "q")
+entries = sorted(f[:-4] for f in os.listdir(qdir) if f.endswith(".env"))
+msgs = sorted(f[:-4] for f in os.listdir(qdir) if f.endswith(".msg"))
+bad = []
+seen = set()
+for name in msgs:
+    with open(os.path.join(qdir, name + ".msg"), "rb") as f:
+        raw = f.read()
+    m = re.match(rb"X-Crash-Head: (\d+)\n\tfolded\n", raw)
+    if not m or raw != head(int(m.group(1))) + hmessage(int(m.group(1))):
+        bad.append((name, raw[:80]))
+    elif name in entries:
+        seen.add(int(m.group(1)))
+note("H: %d injections, %d killed before exit 0; %d committed entries, %d orphan .msg in q/, %d temp files"
+     % (M, sum(1 for r in hres.values() if r == "killed"), len(entries), len(msgs) - len(entries),
+        len(os.listdir(os.path.join(hinst.queue, "tmp")))))
+is_(bad, [], "H: no message in q/ lacks its header text or any of its bytes")
+ok(all(e in msgs for e in entries), "H: every committed .env has its .msg")
+is_(sorted(n for n, r in hres.items() if r == "ok" and n not in seen), [],
+    "H: every injection that exited 0 is committed")
 
 done()

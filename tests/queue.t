@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # posthorn-queue: what it refuses (nothing queued), what it commits, and the
 # set-user-ID install that lets unprivileged callers inject into a queue they
-# cannot read.  posthorn-runq -l and the per-message actions -D, -B, -X.
+# cannot read.  The envelope's H item (header text stored before the
+# message), taken and refused.  posthorn-runq -l and the per-message actions -D, -B, -X.
 import glob
 import os
 import pwd
@@ -120,6 +121,99 @@ is_(rc, 0, "-X ID deletes")
 is_(inst.leftovers(), [], "no trace of the deleted entry")
 rc, out, err = inst.runq("-l")
 ok("the queue is empty" in out, "-l says the queue is empty", out)
+
+# ---- the H item: header text put before the message, byte for byte ----
+HEAD = (b"Authentication-Results: mx.example.test;\n\tspf=pass smtp.mailfrom=alice@example.test;\n"
+        b"\tdkim=none\nX-Prepended: yes\n")
+ENV = b"Falice@example.test\0Tbob@example.test\0\0"
+
+
+def stored(qid):
+    with open(os.path.join(inst.queue, "q", qid + ".msg"), "rb") as f:
+        msg = f.read()
+    env = open(os.path.join(inst.queue, "q", qid + ".env")).read()
+    size = [l.split("\t")[1] for l in env.split("\n") if l.startswith("size\t")]
+    return msg, int(size[0]) if size else -1
+
+
+BIG = b"Subject: big\n\n" + b"".join(b"%07d the body of a message of three MiB, line by line, to copy\n" % i
+                                     for i in range(3 * 1024 * 1024 // 64))
+for name, msg in [("a small message", MSG), ("a 3 MiB message", BIG)]:
+    rc, err = inject_raw(inst.conf, msg, b"H" + HEAD + b"\0" + ENV)
+    is_(rc, 0, "H: %s is queued" % name)
+    qid = err.split()[-1]
+    body, size = stored(qid)
+    ok(body == HEAD + msg, "H: %s is stored as the header text, then the message, byte for byte" % name)
+    is_(size, len(HEAD) + len(msg), "H: the .env's size is the stored file's")
+    is_(glob.glob(os.path.join(inst.queue, "tmp", "*")), [], "H: no temp file left (%s)" % name)
+rc, out, err = inst.runq()
+got = inst.messages("bob@example.test")
+ok(len(got) >= 2 and got[-2].endswith(HEAD + MSG) and got[-1].endswith(HEAD + BIG),
+   "H: delivered with the header text on top of the message's own header")
+is_(inst.queued(), [], "H: the queue drains")
+
+rc, err = inject_raw(inst.conf, MSG, ENV)
+qid = err.split()[-1]
+body, size = stored(qid)
+ok(rc == 0 and body == MSG and size == len(MSG), "no H: the message is stored as it came, as before")
+inst.runq("-X", qid)
+
+# copy_file_range refused by the kernel (strace's fault injection, the real
+# program): the copy falls back to read/write, byte for byte; any other
+# failure of it is a temporary failure with nothing queued.
+if shutil.which("strace"):
+    wrap = os.path.join(inst.dir, "queue-under-strace")
+    with open(wrap, "w") as f:
+        f.write("#!/bin/sh\nexec strace -f -qq -o /dev/null -e trace=copy_file_range "
+                "-e inject=copy_file_range:error=$CFR_ERROR %s \"$@\"\n" % prog("queue"))
+    os.chmod(wrap, 0o755)
+    for e in ("EXDEV", "ENOSYS", "EINVAL"):
+        rc, err = inject_raw(inst.conf, BIG, b"H" + HEAD + b"\0" + ENV, env={"CFR_ERROR": e}, exe=wrap)
+        qid = err.split()[-1]
+        ok(rc == 0 and stored(qid) == (HEAD + BIG, len(HEAD) + len(BIG)),
+           "copy_file_range failing with %s: read/write instead, byte for byte" % e, err)
+        inst.runq("-X", qid)
+    rc, err = inject_raw(inst.conf, BIG, b"H" + HEAD + b"\0" + ENV, env={"CFR_ERROR": "EIO"}, exe=wrap)
+    ok(rc == 111 and err.startswith("4.3.0 unable to write the message"), "with EIO: a temporary failure", err)
+    is_(inst.leftovers(), [], "and nothing queued or left in tmp/")
+else:
+    note("no strace: the read/write fallback of the copy is not tested")
+
+badhead = [
+    ("a NUL inside the header text", b"HX-A: b\nX-B: \0c\n\0" + ENV),
+    ("CRLF line ends", b"HX-A: b\r\n\0" + ENV),
+    ("an empty line (the header would end inside it)", b"HX-A: b\n\nX-B: c\n\0" + ENV),
+    ("a line of white space", b"HX-A: b\n \nX-B: c\n\0" + ENV),
+    ("a line without a colon", b"HX-A b\n\0" + ENV),
+    ("a continuation line first", b"H\tX-A: b\n\0" + ENV),
+    ("a last line without LF", b"HX-A: b\0" + ENV),
+    ("an empty H", b"H\0" + ENV),
+    ("more than 64 KiB of header text", b"HX-A: " + b"a" * 65536 + b"\n\0" + ENV),
+    ("H after F", b"Falice@example.test\0HX-A: b\n\0Tbob@example.test\0\0"),
+    ("two H items", b"HX-A: b\n\0HX-B: c\n\0" + ENV),
+]
+for name, envelope in badhead:
+    rc, err = inject_raw(inst.conf, MSG, envelope)
+    is_(rc, 100, "H refused: %s (exit 100)" % name)
+    ok(err.startswith("5.3.0 ") and ("header text" in err or "item H" in err), "with a clear reason", err)
+    is_(inst.leftovers(), [], "nothing queued or left in tmp/ after: %s" % name)
+rc, err = inject_raw(inst.conf, MSG, b"HX-A: " + b"a" * (65536 - 6) + b"\n\0" + ENV)
+is_(rc, 0, "H of exactly 64 KiB is taken")
+qid = err.split()[-1]
+body, size = stored(qid)
+ok(body == b"X-A: " + b"a" * (65536 - 6) + b"\n" + MSG and size == 65536 + len(MSG), "whole", "size %d" % size)
+inst.runq("-X", qid)
+
+inst.set("databytes", str(len(HEAD) + len(MSG) - 1))
+rc, err = inject_raw(inst.conf, MSG, b"H" + HEAD + b"\0" + ENV)
+ok(rc == 100 and err.startswith("5.3.4"), "databytes counts the header text: one byte over is refused", err)
+is_(inst.leftovers(), [], "and nothing is left, not even the first temp file")
+inst.set("databytes", str(len(HEAD) + len(MSG)))
+rc, err = inject_raw(inst.conf, MSG, b"H" + HEAD + b"\0" + ENV)
+is_(rc, 0, "exactly databytes with the header text is taken")
+inst.runq("-X", err.split()[-1])
+inst.set("databytes", "0")
+is_(inst.leftovers(), [], "the queue is empty after the H tests")
 
 # ---- set-user-ID install: unprivileged callers inject, cannot read ----
 if ROOT and not SANITIZER:

@@ -3,8 +3,8 @@
  * the verdict, code and text from its exit code and reason line, a
  * message given as a file, a missing injector, one that stops reading, a
  * chatty one, one killed by a signal, one that hangs (the timeout), an
- * abandoned message, which variable names the injector, and no fd left
- * behind. */
+ * abandoned message, which variable names the injector, no fd left
+ * behind, and header text prepended (the envelope's H item). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "exitcode.h"
 #include "inject.h"
+#include "injenv.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/posthorn-inject-XXXXXX";
@@ -269,6 +270,47 @@ static void from_file(void)
 	ok(n == 13 && !memcmp(buf, "F\0Ts@b.test\0\0", 13), "with a null sender");
 }
 
+static void prepend(void)
+{
+	static const char want[] = "HX-A: 1\n\tfolded\nX-B: 2\n\0Fa@b.test\0Tx@y.test\0\0";
+	static char big[QUEUE_HEAD_MAX + 2];
+	struct inject_result r;
+	char buf[128];
+	size_t n;
+
+	setenv("POSTHORN_QUEUE", capture, 1);
+	unsetenv("R");
+	unsetenv("X");
+	if (inject_open(&q, -1, 10)) return (void)ok(0, "inject_open");
+	inject_put(&q, "Subject: s\n\nb\n", 15);
+	is_int(inject_prepend(&q, "X-B: 2\n", 7), 0, "prepend during the message");
+	inject_from(&q, "a@b.test");
+	is_int(inject_prepend(&q, "X-A: 1\n\tfolded\n", 15), 0, "and again after the sender");
+	is_int(inject_prepend(&q, "", 0), 0, "nothing to prepend is fine");
+	inject_to(&q, "x@y.test");
+	inject_close(&q, &r);
+	ok(r.exit == EXIT_DONE, "queued");
+	n = slurp("env", buf, sizeof buf);
+	ok(n == sizeof want - 1 && !memcmp(buf, want, n), "the envelope starts with H, the last call's text on top");
+	n = slurp("msg", buf, sizeof buf);
+	ok(n == 15 && !memcmp(buf, "Subject: s\n\nb\n", 15), "the message itself untouched");
+
+	send(&r, "m\n", 0);
+	n = slurp("env", buf, sizeof buf);
+	ok(n == 31 && buf[0] == 'F', "the next message has no H item: inject_open forgets it");
+
+	if (inject_open(&q, -1, 10)) return (void)ok(0, "inject_open");
+	memset(big, 'a', sizeof big);
+	errno = 0;
+	ok(inject_prepend(&q, big, QUEUE_HEAD_MAX + 1) == -1 && errno == E2BIG, "more than QUEUE_HEAD_MAX: E2BIG");
+	is_int(inject_prepend(&q, big, QUEUE_HEAD_MAX - 1), 0, "QUEUE_HEAD_MAX - 1 bytes are taken");
+	is_int(inject_prepend(&q, big, 1), 0, "one more makes QUEUE_HEAD_MAX");
+	errno = 0;
+	ok(inject_prepend(&q, big, 1) == -1 && errno == E2BIG, "and the next byte is E2BIG");
+	is_int(q.head.len, QUEUE_HEAD_MAX, "the refused text was not taken");
+	inject_abort(&q);
+}
+
 static void which(void)
 {
 	stralloc p = {0};
@@ -312,6 +354,7 @@ int main(void)
 	timeout();
 	abandoned();
 	from_file();
+	prepend();
 	which();
 	{
 		char cmd[600];

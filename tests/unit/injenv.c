@@ -2,7 +2,9 @@
  * canonical addresses, and hostile envelopes (what any local user can
  * write to the set-user-ID posthorn-queue): no F, stray items, long and
  * bad addresses, too many recipients, EOF anywhere, and the same verdict
- * whatever pieces the bytes come in. */
+ * whatever pieces the bytes come in.  The H item (header text to put
+ * before the message): kept byte for byte, and refused when it is not
+ * first, too long, or not whole header fields. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,8 @@ struct outcome {
 	enum status_id why;
 	size_t used;
 	struct queue_env env;
+	char head[QUEUE_HEAD_MAX + 2];   /* the header text read, NUL-terminated */
+	size_t headlen;
 };
 
 /* Feeds len bytes in pieces of step (0: all at once), then EOF if the
@@ -37,6 +41,9 @@ static void run(struct outcome *o, const char *buf, size_t len, size_t step, uns
 	if (o->st != INJENV_DONE && o->st != INJENV_FAILED) o->st = injenv_eof(&r);
 	o->used = off;
 	o->why = r.why;
+	o->headlen = r.head.len;
+	if (r.head.len) memcpy(o->head, r.head.s, r.head.len);
+	o->head[o->headlen] = 0;
 	injenv_free(&r);
 }
 
@@ -139,6 +146,83 @@ static void hostile(void)
 	check(big, n, INJENV_FAILED, ST_ENV_BAD_SENDER, "an item of ADDR_PATH_MAX bytes is read, then parsed");
 }
 
+static void head(void)
+{
+	struct outcome o;
+	static const char env[] = "HAuthentication-Results: mx.test;\n\tspf=pass smtp.mailfrom=a@b.test\nX-A: b\n"
+	                          "\0Fa@b.test\0Tx@y.test\0\0";
+	static char big[QUEUE_HEAD_MAX + 100];
+	stralloc e = {0};
+	size_t n, step;
+
+	ok(injenv_head(&e, "X-A: 1\n", 7) && injenv_from(&e, "a@b.test") && injenv_to(&e, "x@y.test") && injenv_end(&e),
+	   "the writer puts an H item first");
+	ok(e.len == 9 + 10 + 10 + 1 && !memcmp(e.s, "HX-A: 1\n\0Fa@b.test\0", 19), "as H<text>\\0");
+	run(&o, e.s, e.len, 0, 0);
+	ok(o.st == INJENV_DONE && o.used == e.len && o.env.n == 1, "the reader takes it");
+	is_str(o.head, "X-A: 1\n", "and keeps the header text");
+	queue_env_free(&o.env);
+	stralloc_free(&e);
+
+	for (step = 0; step < 8; step++) {
+		run(&o, env, sizeof env - 1, step, 0);
+		if (o.st != INJENV_DONE || o.headlen != strlen(env + 1) || memcmp(o.head, env + 1, o.headlen) || o.env.n != 1 ||
+		    strcmp(o.env.sender.s, "a@b.test"))
+			break;
+		queue_env_free(&o.env);
+	}
+	is_int(step, 8, "folded fields, byte for byte, in pieces of any size");
+	if (step < 8) queue_env_free(&o.env);
+	run(&o, "Fa@b.test\0Tx@y.test\0\0", 21, 0, 0);
+	ok(o.st == INJENV_DONE && o.headlen == 0, "no H: no header text");
+	queue_env_free(&o.env);
+	CHECK("HX-A : b\n\0Fa@b.test\0Tx@y.test\0\0", INJENV_DONE, ST_NONE, "white space before the colon (RFC 5322 4.5)");
+	CHECK("HX-A:\n\0Fa@b.test\0Tx@y.test\0\0", INJENV_DONE, ST_NONE, "an empty field body");
+	CHECK("HX-\xc3\xa4: \xc3\xa4\n\0F\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_HEAD, "8-bit bytes in a field name");
+	CHECK("HX-A: \xc3\xa4\n\0F\0Tx@y.test\0\0", INJENV_DONE, ST_NONE, "8-bit bytes in a body (RFC 6532)");
+
+	CHECK("Fa@b.test\0HX-A: b\n\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_HEAD_NOT_FIRST, "H after F");
+	CHECK("Fa@b.test\0Tx@y.test\0HX-A: b\n\0\0", INJENV_FAILED, ST_ENV_HEAD_NOT_FIRST, "H after a recipient");
+	CHECK("HX-A: b\n\0HX-B: c\n\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_HEAD_NOT_FIRST, "two H items");
+	CHECK("HX-A: b\n\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_NO_SENDER, "H, then no F");
+	CHECK("HX-A: b\n\0\0", INJENV_FAILED, ST_ENV_NO_SENDER, "H, then the final NUL");
+	CHECK("H\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_HEAD, "an empty H");
+	CHECK("HX-A: b\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_HEAD, "a last line without LF");
+	CHECK("HX-A: b\nX-B: \0c\n\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_HEAD, "a NUL inside");
+	CHECK("HX-A: b\r\n\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_HEAD, "CRLF line ends");
+	CHECK("HX-A: b\rX-B: c\n\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_HEAD, "a bare CR");
+	CHECK("HX-A: b\n\nbody\n\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_HEAD, "an empty line");
+	CHECK("H\nX-A: b\n\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_HEAD, "an empty first line");
+	CHECK("HX-A: b\n \t\nX-B: c\n\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_HEAD, "a line of white space");
+	CHECK("H folded: b\n\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_HEAD, "a continuation line first");
+	CHECK("HX-A b\n\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_HEAD, "no colon");
+	CHECK("H: b\n\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_HEAD, "an empty field name");
+	CHECK("HX-A: b\nFrom a@b.test Mon\n\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_HEAD,
+	      "an mbox From_ line");
+	CHECK("HX-A: b\n", INJENV_FAILED, ST_ENV_CUT, "H cut short");
+	CHECK("H", INJENV_FAILED, ST_ENV_CUT, "only the letter H");
+
+	/* the bound: QUEUE_HEAD_MAX bytes of text pass, one more does not */
+	big[0] = 'H';
+	memcpy(big + 1, "X-A: ", 5);
+	memset(big + 6, 'a', QUEUE_HEAD_MAX - 6);
+	big[QUEUE_HEAD_MAX] = '\n';
+	n = QUEUE_HEAD_MAX + 1;
+	memcpy(big + n, "\0Fa@b.test\0Tx@y.test\0\0", 22);
+	check(big, n + 22, INJENV_DONE, ST_NONE, "header text of QUEUE_HEAD_MAX bytes");
+	run(&o, big, n + 22, 0, 0);
+	ok(o.headlen == QUEUE_HEAD_MAX && !memcmp(o.head, big + 1, QUEUE_HEAD_MAX), "kept whole");
+	queue_env_free(&o.env);
+	big[QUEUE_HEAD_MAX] = 'a';
+	big[QUEUE_HEAD_MAX + 1] = '\n';
+	memcpy(big + n + 1, "\0Fa@b.test\0Tx@y.test\0\0", 22);
+	check(big, n + 23, INJENV_FAILED, ST_ENV_HEAD_TOO_LONG, "one byte more");
+	memset(big + 1, 'a', sizeof big - 1);
+	check(big, sizeof big, INJENV_FAILED, ST_ENV_HEAD_TOO_LONG, "endless text without a line end");
+	memset(big + 1, '\n', sizeof big - 1);
+	check(big, sizeof big, INJENV_FAILED, ST_ENV_BAD_HEAD, "endless empty lines");
+}
+
 static void limits(void)
 {
 	stralloc e = {0};
@@ -174,5 +258,6 @@ int main(void)
 	canonical();
 	hostile();
 	limits();
+	head();
 	return tap_done();
 }
