@@ -12,6 +12,13 @@
  *   smtpd-maxerrors         errors before we hang up
  *   smtpd-maxhops           Received fields before a message is a loop
  *   smtpd-auth-cleartext    1: offer AUTH without TLS too
+ *   smtpd-checks            0: no sender checks (checks.c)
+ *   dnsblzones              DNS block and allow lists, weights (lib/dnsbl)
+ *   dnsbl-threshold         score that refuses a client
+ *   spf-reject              0: an SPF fail is only recorded
+ *   dmarc-enforce           0: DMARC policies are only recorded
+ *   dmarc-override          "domain policy" lines that replace a policy
+ *   authserv-id             our name in Authentication-Results; default: me
  *
  * A file that exists but cannot be read stops the session with 421 (the
  * client retries later) rather than running with a default the admin did
@@ -21,10 +28,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fmt.h>
 #include "conf.h"
 #include "exitcode.h"
 #include "log.h"
 #include "smtpd.h"
+#include "textfile.h"
+
+static void checks_config(struct smtpd_conf *c);
 
 _Noreturn static void unavailable(const char *name)
 {
@@ -73,4 +84,31 @@ void config_read(struct smtpd_conf *c)
 	c->delim = line.len == 1 ? line.s[0] : 0;
 	stralloc_free(&line);
 	c->relayclient = getenv("RELAYCLIENT") != 0;
+	checks_config(c);
+}
+
+/* The sender checks' files; nothing is read when they are off. */
+static void checks_config(struct smtpd_conf *c)
+{
+	stralloc path = {0};
+	const char *why;
+	unsigned line;
+
+	c->checks = number("smtpd-checks", 1, 0, 1) == 1;
+	if (!c->checks) return;
+	c->dnsbl_threshold = number("dnsbl-threshold", SMTPD_DNSBL_THRESHOLD, 0, 1000000);
+	c->spf_reject = number("spf-reject", 1, 0, 1) == 1;
+	c->dmarc_enforce = number("dmarc-enforce", 1, 0, 1) == 1;
+	if (conf_line("authserv-id", &c->authserv_sa, c->me) < 0) unavailable("authserv-id");
+	if (dnsbl_load(&c->dnsbl, &why, &line) < 0) {
+		char num[FMT_ULONG];
+		num[fmt_ulong(num, line)] = 0;
+		log_event("fatal", "error", "bad DNSBL zone list", "file", DNSBL_FILE, "line", num, "reason", why, (char *)0);
+		unavailable(DNSBL_FILE);
+	}
+	if (!conf_path(&path, "dmarc-override") ||
+	    textfile_read(path.s, SMTPD_OVERRIDE_MAX, &c->dmarc_override, &why) < 0 ||
+	    !stralloc_0(&c->dmarc_override))
+		unavailable("dmarc-override");
+	stralloc_free(&path);
 }

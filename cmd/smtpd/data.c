@@ -64,7 +64,7 @@ static void output(struct session *s, const char *buf, size_t len)
 		inject_abort(&s->inj);
 		return;
 	}
-	if (len) inject_put(&s->inj, buf, len);
+	if (len) checks_data(s, buf, len);
 }
 
 /* The reply for a doomed message (R_NONE if it is fine). */
@@ -84,6 +84,7 @@ static int verdict(const struct session *s)
 static void log_message(struct session *s, const char *result)
 {
 	char size[FMT_ULONG], n[FMT_ULONG];
+	const char *spf, *dkim, *dmarc, *dnsbl;
 	stralloc to = {0};
 	size_t i;
 
@@ -94,10 +95,12 @@ static void log_message(struct session *s, const char *result)
 	stralloc_0(&to);
 	size[fmt_ulonglong(size, s->dec.size)] = 0;
 	n[fmt_ulong(n, s->tx.nrcpt)] = 0;
+	checks_log(s, &spf, &dkim, &dmarc, &dnsbl);
 	log_event("message", "client", s->peer.remote_ip, "helo", s->helo_name.len ? s->helo_name.s : 0,
 	          "tls", session_tls_active(s) ? stream_tls_version(&s->st) : 0,
 	          "auth", s->auth_user.len ? s->auth_user.s : 0, "from", s->tx.sender.s ? s->tx.sender.s : "",
-	          "rcpts", n, "to", to.s, "size", size, "result", result, (char *)0);
+	          "rcpts", n, "to", to.s, "size", size, "dnsbl", dnsbl, "spf", spf, "dkim", dkim, "dmarc", dmarc,
+	          "result", result, (char *)0);
 	stralloc_free(&to);
 }
 
@@ -127,9 +130,20 @@ static int injected(struct session *s, stralloc *result)
 /* Ends a transaction: the injector's answer, or a refusal by rule. */
 static void conclude(struct session *s)
 {
-	static stralloc result;
+	static stralloc result, detail;
 	int r = verdict(s);
 
+	if (r == R_NONE && s->inj.pid) {
+		detail.len = 0;
+		r = checks_data_end(s, &detail);
+		if (r != R_NONE) {
+			inject_abort(&s->inj);
+			reply_detail(s, r, detail.len ? detail.s : 0);
+			log_message(s, r == R_DMARC_REJECT ? "550 dmarc" : r == R_MANY_FROM ? "550 from" : "451");
+			session_reset_tx(s);
+			return;
+		}
+	}
 	if (r != R_NONE) {
 		char code[4] = {0};
 		inject_abort(&s->inj);
@@ -163,6 +177,7 @@ static int begin(struct session *s, enum smtpdata_mode mode)
 	}
 	smtpdata_init(&s->dec, mode);
 	inject_put(&s->inj, head.s, head.len);
+	checks_data_begin(s);
 	return R_NONE;
 }
 

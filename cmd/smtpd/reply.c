@@ -93,6 +93,12 @@ static const struct {
 	[R_DATA_CHUNK_TOO_BIG]= {552, "5.3.4", "chunk exceeds fixed maximum message size, closing connection", ME},
 	[R_LOOP]              = {554, "5.4.6", "too many Received header fields: mail loop", 0},
 	[R_QUEUE_TEMP]        = {451, "4.3.0", "temporary failure queueing the message", 0},
+
+	[R_DNSBL_LISTED]      = {554, "5.7.1", "client host refused", ERR},
+	[R_SPF_FAIL]          = {550, "5.7.23", "SPF check failed", 0},
+	[R_SPF_TEMP]          = {451, "4.7.24", "temporary error checking SPF, try again later", 0},
+	[R_DMARC_REJECT]      = {550, "5.7.1", "message refused by the DMARC policy of its From domain", 0},
+	[R_MANY_FROM]         = {550, "5.7.1", "message refused: more than one From field (RFC 5322 3.6)", 0},
 };
 
 #define DETAIL_MAX 400

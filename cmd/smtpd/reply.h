@@ -33,6 +33,8 @@ enum reply_id {
 	/* the message */
 	R_DATA_BARE, R_DATA_NUL, R_DATA_LONG_LINE, R_DATA_TOO_BIG, R_DATA_CHUNK_TOO_BIG,
 	R_LOOP, R_QUEUE_TEMP,
+	/* sender checks (checks.c) */
+	R_DNSBL_LISTED, R_SPF_FAIL, R_SPF_TEMP, R_DMARC_REJECT, R_MANY_FROM,
 	R_COUNT
 };
 

@@ -15,6 +15,8 @@
  *   data.c      DATA and BDAT: reading the message into the injector
  *               (lib/inject: posthorn-queue, or $POSTHORN_QUEUE)
  *   received.c  the Received header we prepend
+ *   checks.c    the sender checks: DNSBL, SPF, DKIM, DMARC, and the
+ *               Authentication-Results field that reports them
  *
  * The session is one static struct (one connection per process); its
  * strings are stralloc that live for the whole process.
@@ -22,8 +24,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <stralloc.h>
+#include "dkim.h"
+#include "dmarc.h"
+#include "dnsbl.h"
+#include "hdrsplit.h"
 #include "inject.h"
 #include "peer.h"
+#include "spf.h"
 #include "smtpdata.h"
 #include "stream.h"
 
@@ -38,6 +45,9 @@
 #define SMTPD_DATABYTES_DEFAULT 52428800UL   /* as posthorn-queue */
 #define SMTPD_INJECT_TIMEOUT 1200  /* seconds the injector may take */
 #define SMTPD_AUTH_DELAY 1         /* seconds of pause after a failed AUTH */
+#define SMTPD_DNSBL_THRESHOLD 10   /* DNSBL score that refuses a client */
+#define SMTPD_FROM_DOMAINS 4       /* From domains a message's DMARC check looks at */
+#define SMTPD_OVERRIDE_MAX 16384   /* bytes of the dmarc-override file */
 
 struct smtpd_conf {
 	const char *me;                /* host name for the greeting, Received */
@@ -54,6 +64,44 @@ struct smtpd_conf {
 	int submission;                /* -s: AUTH before MAIL */
 	int implicit_tls;              /* -t: TLS from the first byte (465) */
 	int relayclient;               /* $RELAYCLIENT is set */
+	/* sender checks (checks.c) */
+	int checks;                    /* smtpd-checks: 0 turns them all off */
+	unsigned long dnsbl_threshold;
+	int spf_reject;                /* an SPF fail is refused at RCPT */
+	int dmarc_enforce;             /* p=reject refused, p=quarantine marked */
+	stralloc authserv_sa;          /* authserv-id, NUL-terminated */
+	struct dnsbl_list dnsbl;       /* dnsblzones */
+	stralloc dmarc_override;       /* dmarc-override: "domain policy" lines */
+};
+
+/* What the checks found, for the connection and for the message. */
+struct checks {
+	int apply;                     /* this client is checked (not AUTH or
+	                                  RELAYCLIENT, checks on) */
+	int dnsbl_done;                /* looked up (once per connection) */
+	struct dnsbl_result dnsbl;
+	char dnsbl_reason[DNSBL_REASON_MAX + 1];
+	char dnsbl_listed[DNSBL_ZONES_MAX * 24];  /* "zone=code ..." for the mark */
+	stralloc helo_checked;         /* the HELO name helo_spf is for */
+	enum spf_result helo_spf;
+	int spf_done;                  /* MAIL FROM checked in this transaction */
+	enum spf_result mfrom_spf;
+	char spf_exp[SPF_EXP_MAX + 1];
+	/* the message */
+	int filtering;                 /* text goes through split */
+	struct hdrsplit split;
+	int last_event;                /* of split, for parts of long fields */
+	int drop_part;                 /* the long field being passed is dropped */
+	int dkim_on;                   /* dkim is set up (to be freed) */
+	struct dkim dkim;
+	unsigned nfrom;                /* From fields */
+	int from_bad;                  /* a From we could not read */
+	unsigned ndomains;
+	char from[SMTPD_FROM_DOMAINS][DMARC_DOMAIN_MAX + 1];
+	struct dmarc_result dmarc;     /* of the strictest From domain */
+	int dmarc_done;
+	const char *dkim_log;          /* for the log line */
+	char dkim_summary[64];
 };
 
 /* The message being received: from MAIL to the end of DATA / BDAT LAST. */
@@ -82,6 +130,7 @@ struct session {
 	struct transaction tx;
 	struct inject inj;             /* the injector while a message is fed to it */
 	struct smtpdata dec;
+	struct checks chk;
 	unsigned long errors;
 	unsigned long messages;        /* accepted this session */
 	unsigned long auth_failures;
@@ -136,6 +185,16 @@ int check_data(struct session *s, const char *arg, size_t len);
 void do_data(struct session *s, const char *arg, size_t len);
 int check_bdat(struct session *s, const char *arg, size_t len);
 void do_bdat(struct session *s, const char *arg, size_t len);
+
+/* checks.c (each does nothing when the checks are off) */
+void checks_connection(struct session *s);   /* after AUTH: who is checked */
+int checks_mail(struct session *s, stralloc *detail);  /* DNSBL, SPF; reply id */
+int checks_rcpt(struct session *s, stralloc *detail);  /* SPF fail/temperror */
+void checks_data_begin(struct session *s);
+void checks_data(struct session *s, const char *buf, size_t len);  /* to the injector */
+int checks_data_end(struct session *s, stralloc *detail);  /* DMARC; A-R prepended */
+void checks_log(const struct session *s, const char **spf, const char **dkim, const char **dmarc,
+                const char **dnsbl);
 
 /* received.c: out = our Received field, LF line ends. */
 int received_header(struct session *s, stralloc *out);

@@ -129,6 +129,7 @@ static int mail_params(struct session *s, const struct smtpcmd_param *p, unsigne
 
 void do_mail(struct session *s, const char *arg, size_t len)
 {
+	static stralloc detail;
 	struct smtpcmd_param params[SMTPCMD_PARAMS_MAX];
 	const char *path;
 	size_t pathlen;
@@ -149,6 +150,10 @@ void do_mail(struct session *s, const char *arg, size_t len)
 	                  &s->tx.sender);
 	if (r != R_NONE) {
 		reply(s, r);
+		return;
+	}
+	if ((r = checks_mail(s, &detail)) != R_NONE) {
+		reply_detail(s, r, detail.len ? detail.s : 0);
 		return;
 	}
 	s->tx.active = 1;
@@ -182,7 +187,7 @@ static int have_rcpt(const struct session *s, const char *addr)
 void do_rcpt(struct session *s, const char *arg, size_t len)
 {
 	struct smtpcmd_param params[SMTPCMD_PARAMS_MAX];
-	static stralloc canon;
+	static stralloc canon, detail;
 	const char *path;
 	size_t pathlen;
 	unsigned n;
@@ -203,6 +208,10 @@ void do_rcpt(struct session *s, const char *arg, size_t len)
 	if (r != R_NONE) {
 		if (r == R_NO_USER || r == R_RELAY_DENIED) reply_detail(s, r, canon.len ? canon.s : 0);
 		else reply(s, r);
+		return;
+	}
+	if ((r = checks_rcpt(s, &detail)) != R_NONE) {
+		reply_detail(s, r, detail.len ? detail.s : 0);
 		return;
 	}
 	if (!have_rcpt(s, canon.s)) {
