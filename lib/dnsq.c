@@ -14,6 +14,7 @@
 #include <time.h>
 #include <dns.h>
 #include <iopause.h>
+#include <poll.h>
 #include <taia.h>
 #include "dnsq.h"
 
@@ -400,6 +401,7 @@ static void ask_group(struct dnsq_req *q, const struct wname *w, unsigned n)
 	iopause_fd x[DNSQ_PARALLEL_MAX];
 	unsigned idx[DNSQ_PARALLEL_MAX];
 	int pending[DNSQ_PARALLEL_MAX];
+	unsigned refused[DNSQ_PARALLEL_MAX], nservers = 0;
 	char servers[256];
 	static const char anyip[16];
 	struct taia now, deadline, wake;
@@ -411,8 +413,14 @@ static void ask_group(struct dnsq_req *q, const struct wname *w, unsigned n)
 		for (i = 0; i < n; i++) set_temp(q[i].ans);
 		return;
 	}
+	/* servers[] holds 16 addresses of 16 bytes; unused ones are zero */
+	for (i = 0; i < 16; i++) {
+		static const char zero[16];
+		if (memcmp(servers + 16 * i, zero, 16)) nservers++;
+	}
 	for (i = 0; i < n; i++) {
 		pending[i] = 0;
+		refused[i] = 0;
 		if (dns_transmit_start(&tx[i], servers, 1, (const char *)w[i].b, qtypes[q[i].type], anyip) < 0) {
 			set_temp(q[i].ans);
 			continue;
@@ -440,7 +448,14 @@ static void ask_group(struct dnsq_req *q, const struct wname *w, unsigned n)
 		for (k = 0; k < nx; k++) {
 			int r;
 			i = idx[k];
+			/* A server that refuses (ICMP port unreachable: nothing
+			 * listens) is not asked again in this round, but libowfat
+			 * would wait out the round's timer before the next one:
+			 * once every server has refused, the answer is "try later"
+			 * at once, not at the deadline. */
+			if (x[k].revents & POLLERR) refused[i]++;
 			r = dns_transmit_get(&tx[i], &x[k], &now);
+			if (r == 0 && nservers && refused[i] >= nservers) r = -1;
 			if (r == 0) continue;
 			if (r < 0) set_temp(q[i].ans);
 			else dnsq_parse(tx[i].packet, tx[i].packetlen, q[i].type, q[i].ans);

@@ -139,7 +139,7 @@ if not ok(dns_ready(), "dnsmasq answers on %s" % DNS_IP):
     done()
     sys.exit(1)
 
-inst = Instance(settings={"dnsbl-threshold": "10"})
+inst = Instance(settings={"smtpd-checks": "1", "dnsbl-threshold": "10"})
 with open(os.path.join(inst.conf, "dnsblzones"), "w") as f:
     f.write("bl.test 10 127.0.0.2-127.0.0.11\nsmall.test 5\nwl.test -20 127.0.0.0-127.0.255.255\n")
 inst.set("dmarc-override", "over.test none")
