@@ -648,3 +648,22 @@ int dnsq_dnsbl_ask(const struct dnsbl_list *l, const char *ip, struct dnsbl_quer
 	free(a);
 	return 0;
 }
+
+void dnsq_prefetch(const enum dnsq_type *type, const char *const *name, unsigned n)
+{
+	struct dnsq_req q[DNSQ_PARALLEL_MAX];
+	struct dnsq_answer *a;
+	unsigned i;
+
+	if (n > DNSQ_PARALLEL_MAX) n = DNSQ_PARALLEL_MAX;
+	if (!n) return;
+	/* not zeroed: only the bytes an answer fills are touched */
+	if (!(a = malloc(n * sizeof *a))) return;
+	for (i = 0; i < n; i++) {
+		q[i].type = type[i];
+		q[i].name = name[i];
+		q[i].ans = &a[i];
+	}
+	dnsq_many(q, n);
+	free(a);
+}

@@ -102,6 +102,12 @@ struct dnsq_req {
 };
 void dnsq_many(struct dnsq_req *q, unsigned n);
 
+/* Asks n questions at once only to fill the cache, so that the checks
+ * that follow one after the other find their answers there: the lookups
+ * of a message cost one wait instead of one each.  Each name[i] is asked
+ * for type[i]; answers are not returned.  n at most DNSQ_PARALLEL_MAX. */
+void dnsq_prefetch(const enum dnsq_type *type, const char *const *name, unsigned n);
+
 /* Parses a response packet (len bytes, as it came) to a question of type:
  * the one question it repeats, its RCODE, its answer section.  Fills out;
  * returns out->rc.  Exposed for the unit test and the fuzz target. */

@@ -160,6 +160,35 @@ static const char *sender_domain(const char *addr)
 	return at + 1;
 }
 
+/* What DNSBL, SPF and (most often) DMARC will ask, asked at once: the
+ * checks then find the answers in lib/dnsq's cache, and a message costs one
+ * wait for DNS here instead of one per lookup. */
+static void prefetch_mail(struct session *s)
+{
+	static char dmarc[DMARC_DOMAIN_MAX + 8];
+	struct dnsbl_query q[DNSBL_ZONES_MAX];
+	const struct dnsbl_list *l = &s->conf->dnsbl;
+	enum dnsq_type type[DNSQ_PARALLEL_MAX];
+	const char *name[DNSQ_PARALLEL_MAX];
+	const char *dom = s->tx.sender.len ? sender_domain(s->tx.sender.s) : "";
+	const char *helo = s->helo_name.len ? s->helo_name.s : "";
+	unsigned n = 0, i;
+
+	if (!s->chk.dnsbl_done && l->n && dnsbl_queries(l, q, s->peer.remote_ip) == 0)
+		for (i = 0; i < l->n && n < DNSQ_PARALLEL_MAX - 3; i++)
+			if (q[i].qname[0]) type[n] = DNSQ_A, name[n++] = q[i].qname;
+	if (dom[0]) {
+		type[n] = DNSQ_TXT, name[n++] = dom;
+		if (strlen(dom) <= DMARC_DOMAIN_MAX) {
+			memcpy(dmarc, "_dmarc.", 7);
+			strcpy(dmarc + 7, dom);   /* fits: checked above */
+			type[n] = DNSQ_TXT, name[n++] = dmarc;
+		}
+	}
+	if (helo_is_domain(helo) && strcmp(helo, dom)) type[n] = DNSQ_TXT, name[n++] = helo;
+	if (n > 1) dnsq_prefetch(type, name, n);
+}
+
 int checks_mail(struct session *s, stralloc *detail)
 {
 	struct checks *c = &s->chk;
@@ -173,6 +202,7 @@ int checks_mail(struct session *s, stralloc *detail)
 	c->mfrom_spf = SPF_NONE;
 	c->spf_exp[0] = 0;
 	if (!c->apply) return R_NONE;
+	prefetch_mail(s);
 	if (!c->dnsbl_done) dnsbl_lookup(s);
 	if (dnsbl_verdict(c->dnsbl.score, (int)s->conf->dnsbl_threshold) == DNSBL_REJECT && c->dnsbl.listed >= 0) {
 		const char *zone = s->conf->dnsbl.z[c->dnsbl.listed].name;
@@ -256,6 +286,28 @@ static void note_from(struct checks *c, const char *f, size_t n)
 	list.len = 0;
 }
 
+/* At the end of the header the DKIM keys and the From domains' DMARC
+ * records are known: asked at once while the body still streams in. */
+static void prefetch_keys(struct checks *c)
+{
+	static char names[DKIM_SIGS_MAX + SMTPD_FROM_DOMAINS][DMARC_DOMAIN_MAX + 96];
+	enum dnsq_type type[DKIM_SIGS_MAX + SMTPD_FROM_DOMAINS];
+	const char *name[DKIM_SIGS_MAX + SMTPD_FROM_DOMAINS];
+	unsigned n = 0, i;
+
+	for (i = 0; i < c->dkim.nsig; i++) {
+		const struct dkim_one *o = &c->dkim.sig[i];
+		if (o->result != DKIM_NONE || strlen(o->s) + strlen(o->d) + 13 > sizeof names[0]) continue;
+		snprintf(names[n], sizeof names[n], "%s._domainkey.%s", o->s, o->d);
+		type[n] = DNSQ_TXT, name[n] = names[n], n++;
+	}
+	for (i = 0; i < c->ndomains; i++) {
+		snprintf(names[n], sizeof names[n], "_dmarc.%s", c->from[i]);
+		type[n] = DNSQ_TXT, name[n] = names[n], n++;
+	}
+	if (n > 1) dnsq_prefetch(type, name, n);
+}
+
 static void split_event(void *arg, enum hdrsplit_event ev, const char *d, size_t n)
 {
 	struct session *s = arg;
@@ -281,7 +333,10 @@ static void split_event(void *arg, enum hdrsplit_event ev, const char *d, size_t
 		if (c->drop_part) return;
 		break;
 	case HDRSPLIT_END:
-		if (c->dkim_on) dkim_headers_end(&c->dkim);
+		if (c->dkim_on) {
+			dkim_headers_end(&c->dkim);
+			prefetch_keys(c);
+		}
 		break;
 	case HDRSPLIT_BODY:
 		if (c->dkim_on) dkim_body(&c->dkim, d, n);
