@@ -16,8 +16,10 @@
  * a row, not three.  Both have finished before anything is renamed.
  *
  * An envelope that starts with H (header text, lib/injenv) makes the stored
- * message that text and then the message.  The message is in tmp/i.ID.msg
- * by then; a second file tmp/i.ID.full gets the text and a copy of the
+ * message that text and then the message.  A message of up to 64 KiB is
+ * still in memory then, and the file gets the text and the message in one
+ * go.  A bigger one is in tmp/i.ID.msg by then; a second file
+ * tmp/i.ID.full gets the text and a copy of the
  * message (copy_file_range, done in the kernel), and it is that file which
  * is fsync'ed and renamed into q/ -- the first one is unlinked unsynced.
  * The thread then starts once the envelope is read, and still overlaps the
@@ -134,12 +136,41 @@ static void check_size(unsigned long long size)
 }
 
 /* Copies fd 0 into the message file; returns its size. */
+static char held[COPY_BUF];
+static size_t nheld;       /* the whole message is in held[], not yet written */
+static int holding = 1;
+
+/* Writes what is held, after the header text head (if any): the message
+ * file gets both in one go, with no second file and no copy. */
+static void flush_held(const stralloc *head)
+{
+	if (!holding) return;
+	holding = 0;
+	if (head && head->len && durable_writeall(msgfd, head->s, head->len)) temp_sys(ST_WRITE_MESSAGE, 0);
+	if (nheld && durable_writeall(msgfd, held, nheld)) temp_sys(ST_WRITE_MESSAGE, 0);
+}
+
+/* Copies fd 0 into the message file; returns its size.  A message that
+ * fits in held[] (most do) stays there until the envelope says whether
+ * header text goes before it. */
 static unsigned long long copy_message(void)
 {
 	static char buf[COPY_BUF];
 	unsigned long long size = 0;
 	ssize_t r;
 
+	while (holding) {
+		r = read(0, held + nheld, sizeof held - nheld);
+		if (r == 0) return size;
+		if (r < 0) {
+			if (errno == EINTR) continue;
+			temp_sys(ST_READ_MESSAGE, 0);
+		}
+		size += (unsigned long long)r;
+		check_size(size);
+		nheld += (size_t)r;
+		if (nheld == sizeof held) flush_held(0);   /* a big one: streamed */
+	}
 	for (;;) {
 		r = read(0, buf, sizeof buf);
 		if (r == 0) break;
@@ -201,7 +232,10 @@ static void read_envelope(struct injenv *r, struct queue_env *e)
 		if (n < 0) temp_sys(ST_ENV_READ, 0);
 		st = n ? injenv_feed(r, buf, (size_t)n, 0) : injenv_eof(r);
 		if (st == INJENV_FAILED) finish(r->why, r->detail, 0);
-		if (n && first && buf[0] != 'H') start_sync();
+		if (n && first && buf[0] != 'H') {
+			flush_held(0);
+			start_sync();
+		}
 		if (n) first = 0;
 	} while (st != INJENV_DONE);
 }
@@ -286,8 +320,14 @@ int main(int argc, char **argv)
 	read_envelope(&r, &env);
 	if (r.head.len) {
 		check_size(env.size + r.head.len);
-		env.size = prepend(&r.head, env.size);
+		if (holding) {
+			flush_held(&r.head);
+			env.size += r.head.len;
+		} else {
+			env.size = prepend(&r.head, env.size);
+		}
 	}
+	flush_held(0);
 	injenv_free(&r);
 	start_sync();   /* the file to commit: started already unless H */
 	env.created = (long long)time(0);

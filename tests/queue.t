@@ -152,6 +152,18 @@ ok(len(got) >= 2 and got[-2].endswith(HEAD + MSG) and got[-1].endswith(HEAD + BI
    "H: delivered with the header text on top of the message's own header")
 is_(inst.queued(), [], "H: the queue drains")
 
+# posthorn-queue holds a message of up to 64 KiB in memory until the
+# envelope comes, and streams a bigger one to a file: both sides of that line
+for n in (65535, 65536, 65537):
+    msg = (b"Subject: edge\n\n" + b"y" * n)[:n - 1] + b"\n"
+    for env in (ENV, b"H" + HEAD + b"\0" + ENV):
+        rc, err = inject_raw(inst.conf, msg, env)
+        qid = err.split()[-1]
+        want = (HEAD if env[:1] == b"H" else b"") + msg
+        ok(rc == 0 and stored(qid) == (want, len(want)),
+           "a message of %d bytes, %s: stored byte for byte" % (n, "H" if env[:1] == b"H" else "no H"), err)
+        inst.runq("-X", qid)
+
 rc, err = inject_raw(inst.conf, MSG, ENV)
 qid = err.split()[-1]
 body, size = stored(qid)
