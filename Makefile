@@ -32,7 +32,7 @@ OPTFLAGS = -O2
 CFLAGS   = -std=c11 $(OPTFLAGS) $(WARN) $(HARDEN) -D_GNU_SOURCE
 CPPFLAGS = $(CDB_INC) -Ilib
 LDFLAGS  = -pie -Wl,-z,relro,-z,now -Wl,--as-needed
-LIBS     = $(CDB_LIB) -l:libowfat.a -lcrypt -lpsl
+LIBS     = $(CDB_LIB) -l:libowfat.a -lcrypt
 # Static libtls/libssl/libcrypto: a dynamic libcrypto costs every TLS-capable
 # program about a millisecond of relocations at each exec, TLS session or not.
 TLS_LIBS = -l:libtls.a -l:libssl.a -l:libcrypto.a -lpthread
