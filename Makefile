@@ -3,13 +3,14 @@
 # Every cmd/NAME.c, or folder cmd/NAME/ of .c files, becomes bin/posthorn-NAME
 # and links lib/ through one archive, so a program pulls in only the modules
 # it calls.
-# Programs that speak TLS (they call lib/stream) also list themselves in
-# TLS_PROGRAMS and are the only ones linked with libtls: the per-message path
-# (queue, local, runq) must not pay libtls' start-up cost.
+# Programs that speak TLS (they call lib/stream), or need libcrypto
+# (dnscheck), also list themselves in TLS_PROGRAMS and are the only ones
+# linked with libtls: the per-message path (queue, local, runq) must not pay
+# libtls' start-up cost.
 
 PROGRAMS     = $(sort $(basename $(notdir $(wildcard cmd/*.c))) \
                       $(notdir $(patsubst %/,%,$(dir $(wildcard cmd/*/*.c)))))
-TLS_PROGRAMS = smtpd remote pop3d imapd
+TLS_PROGRAMS = smtpd remote pop3d imapd dnscheck
 
 CC      ?= cc
 CLANG   ?= clang
