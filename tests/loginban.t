@@ -20,8 +20,7 @@ from pop3d import Instance, ROOT, NOBODY
 
 inst = Instance(users=[("alice", "alice-pw")], faildelay=0)
 inst.deliver("alice", "Subject: one\n\nbody\n")
-bandir = os.path.join(inst.dir, "bans")
-os.makedirs(bandir)
+bandir = os.path.join(inst.dir, "bans")   # made by pop3d.Instance; given the services' account
 os.chmod(inst.dir, 0o755)
 if ROOT:
     os.chown(bandir, NOBODY.pw_uid, NOBODY.pw_gid)   # the services' account
