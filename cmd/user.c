@@ -1161,7 +1161,8 @@ static void cmd_bans(int argc, char **argv)
 	}
 	if (errno) failsys(EXIT_TEMP, "unable to read ", c.dir.s);
 	closedir(dir);
-	out_sorted(lines, n);
+	if (n) out_sorted(lines, n);   /* qsort of a null array is undefined, even of none */
+	else out_done();
 }
 
 static void cmd_unban(int argc, char **argv)
