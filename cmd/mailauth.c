@@ -13,6 +13,14 @@
  * program it runs is fixed (posthorn-SERVICE next to itself), and the
  * environment is rebuilt from a short list.
  *
+ * Login bans (loginban.h) are kept here, on the trusted side, for both
+ * services and with posthorn-smtpd's AUTH: a banned client address gets
+ * exit 1 after the usual delay, like a wrong password, without its
+ * password being checked, and every wrong password counts.  The address
+ * is $TCPREMOTEIP, which the login half passes on (srvopts.h sets it
+ * when tcpserver did not); a login half under an attacker's control could
+ * lie about it, but not try passwords faster than the delay.
+ *
  * Exit codes (before anything is said to the client): 1 wrong name or
  * password, 111 temporary trouble, 64 usage.  On success it does not exit:
  * it becomes the session.
@@ -21,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "auth.h"
 #include "conf.h"
@@ -28,8 +37,10 @@
 #include "exitcode.h"
 #include "handoff.h"
 #include "log.h"
+#include "loginban.h"
 #include "logincreds.h"
 #include "passwd.h"
+#include "peer.h"
 
 static struct userrec rec;   /* big: static, not on the stack */
 
@@ -72,11 +83,14 @@ static int setenv_from(stralloc *store, const char *name, const char *value)
 int main(int argc, char **argv)
 {
 	static char login[AUTH_LOGIN_MAX + 1], password[PASSWD_MAX + 1];
+	static struct loginban_conf bans;
+	static struct peer peer;
 	static stralloc envs[sizeof keep_env / sizeof keep_env[0] + 2];
 	char *newenv[sizeof keep_env / sizeof keep_env[0] + 3];
 	const char *confdir = 0, *service;
 	stralloc cdb = {0}, path = {0};
 	unsigned i, n = 0;
+	const char *bad;
 	int opt, r;
 
 	log_init("posthorn-mailauth");
@@ -95,11 +109,25 @@ int main(int argc, char **argv)
 		fail_delay(service);
 		quit(HANDOFF_BAD, "malformed credentials");
 	}
+	if (loginban_conf_read(&bans, &bad) < 0) {
+		explicit_bzero(password, sizeof password);
+		log_event("config-error", "file", bad, "dir", conf_dir(), "error", strerror(errno), (char *)0);
+		quit(EXIT_TEMP, 0);
+	}
+	peer_get(&peer, 0);   /* $TCPREMOTEIP */
+	if (loginban_check(&bans, peer.remote_ip, time(0))) {
+		explicit_bzero(password, sizeof password);
+		loginban_fail(&bans, peer.remote_ip, time(0));   /* counted as refused */
+		log_event("login-fail", "client", peer.remote_ip, "user", login, "reason", "banned", (char *)0);
+		fail_delay(service);
+		quit(HANDOFF_BAD, 0);
+	}
 	if (!conf_path(&cdb, "users.cdb")) quit(EXIT_TEMP, "out of memory");
 	r = auth_check(cdb.s, login, password, &rec);
 	explicit_bzero(password, sizeof password);
 	if (r == AUTH_TEMP) quit(EXIT_TEMP, "users.cdb unreadable");
 	if (r != AUTH_OK) {
+		loginban_fail(&bans, peer.remote_ip, time(0));
 		fail_delay(service);
 		quit(HANDOFF_BAD, 0);   /* the login half logs it, with the client's address */
 	}

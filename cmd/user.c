@@ -13,6 +13,7 @@
  * Exit codes: 0 done, 1 bad input / no such entry / already there, 64 usage,
  * 111 system trouble (I/O, a corrupt users.cdb, missing configuration).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include <buffer.h>
 #include <errmsg.h>
@@ -28,6 +30,7 @@
 #include "addr.h"
 #include "conf.h"
 #include "exitcode.h"
+#include "loginban.h"
 #include "maildir.h"
 #include "passwd.h"
 #include "privs.h"
@@ -56,7 +59,9 @@ static const char usage_text[] =
 	"  catchall DOMAIN TARGET | catchall DOMAIN --none\n"
 	"  domain add DOMAIN | domain del DOMAIN | domain list\n"
 	"  export\n"
-	"  import [FILE|-]\n";
+	"  import [FILE|-]\n"
+	"  bans\n"
+	"  unban ADDRESS\n";
 
 static void usage(void)
 {
@@ -1093,6 +1098,91 @@ static void cmd_import(int argc, char **argv)
 	out_done();
 }
 
+/* ---- login bans (loginban.h): list and lift ---- */
+
+static void bans_conf(struct loginban_conf *c)
+{
+	const char *bad;
+
+	if (loginban_conf_read(c, &bad) < 0) failsys(EXIT_TEMP, "unable to read ", conf_dir(), "/", bad);
+}
+
+/* One line of the listing: "ADDRESS banned until TIME refused N", or
+ * "ADDRESS failures N" for an address counting towards a ban. */
+static char *ban_line(const char *show, const struct loginban_conf *c, const struct loginban_rec *r, time_t now)
+{
+	char num[FMT_ULONG], when[32];
+	stralloc l = {0};
+	time_t until = (time_t)r->until;
+	struct tm tm;
+
+	if (!stralloc_copys(&l, show)) nomem();
+	if (r->until > (unsigned long long)now && r->until - (unsigned long long)now <= c->bantime &&
+	    gmtime_r(&until, &tm) && strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
+		num[fmt_ulonglong(num, r->refused)] = 0;
+		if (!stralloc_cats(&l, " banned until ") || !stralloc_cats(&l, when) ||
+		    !stralloc_cats(&l, " refused ") || !stralloc_cats(&l, num))
+			nomem();
+	} else {
+		num[fmt_ulong(num, loginban_recent(c, r, now))] = 0;
+		if (!stralloc_cats(&l, " failures ") || !stralloc_cats(&l, num)) nomem();
+	}
+	if (!stralloc_0(&l)) nomem();
+	return l.s;
+}
+
+/* Lists the bans and the counts in the window, sorted; files that hold
+ * neither are removed on the way, so the directory does not keep a file
+ * for every address that ever failed (run it daily from cron). */
+static void cmd_bans(int argc, char **argv)
+{
+	struct loginban_conf c = {0};
+	static struct loginban_rec r;
+	char show[LOGINBAN_SHOW_MAX], **lines = 0;
+	unsigned long n = 0, cap = 0;
+	time_t now = time(0);
+	struct dirent *d;
+	DIR *dir;
+
+	(void)argv;
+	if (argc) usage();
+	bans_conf(&c);
+	if (!(dir = opendir(c.dir.s))) failsys(EXIT_TEMP, "unable to open ", c.dir.s);
+	while ((errno = 0, d = readdir(dir))) {
+		if (loginban_show(d->d_name, show)) continue;   /* not one of ours */
+		if (loginban_expire(&c, d->d_name, now) != 0) continue;   /* gone, or unreadable */
+		if (loginban_read(&c, d->d_name, &r)) continue;
+		if (n == cap) {
+			char **more = realloc(lines, (cap = cap * 2 + 16) * sizeof *lines);
+			if (!more) nomem();
+			lines = more;
+		}
+		lines[n++] = ban_line(show, &c, &r, now);
+	}
+	if (errno) failsys(EXIT_TEMP, "unable to read ", c.dir.s);
+	closedir(dir);
+	if (n) out_sorted(lines, n);   /* qsort of a null array is undefined, even of none */
+	else out_done();
+}
+
+static void cmd_unban(int argc, char **argv)
+{
+	struct loginban_conf c = {0};
+	char name[LOGINBAN_NAME_MAX], show[LOGINBAN_SHOW_MAX];
+
+	if (argc != 1) usage();
+	if (loginban_name_typed(argv[0], name) || loginban_show(name, show))
+		fail(EXIT_BAD, "not an IP address (IPv4, IPv6, or IPv6/64): ", shown(argv[0]));
+	bans_conf(&c);
+	if (loginban_remove(&c, name)) {
+		if (errno == ENOENT) fail(EXIT_BAD, "no ban or failures for ", show);
+		failsys(EXIT_TEMP, "unable to remove the ban of ", show);
+	}
+	out(show);
+	out(" unbanned\n");
+	out_done();
+}
+
 /* ---- dispatch ---- */
 
 static const struct command {
@@ -1113,6 +1203,8 @@ static const struct command {
 	{"domain", "list", cmd_domain_list},
 	{"export", 0, cmd_export},
 	{"import", 0, cmd_import},
+	{"bans", 0, cmd_bans},
+	{"unban", 0, cmd_unban},
 };
 
 int main(int argc, char **argv)

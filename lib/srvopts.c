@@ -65,6 +65,10 @@ void srvopts_start(int argc, char **argv, const struct srvdesc *d, struct srvopt
 		static struct peer peer;
 		peer_get(&peer, 0);
 		o->ip = peer.remote_ip[0] ? peer.remote_ip : 0;
+		/* posthorn-mailauth counts failed logins per client address
+		 * (loginban.h) and reads it from $TCPREMOTEIP: under TLS its fd
+		 * 0 is our socketpair, not the client's socket */
+		if (!peer.from_env && o->ip) setenv("TCPREMOTEIP", o->ip, 1);
 	}
 	stream_init(io, 0, 1, (unsigned)d->preauth_timeout);
 	if (srvconf_read(conf, d->service, d->preauth_timeout, &bad) < 0) srvconf_fail(d, io, bad);

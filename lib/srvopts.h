@@ -20,7 +20,8 @@ struct tls;
 struct srvopts {
 	int implicit_tls;   /* -T */
 	int resume;         /* -L */
-	const char *ip;     /* the client's address (peer.h: $TCPREMOTEIP, else getpeername), for the logs; null if unknown */
+	const char *ip;     /* the client's address (peer.h: $TCPREMOTEIP, else getpeername, which is then put
+	                       in $TCPREMOTEIP for posthorn-mailauth's login bans); null if unknown */
 };
 
 /* What a server tells srvopts_start of itself; a constant of its main.c. */

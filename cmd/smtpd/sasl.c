@@ -9,11 +9,22 @@
  * connection is closed.  The reply never says whether the name or the
  * password was wrong, and passwords are wiped from memory after use and
  * never logged.
+ *
+ * Login bans (loginban.h), shared with POP3 and IMAP: a client address
+ * banned for too many failed logins gets the same 535 5.7.8, after the
+ * same delay, as a wrong password, without its password being checked,
+ * so a guesser cannot tell a ban from a miss; each wrong password counts.
+ * The ban settings are read at the first AUTH of a session, so sessions
+ * that never log in (MX traffic) read nothing.
  */
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "auth.h"
+#include "conf.h"
 #include "log.h"
+#include "loginban.h"
 #include "passwd.h"
 #include "reply.h"
 #include "smtpcmd.h"
@@ -108,13 +119,30 @@ static int exchange(struct session *s, const char *mech, size_t mechlen, const c
 	return R_AUTH_MECH;
 }
 
+/* The ban settings, read once per session at its first AUTH.  0, or -1
+ * when a settings file cannot be read (logged): AUTH fails for now. */
+static int bans_ready(struct loginban_conf **c)
+{
+	static struct loginban_conf conf;
+	static int state;   /* 0 unread, 1 read, -1 unreadable */
+	const char *bad;
+
+	if (!state) {
+		state = loginban_conf_read(&conf, &bad) ? -1 : 1;
+		if (state < 0) log_event("config-error", "file", bad, "dir", conf_dir(), "error", strerror(errno), (char *)0);
+	}
+	*c = &conf;
+	return state < 0 ? -1 : 0;
+}
+
 void do_auth(struct session *s, const char *arg, size_t len)
 {
 	static stralloc login, password;
 	struct userrec user;
+	struct loginban_conf *bans;
 	const char *mech = arg, *ir;
 	size_t mechlen = 0, irlen;
-	int r;
+	int r, banned = 0;
 
 	while (mechlen < len && arg[mechlen] != ' ') mechlen++;
 	ir = arg + mechlen + (mechlen < len);
@@ -131,7 +159,8 @@ void do_auth(struct session *s, const char *arg, size_t len)
 		return;
 	}
 	if (r == R_NONE) {
-		if (!stralloc_0(&login) || !stralloc_0(&password)) r = R_AUTH_TEMP;
+		if (!stralloc_0(&login) || !stralloc_0(&password) || bans_ready(&bans)) r = R_AUTH_TEMP;
+		else if (loginban_check(bans, s->peer.remote_ip, time(0))) banned = 1, r = R_AUTH_FAILED;
 		else switch (auth_check(s->conf->cdbpath.s, login.s, password.s, &user)) {
 		case AUTH_OK: r = R_NONE; break;
 		case AUTH_TEMP: r = R_AUTH_TEMP; break;
@@ -149,8 +178,10 @@ void do_auth(struct session *s, const char *arg, size_t len)
 		reply(s, R_AUTH_OK);
 		return;
 	}
+	if (r == R_AUTH_FAILED && !bans_ready(&bans)) loginban_fail(bans, s->peer.remote_ip, time(0));
 	if (r == R_AUTH_FAILED || r == R_AUTH_BASE64) {
-		log_event("auth", "client", s->peer.remote_ip, "user", login.len ? login.s : 0, "result", "failed", (char *)0);
+		log_event("auth", "client", s->peer.remote_ip, "user", login.len ? login.s : 0, "result",
+		          banned ? "banned" : "failed", (char *)0);
 		sleep(SMTPD_AUTH_DELAY);
 		if (++s->auth_failures >= AUTH_FAILURES_MAX) {
 			reply(s, R_AUTH_TOO_MANY);

@@ -66,6 +66,10 @@ class Instance:
         # nothing (tap.py): off unless a test turns them on with a DNS
         # server of its own (smtpd-checks.t)
         self.set("smtpd-checks", "0")
+        # login bans count here, never in the system's directory
+        os.makedirs(os.path.join(self.dir, "bans"))
+        os.chmod(os.path.join(self.dir, "bans"), 0o777)
+        self.set("bandir", os.path.join(self.dir, "bans"))
         if ROOT:
             self.set("mailowner", "nobody")
             self.set("remoteuser", "nobody")   # posthorn-runq starts posthorn-remote as it

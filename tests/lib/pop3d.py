@@ -62,6 +62,10 @@ class Instance:
         os.makedirs(self.logdir)
         self.write("mailroot", self.mail)
         self.write("pop3d-faildelay", str(faildelay))
+        # login bans count here, never in the system's directory
+        os.makedirs(os.path.join(self.dir, "bans"), 0o777)
+        os.chmod(os.path.join(self.dir, "bans"), 0o777)
+        self.write("bandir", os.path.join(self.dir, "bans"))
         if ROOT:
             self.write("mailowner", "nobody")
         self.cert = os.path.join(self.conf, "tls", "cert.pem")

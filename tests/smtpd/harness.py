@@ -59,6 +59,10 @@ class Instance:
         # own test (smtpd-checks.t, against a DNS server of its own) and
         # these must not depend on the machine's resolver
         self.setconf("smtpd-checks", "0")
+        # login bans count here, never in the system's directory
+        os.makedirs(os.path.join(self.d, "bans"))
+        os.chmod(os.path.join(self.d, "bans"), 0o777)
+        self.setconf("bandir", os.path.join(self.d, "bans"))
         path = os.path.join(self.d, "users.txt")
         with open(path, "w") as f:
             f.write(users % {"m": self.mail})
