@@ -731,7 +731,12 @@ static void show_sending(const char *account)
 
 	limits_path(&path, account);
 	r = sendlimit_load(path.s, 0, &fd, &s);
-	if (r < 0 && errno != ENOENT) failsys(EXIT_TEMP, "unable to read ", path.s);
+	if (r < 0 && errno != ENOENT) {
+		/* the rest of show still holds: say what is unknown, and why */
+		out("sending: unknown (unable to read "); out(path.s); out(": "); out(strerror(errno)); out(")\n");
+		stralloc_free(&path);
+		return;
+	}
 	if (r < 0) sendlimit_reset(&s);
 	else close(fd);
 	out("sending: ");
