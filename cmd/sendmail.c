@@ -680,8 +680,10 @@ _Noreturn static void finish_injection(void)
 		snprintf(num, sizeof num, "%d", r.signal);
 		fail(EX_TEMPFAIL, "message not queued: ", inj.path.s, " killed by signal ", num, (char *)0);
 	}
-	/* the injector's one reason line (its last line, if it said more) */
-	fail(r.exit == EXIT_PERM ? EX_DATAERR : EX_TEMPFAIL, "message not queued: ",
+	/* the injector's one reason line (its last line, if it said more).  A
+	 * send limit (4.7.1) is EX_TEMPFAIL like any temporary failure; a
+	 * sending lock (5.7.1) is a refusal of the sender, EX_NOPERM */
+	fail(r.exit != EXIT_PERM ? EX_TEMPFAIL : !strcmp(r.esc, "5.7.1") ? EX_NOPERM : EX_DATAERR, "message not queued: ",
 	     r.exit == EXIT_PERM ? "refused" : "temporary failure", r.line[0] ? ": " : "", r.line, (char *)0);
 }
 

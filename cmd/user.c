@@ -34,6 +34,8 @@
 #include "maildir.h"
 #include "passwd.h"
 #include "privs.h"
+#include "queue.h"
+#include "sendlimit.h"
 #include "userdb.h"
 #include "userrec.h"
 
@@ -52,8 +54,10 @@ static const char usage_text[] =
 	"  del ADDRESS\n"
 	"  passwd ADDRESS [--password-stdin]\n"
 	"  quota ADDRESS BYTES\n"
+	"  sendlimit ADDRESS|DOMAIN HOUR|- DAY|-\n"
+	"  unlock ADDRESS|unix:LOGIN\n"
 	"  list [DOMAIN]\n"
-	"  show ADDRESS|DOMAIN\n"
+	"  show ADDRESS|DOMAIN|unix:LOGIN\n"
 	"  alias add ADDRESS TARGET...\n"
 	"  alias del ADDRESS\n"
 	"  catchall DOMAIN TARGET | catchall DOMAIN --none\n"
@@ -662,6 +666,144 @@ static void cmd_quota(int argc, char **argv)
 	out_done();
 }
 
+/* ---- send limits (posthorn-queue(8), SEND LIMITS) ---- */
+
+/* A send limit given on the command line: a number, or "-" for none of
+ * its own (0: the domain's, else the setting). */
+static unsigned long parse_sendlimit(const char *s)
+{
+	unsigned long v = 0;
+
+	if (!strcmp(s, "-")) return 0;
+	if (!*s) fail(EXIT_BAD, "send limit must be a number or -");
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9') fail(EXIT_BAD, "send limit must be a number or -");
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > USERREC_SENDLIMIT_MAX) fail(EXIT_BAD, "send limit too large");
+	}
+	if (!v) fail(EXIT_BAD, "send limit 0: give - for the default");
+	return v;
+}
+
+static void cmd_sendlimit(int argc, char **argv)
+{
+	struct addr a;
+	char key[ADDR_PATH_MAX + 2];
+	unsigned long hour, day;
+	long i;
+
+	if (argc != 3) usage();
+	if (strchr(argv[0], '@')) parse_address(argv[0], &a, key);
+	else {
+		key[0] = '@';
+		parse_domain(argv[0], key + 1);
+	}
+	hour = parse_sendlimit(argv[1]);
+	day = parse_sendlimit(argv[2]);
+	db_begin();
+	i = db_find(key);
+	if (i < 0 || recs[i].kind == USERREC_ALIAS)
+		fail(EXIT_BAD, key[0] == '@' ? "no such domain: " : "no such user: ", key + (key[0] == '@'));
+	recs[i].sendhour = hour;
+	recs[i].sendday = day;
+	db_commit();
+	out("send limits of ");
+	out(key + (key[0] == '@'));
+	out(" changed\n");
+	out_done();
+}
+
+/* The limits file of an account: QUEUEDIR/limits/NAME. */
+static void limits_path(stralloc *path, const char *account)
+{
+	stralloc qdir = {0}, name = {0};
+
+	if (conf_line("queuedir", &qdir, QUEUE_DEFAULT_DIR) < 0) failsys(EXIT_TEMP, "unable to read ", conf_dir(), "/queuedir");
+	if (!sendlimit_filename(&name, account) || !queue_path(path, qdir.s, "limits/", name.s)) nomem();
+	stralloc_free(&qdir);
+	stralloc_free(&name);
+}
+
+/* show: what the limits file says of account. */
+static void show_sending(const char *account)
+{
+	stralloc path = {0};
+	struct sendlimit s;
+	char num[FMT_ULONG];
+	long long now = (long long)time(0);
+	int fd, r;
+
+	limits_path(&path, account);
+	r = sendlimit_load(path.s, 0, &fd, &s);
+	if (r < 0 && errno != ENOENT) {
+		/* the rest of show still holds: say what is unknown, and why */
+		out("sending: unknown (unable to read "); out(path.s); out(": "); out(strerror(errno)); out(")\n");
+		stralloc_free(&path);
+		return;
+	}
+	if (r < 0) sendlimit_reset(&s);
+	else close(fd);
+	out("sending: ");
+	if (s.locked) {
+		num[fmt_ulong(num, s.lock_tries)] = 0;
+		out("locked after a burst of "); out(num); out(" messages (posthorn-user unlock ");
+		out(account); out(")\n");
+	} else
+		out("allowed\n");
+	num[fmt_ulong(num, sendlimit_msgs_hour(&s, now))] = 0;
+	out("sent: "); out(num); out(" messages in the last hour, ");
+	num[fmt_ulong(num, sendlimit_rcpts_day(&s, now))] = 0;
+	out(num); out(" recipients in the last day\n");
+	stralloc_free(&path);
+}
+
+/* show: a record's own send limits. */
+static void show_sendlimits(const struct userrec *r)
+{
+	char num[FMT_ULONG];
+
+	out("send limits: ");
+	if (r->sendhour) { num[fmt_ulong(num, r->sendhour)] = 0; out(num); out(" messages/hour, "); }
+	else out("default messages/hour, ");
+	if (r->sendday) { num[fmt_ulong(num, r->sendday)] = 0; out(num); out(" recipients/day\n"); }
+	else out("default recipients/day\n");
+}
+
+/* Lifts a burst's lock and clears the counts, in place under the file's
+ * own lock (posthorn-queue may be counting at the same time).  A unix
+ * account (posthorn-sendmail's) is named unix:LOGIN. */
+static void cmd_unlock(int argc, char **argv)
+{
+	struct addr a;
+	char key[ADDR_PATH_MAX + 1];
+	const char *account = key;
+	stralloc path = {0};
+	struct sendlimit s;
+	int fd, was;
+
+	if (argc != 1) usage();
+	if (!strncmp(argv[0], "unix:", 5)) {
+		if (!argv[0][5] || strlen(argv[0]) > SENDLIMIT_ACCOUNT_MAX || strchr(argv[0], '/'))
+			fail(EXIT_BAD, "bad account: ", shown(argv[0]));
+		account = argv[0];
+	} else
+		parse_address(argv[0], &a, key);
+	limits_path(&path, account);
+	if (sendlimit_load(path.s, 0, &fd, &s) < 0) {
+		if (errno != ENOENT) failsys(EXIT_TEMP, "unable to open ", path.s);
+		out(account); out(" has sent nothing: not locked\n");
+		out_done();
+		return;
+	}
+	was = s.locked;
+	sendlimit_unlock(&s);
+	if (sendlimit_store(fd, &s) < 0 || fsync(fd) < 0) failsys(EXIT_TEMP, "unable to write ", path.s);
+	close(fd);
+	out(account);
+	out(was ? " unlocked, its counts cleared\n" : " was not locked; its counts cleared\n");
+	out_done();
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -714,6 +856,8 @@ static void show_user(const struct userrec *r)
 		out(" bytes\n");
 	} else
 		out("unlimited\n");
+	show_sendlimits(r);
+	show_sending(r->name);
 }
 
 static void show_alias(const struct userrec *r)
@@ -744,6 +888,7 @@ static void show_domain(const struct userrec *r)
 	out("\nusers: "); out(num);
 	num[fmt_ulong(num, aliases)] = 0;
 	out("\naliases: "); out(num); out("\n");
+	show_sendlimits(r);
 }
 
 static void cmd_show(int argc, char **argv)
@@ -753,6 +898,15 @@ static void cmd_show(int argc, char **argv)
 	long i;
 
 	if (argc != 1) usage();
+	if (!strncmp(argv[0], "unix:", 5)) {
+		/* a local user's sending through posthorn-sendmail */
+		if (!argv[0][5] || strlen(argv[0]) > SENDLIMIT_ACCOUNT_MAX || strchr(argv[0], '/'))
+			fail(EXIT_BAD, "bad account: ", shown(argv[0]));
+		out("account: "); out(argv[0]); out("\n");
+		show_sending(argv[0]);
+		out_done();
+		return;
+	}
 	if (strchr(argv[0], '@')) parse_address(argv[0], &a, key);
 	else {
 		key[0] = '@';
@@ -1193,6 +1347,8 @@ static const struct command {
 	{"del", 0, cmd_del},
 	{"passwd", 0, cmd_passwd},
 	{"quota", 0, cmd_quota},
+	{"sendlimit", 0, cmd_sendlimit},
+	{"unlock", 0, cmd_unlock},
 	{"list", 0, cmd_list},
 	{"show", 0, cmd_show},
 	{"alias", "add", cmd_alias_add},

@@ -249,6 +249,11 @@ void inject_from(struct inject *q, const char *sender)
 	if (!injenv_from(&q->env, sender)) q->nomem = 1;
 }
 
+void inject_account(struct inject *q, const char *account)
+{
+	if (!injenv_account(&q->env, account)) q->nomem = 1;
+}
+
 void inject_to(struct inject *q, const char *rcpt)
 {
 	if (!injenv_to(&q->env, rcpt)) q->nomem = 1;

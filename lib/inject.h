@@ -108,6 +108,11 @@ int inject_put(struct inject *q, const char *buf, size_t len);
 void inject_from(struct inject *q, const char *sender);
 void inject_to(struct inject *q, const char *rcpt);
 
+/* The account the message is sent for (the A item, lib/injenv), for
+ * posthorn-queue's send limits: called, if at all, before inject_from.
+ * posthorn-queue believes it only from smtpd's account. */
+void inject_account(struct inject *q, const char *account);
+
 /* Header fields to put before the message: len bytes of whole RFC 5322
  * fields, LF line ends, the last one ended too (the rules of the H item,
  * lib/injenv.h; the injector refuses the message for good otherwise).  Any

@@ -2,6 +2,7 @@
 #include "addr.h"
 #include "hdr.h"
 #include "injenv.h"
+#include "sendlimit.h"
 
 static int item(stralloc *out, const char *letter, const char *addr)
 {
@@ -17,6 +18,8 @@ int injenv_head(stralloc *out, const char *text, size_t len)
 	return stralloc_cats(out, "H") && stralloc_catb(out, text, len) && stralloc_0(out);
 }
 
+int injenv_account(stralloc *out, const char *account) { return item(out, "A", account); }
+
 void injenv_init(struct injenv *r, struct queue_env *env, unsigned long maxrcpt)
 {
 	r->env = env;
@@ -24,7 +27,7 @@ void injenv_init(struct injenv *r, struct queue_env *env, unsigned long maxrcpt)
 	r->state = INJENV_LETTER;
 	r->any = r->have_sender = 0;
 	r->letter = 0;
-	r->item.len = r->canon.len = r->head.len = 0;
+	r->item.len = r->canon.len = r->head.len = r->account.len = 0;
 	r->line = 0;
 	r->why = ST_NONE;
 	r->detail = "";
@@ -52,6 +55,22 @@ static int canonical(struct injenv *r, int sender)
 	return 0;
 }
 
+/* A: the account, once, before F; its form only (injenv.h). */
+static enum injenv_state take_account(struct injenv *r)
+{
+	size_t i;
+
+	if (r->account.len) return fail(r, ST_ENV_BAD_ACCOUNT, "more than one A item");
+	if (!r->item.len) return fail(r, ST_ENV_BAD_ACCOUNT, "empty");
+	if (r->item.len > SENDLIMIT_ACCOUNT_MAX) return fail(r, ST_ENV_BAD_ACCOUNT, "too long");
+	for (i = 0; i < r->item.len; i++)
+		if ((unsigned char)r->item.s[i] <= ' ' || r->item.s[i] == 0x7f)
+			return fail(r, ST_ENV_BAD_ACCOUNT, "space or control character");
+	if (!stralloc_copyb(&r->account, r->item.s, r->item.len + 1)) return fail(r, ST_NOMEM, 0);
+	r->account.len--;
+	return r->state = INJENV_LETTER;
+}
+
 /* A whole item (its NUL seen): the sender first, then recipients. */
 static enum injenv_state take_item(struct injenv *r)
 {
@@ -59,6 +78,7 @@ static enum injenv_state take_item(struct injenv *r)
 
 	if (!stralloc_0(&r->item)) return fail(r, ST_NOMEM, 0);
 	r->item.len--;
+	if (!r->have_sender && r->letter == 'A') return take_account(r);
 	if (!r->have_sender) {
 		if (r->letter != 'F') return fail(r, ST_ENV_NO_SENDER, 0);
 		if (canonical(r, 1)) return r->state;
@@ -180,4 +200,5 @@ void injenv_free(struct injenv *r)
 	stralloc_free(&r->item);
 	stralloc_free(&r->canon);
 	stralloc_free(&r->head);
+	stralloc_free(&r->account);
 }

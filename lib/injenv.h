@@ -19,6 +19,12 @@
  * of only white space (a reader would end the header there), at most
  * QUEUE_HEAD_MAX bytes.  Anything else refuses the envelope for good.
  * Without H the envelope is qmail-queue's, byte for byte.
+ *
+ * The optional A item, before F (after H, if any), at most once, is ours
+ * too: the account the message is sent for, for the send limits
+ * (lib/sendlimit).  1..SENDLIMIT_ACCOUNT_MAX bytes, no control byte, no
+ * space.  Whether it is believed is posthorn-queue's decision (it trusts
+ * only smtpd's account); the reader only checks its form.
  * Both sides live here: the writer used by lib/inject, and the reader of
  * posthorn-queue, which is set-user-ID to the queue owner and reads what
  * any local user writes -- so the reader trusts nothing: every item is
@@ -51,6 +57,9 @@ int injenv_end(stralloc *out);
  * checks it again). */
 int injenv_head(stralloc *out, const char *text, size_t len);
 
+/* Appends "A<account>\0".  Before injenv_from; 0 on ENOMEM. */
+int injenv_account(stralloc *out, const char *account);
+
 /* ---- reading ---- */
 
 enum injenv_state { INJENV_LETTER = 0, INJENV_ITEM, INJENV_DONE, INJENV_FAILED };
@@ -67,6 +76,7 @@ struct injenv {
 	                              without H.  Not NUL-terminated; the reader's,
 	                              freed by injenv_free */
 	size_t line;               /* H: where the line being read starts in head */
+	stralloc account;          /* the A item, NUL-terminated; len 0 without A */
 	enum status_id why;        /* INJENV_FAILED: the reason (ST_ENV_*, ST_NOMEM) */
 	const char *detail;        /* and its detail (addr_strerror text), or "" */
 };
@@ -86,6 +96,6 @@ enum injenv_state injenv_feed(struct injenv *r, const char *buf, size_t len, siz
  * INJENV_FAILED.  A writer that died must not have its message queued. */
 enum injenv_state injenv_eof(struct injenv *r);
 
-/* Frees the reader's buffers (not env), the header text too. */
+/* Frees the reader's buffers (not env), the header text and account too. */
 void injenv_free(struct injenv *r);
 #endif

@@ -53,6 +53,13 @@ static const struct {
 	[ST_ENV_HEAD_NOT_FIRST]  = {"5.3.0", "envelope item H is not first"},
 	[ST_ENV_HEAD_TOO_LONG]   = {"5.3.0", "header text in envelope too long"},
 	[ST_ENV_BAD_HEAD]        = {"5.3.0", "bad header text in envelope: "},
+	[ST_ENV_BAD_ACCOUNT]     = {"5.3.0", "bad account in envelope: "},
+	/* RFC 3463 3.8: X.7.1 "delivery not authorized"; 4.7.1 is the usual
+	 * "try later" of rate limits */
+	[ST_SEND_LIMIT]          = {"4.7.1", "sending limit reached for "},
+	[ST_SEND_LOCKED]         = {"5.7.1", "sending locked for "},
+	[ST_SEND_LOCK]           = {"5.7.1", "sending locked now for "},
+	[ST_SEND_LIMIT_FILE]     = {"4.3.0", "unable to update the send limits file"},
 
 	[ST_DELIVERED]           = {ESC_OK, "delivered to "},
 	[ST_STAT_MESSAGE]        = {"4.3.0", "unable to stat the message on fd 0"},

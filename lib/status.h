@@ -66,6 +66,12 @@ enum status_id {
 	ST_ENV_HEAD_NOT_FIRST,  /* 5.3.0 envelope item H is not first */
 	ST_ENV_HEAD_TOO_LONG,   /* 5.3.0 header text in envelope too long */
 	ST_ENV_BAD_HEAD,        /* 5.3.0 bad header text in envelope: why */
+	ST_ENV_BAD_ACCOUNT,     /* 5.3.0 bad account in envelope: why */
+	/* send limits (lib/sendlimit) */
+	ST_SEND_LIMIT,          /* 4.7.1 sending limit reached for ACCOUNT: N ... (limit M) */
+	ST_SEND_LOCKED,         /* 5.7.1 sending locked for ACCOUNT after a burst of N messages; ... */
+	ST_SEND_LOCK,           /* 5.7.1 sending locked now for ACCOUNT after a burst of N messages; ... */
+	ST_SEND_LIMIT_FILE,     /* 4.3.0 unable to update the send limits file: err */
 
 	/* posthorn-local */
 	ST_DELIVERED,           /* 2.0.0 delivered to ADDR (...) */

@@ -15,7 +15,7 @@
 
 /* Which fields each kind takes; a bit per field name. */
 enum {
-	F_HASH = 1, F_MAILDIR = 2, F_QUOTA = 4, F_TO = 8, F_CATCHALL = 16
+	F_HASH = 1, F_MAILDIR = 2, F_QUOTA = 4, F_TO = 8, F_CATCHALL = 16, F_SENDHOUR = 32, F_SENDDAY = 64
 };
 
 static const struct field {
@@ -28,6 +28,10 @@ static const struct field {
 	{"quota", F_QUOTA, USERREC_USER},
 	{"to", F_TO, USERREC_ALIAS},
 	{"catchall", F_CATCHALL, USERREC_DOMAIN},
+	{"sendhour", F_SENDHOUR, USERREC_USER},
+	{"sendday", F_SENDDAY, USERREC_USER},
+	{"sendhour", F_SENDHOUR, USERREC_DOMAIN},
+	{"sendday", F_SENDDAY, USERREC_DOMAIN},
 };
 
 static int is_blank(unsigned char c) { return c == ' ' || c == '\t'; }
@@ -126,6 +130,24 @@ static const char *parse_quota(unsigned long long *q, const char *s, size_t len)
 	return 0;
 }
 
+/* A send limit (posthorn-queue(8)): 1..USERREC_SENDLIMIT_MAX; 0 would be
+ * the default, which is written by leaving the field out. */
+static const char *parse_sendlimit(unsigned long *out, const char *s, size_t len)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned d = (unsigned char)s[i] - '0';
+		if (d > 9) return "send limit is not a decimal number";
+		v = v * 10 + d;
+		if (v > USERREC_SENDLIMIT_MAX) return "send limit too large";
+	}
+	if (!v) return "send limit is 0 (leave the field out for the default)";
+	*out = v;
+	return 0;
+}
+
 static const char *parse_targets(struct userrec *r, const char *s, size_t len)
 {
 	size_t start = 0, i, k;
@@ -172,6 +194,8 @@ static const char *parse_field(struct userrec *r, unsigned *seen, const char *to
 	case F_MAILDIR: return parse_maildir(r->maildir, v, vlen);
 	case F_QUOTA: return parse_quota(&r->quota, v, vlen);
 	case F_TO: return parse_targets(r, v, vlen);
+	case F_SENDHOUR: return parse_sendlimit(&r->sendhour, v, vlen);
+	case F_SENDDAY: return parse_sendlimit(&r->sendday, v, vlen);
 	default: return parse_address(r->catchall, v, vlen, 1);
 	}
 }
@@ -224,6 +248,22 @@ static int cat_field(stralloc *out, const char *name, const char *value)
 	       stralloc_append(out, "=") && stralloc_cats(out, value);
 }
 
+/* The send limits of a user or domain, those that are set. */
+static int cat_sendlimits(stralloc *out, const struct userrec *r)
+{
+	char num[FMT_ULONG];
+
+	if (r->sendhour) {
+		num[fmt_ulong(num, r->sendhour)] = 0;
+		if (!cat_field(out, "sendhour", num)) return 0;
+	}
+	if (r->sendday) {
+		num[fmt_ulong(num, r->sendday)] = 0;
+		if (!cat_field(out, "sendday", num)) return 0;
+	}
+	return 1;
+}
+
 int userrec_format(stralloc *out, const struct userrec *r)
 {
 	char num[FMT_ULONG * 2];
@@ -240,6 +280,7 @@ int userrec_format(stralloc *out, const struct userrec *r)
 			num[fmt_ulonglong(num, r->quota)] = 0;
 			ok = cat_field(out, "quota", num);
 		}
+		ok = ok && cat_sendlimits(out, r);
 		break;
 	case USERREC_ALIAS:
 		ok = stralloc_copys(out, "alias ") && stralloc_cats(out, r->name) &&
@@ -249,7 +290,7 @@ int userrec_format(stralloc *out, const struct userrec *r)
 		break;
 	default:
 		ok = stralloc_copys(out, "domain ") && stralloc_cats(out, r->name) &&
-		     (!r->catchall[0] || cat_field(out, "catchall", r->catchall));
+		     (!r->catchall[0] || cat_field(out, "catchall", r->catchall)) && cat_sendlimits(out, r);
 		break;
 	}
 	if (!ok || !stralloc_0(out)) return 0;

@@ -5,9 +5,9 @@
  * stored in users.cdb and a line of `posthorn-user export`, so there is one
  * parser for both (format in posthorn-users(5)):
  *
- *     user ADDRESS [hash=CRYPT] maildir=/ABS/PATH [quota=BYTES]
+ *     user ADDRESS [hash=CRYPT] maildir=/ABS/PATH [quota=BYTES] [sendhour=N] [sendday=N]
  *     alias ADDRESS to=ADDR[,ADDR...]
- *     domain DOMAIN [catchall=ADDR]
+ *     domain DOMAIN [catchall=ADDR] [sendhour=N] [sendday=N]
  *
  * Fields are separated by one or more spaces or tabs; values hold no white
  * space and no control bytes.  Unknown field names are an error (a typo must
@@ -22,6 +22,7 @@
 #define USERREC_HASH_MAX 255
 #define USERREC_PATH_MAX 1023
 #define USERREC_TARGETS_MAX 64   /* alias targets */
+#define USERREC_SENDLIMIT_MAX 1000000000UL   /* sendhour=, sendday= */
 
 enum userrec_kind { USERREC_USER = 1, USERREC_ALIAS, USERREC_DOMAIN };
 
@@ -32,6 +33,9 @@ struct userrec {
 	char maildir[USERREC_PATH_MAX + 1];     /* user: absolute Maildir path */
 	unsigned long long quota;               /* user: bytes; 0 = unlimited */
 	char catchall[ADDR_PATH_MAX + 1];       /* domain: "" = none */
+	unsigned long sendhour, sendday;        /* user, domain: send limits
+	                                           (posthorn-queue(8)); 0 = the
+	                                           domain's, else the setting */
 	/* alias: ntargets addresses (lookup form), each NUL-terminated */
 	unsigned ntargets;
 	char targets[USERREC_TARGETS_MAX][ADDR_PATH_MAX + 1];

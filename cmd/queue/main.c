@@ -23,7 +23,10 @@
  * message (copy_file_range, done in the kernel), and it is that file which
  * is fsync'ed and renamed into q/ -- the first one is unlinked unsynced.
  * The thread then starts once the envelope is read, and still overlaps the
- * envelope's fsync.  A crash leaves at most temp files, which the runner
+ * envelope's fsync.
+ *
+ * Before anything is committed, the message is counted against its
+ * account's send limits (limit.c; the A item names the account).  A crash leaves at most temp files, which the runner
  * removes (posthorn-runq(8)); q/ID.msg only ever comes from a whole file.
  */
 #include <errno.h>
@@ -42,6 +45,8 @@
 #include "durable.h"
 #include "exitcode.h"
 #include "injenv.h"
+#include "limit.h"
+#include "log.h"
 #include "queue.h"
 #include "status.h"
 #include "uniq.h"
@@ -293,6 +298,16 @@ static unsigned long long prepend(const stralloc *head, unsigned long long size)
 	return size + head->len;
 }
 
+/* The send limits (limit.c), while the message's fsync runs: a refused
+ * message leaves nothing in the queue. */
+static void charge(const struct injenv *r, const struct queue_env *e)
+{
+	stralloc a = {0}, b = {0};
+	enum status_id why = limit_charge(qdir.s, r->account.len ? r->account.s : "", e->n, &a, &b);
+
+	if (why != ST_NONE) finish(why, a.len ? a.s : 0, b.len ? b.s : 0);
+}
+
 int main(int argc, char **argv)
 {
 	const char *confdir = 0;
@@ -303,6 +318,7 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	umask(077);
+	log_init("posthorn-queue");
 	while ((opt = getopt(argc, argv, "C:")) != -1) {
 		if (opt == 'C') confdir = optarg;
 		else usage();
@@ -318,6 +334,7 @@ int main(int argc, char **argv)
 	msgfd = open_tmp(&msgtmp, ".msg");
 	env.size = copy_message();
 	read_envelope(&r, &env);
+	charge(&r, &env);
 	if (r.head.len) {
 		check_size(env.size + r.head.len);
 		if (holding) {

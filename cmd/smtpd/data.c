@@ -114,11 +114,18 @@ static int injected(struct session *s, stralloc *result)
 	char num[FMT_ULONG];
 	size_t i;
 
+	/* the account the send limits count (posthorn-queue(8)) */
+	if (s->auth_user.len) inject_account(&s->inj, s->auth_user.s);
 	inject_from(&s->inj, s->tx.sender.s);
 	for (i = 0; i < s->tx.rcpts.len; i += strlen(s->tx.rcpts.s + i) + 1)
 		inject_to(&s->inj, s->tx.rcpts.s + i);
 	inject_close(&s->inj, &r);
 	if (r.timedout) log_event("inject", "error", "injector timed out, killed", (char *)0);
+	/* A send limit (4.7.1) is the sender's to wait out, not trouble of
+	 * ours: 450, "mailbox unavailable" as RFC 5321 4.2.3's rate limits */
+	if (r.code == 451 && !strcmp(r.esc, "4.7.1")) r.code = 450;
+	if (!strncmp(r.text, "sending locked now ", 19))
+		log_event("sendlock", "account", s->auth_user.s, "reason", r.text, (char *)0);
 	reply_raw(s, r.code, r.esc, r.text, 0);
 	num[fmt_ulong(num, (unsigned long)r.code)] = 0;
 	if (!stralloc_copys(result, num) || !stralloc_cats(result, " ") || !stralloc_cats(result, r.esc) ||

@@ -252,9 +252,42 @@ static void limits(void)
 	stralloc_free(&e);
 }
 
+/* The A item: the account, before F, once; its form checked. */
+static void account(void)
+{
+	stralloc e = {0};
+	struct injenv r = {0};
+	struct queue_env env;
+	char big[300];
+
+	ok(injenv_account(&e, "alice@example.org") && injenv_from(&e, "a@b.test") && injenv_to(&e, "x@y.test") &&
+	   injenv_end(&e), "the writer puts A before F");
+	memset(&env, 0, sizeof env);
+	injenv_init(&r, &env, 0);
+	is_int(injenv_feed(&r, e.s, e.len, 0), INJENV_DONE, "the reader takes it");
+	is_str(r.account.s, "alice@example.org", "and keeps the account");
+	injenv_free(&r);
+	queue_env_free(&env);
+	CHECK("Hx: y\n\0Aunix:root\0Fa@b.test\0Tx@y.test\0\0", INJENV_DONE, ST_NONE, "A after H");
+	CHECK("Aa\0Ab\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_ACCOUNT, "two A items");
+	CHECK("A\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_ACCOUNT, "an empty A");
+	CHECK("Aa b\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_ACCOUNT, "a space in A");
+	CHECK("Aa\tb\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_ACCOUNT, "a control byte in A");
+	CHECK("Fa@b.test\0Aa\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_ITEM, "A after F");
+	CHECK("Aa\0Hx: y\n\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_HEAD_NOT_FIRST, "H after A");
+	memset(big, 'a', sizeof big);
+	big[0] = 'A';
+	memcpy(big + 257, "\0Fa@b.test\0Tx@y.test\0\0", 22);
+	check(big, 257 + 22, INJENV_FAILED, ST_ENV_BAD_ACCOUNT, "an account of 256 bytes is too long");
+	memcpy(big + 256, "\0Fa@b.test\0Tx@y.test\0\0", 22);
+	check(big, 256 + 22, INJENV_DONE, ST_NONE, "one of 255 bytes is taken");
+	stralloc_free(&e);
+}
+
 int main(void)
 {
 	writer();
+	account();
 	canonical();
 	hostile();
 	limits();
