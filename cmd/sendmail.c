@@ -648,6 +648,7 @@ static void start_injector(void)
 	if (access(path.s, X_OK) < 0) fail(EX_UNAVAILABLE, "unable to run ", path.s, ": ", errstr(), (char *)0);
 	/* no timeout: whoever runs us waits for us, as for any sendmail */
 	if (inject_open(&inj, -1, 0)) fail(EX_OSERR, "unable to start ", path.s, ": ", errstr(), (char *)0);
+	inject_sign(&inj);   /* a local user's mail: DKIM-signed when its From domain has keys */
 	stralloc_free(&path);
 }
 

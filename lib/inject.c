@@ -123,7 +123,7 @@ int inject_open(struct inject *q, int msgfd, unsigned timeout)
 	inject_abort(q);   /* a caller that forgot the last one: nothing leaks */
 	q->msgfd = q->envfd = q->errfd = -1;
 	q->timeout = timeout;
-	q->broken = q->timedout = q->nomem = 0;
+	q->broken = q->timedout = q->nomem = q->sign = 0;
 	q->env.len = q->head.len = q->buflen = q->linelen = q->curlen = 0;
 	free(q->envp);
 	q->envp = 0;
@@ -259,6 +259,11 @@ void inject_to(struct inject *q, const char *rcpt)
 	if (!injenv_to(&q->env, rcpt)) q->nomem = 1;
 }
 
+void inject_sign(struct inject *q)
+{
+	q->sign = 1;
+}
+
 int inject_prepend(struct inject *q, const char *text, size_t len)
 {
 	size_t old = q->head.len;
@@ -377,6 +382,7 @@ void inject_close(struct inject *q, struct inject_result *r)
 	if (q->nomem || !injenv_end(&q->env)) q->nomem = 1;
 	q->item.len = 0;
 	if (q->head.len && !injenv_head(&q->item, q->head.s, q->head.len)) q->nomem = 1;
+	if (q->sign && !injenv_sign(&q->item)) q->nomem = 1;
 	if (q->nomem || q->broken || q->timedout) r->incomplete = 1;
 	else if (send_all(q, q->envfd, q->item.s, q->item.len) || send_all(q, q->envfd, q->env.s, q->env.len))
 		r->incomplete = 1;

@@ -55,6 +55,7 @@ struct inject {
 	int broken;                  /* a write failed: it stopped reading, or timed out */
 	int timedout;
 	int nomem;                   /* the envelope could not be built */
+	int sign;                    /* inject_sign: the S item goes */
 	char **envp;                 /* its environment, built before fork */
 	stralloc path;               /* the program, NUL-terminated */
 	stralloc env;                /* the envelope, built by inject_from/_to */
@@ -122,6 +123,11 @@ void inject_account(struct inject *q, const char *account);
  * more than QUEUE_HEAD_MAX bytes (the text is not taken; the message goes
  * on without it), ENOMEM (remembered: inject_close fails temporarily). */
 int inject_prepend(struct inject *q, const char *text, size_t len);
+
+/* Asks the injector to DKIM-sign the message (the S item, lib/injenv):
+ * for mail of our own users only.  Any time after inject_open and before
+ * inject_close; more calls are the same as one. */
+void inject_sign(struct inject *q);
 
 /* Ends the message, sends the envelope, reads the reason line, reaps the
  * injector and fills *r.  q is then free for inject_open again. */

@@ -13,6 +13,8 @@ int injenv_from(stralloc *out, const char *sender) { return item(out, "F", sende
 int injenv_to(stralloc *out, const char *rcpt) { return item(out, "T", rcpt); }
 int injenv_end(stralloc *out) { return stralloc_0(out); }
 
+int injenv_sign(stralloc *out) { return stralloc_catb(out, "S", 2); }
+
 int injenv_head(stralloc *out, const char *text, size_t len)
 {
 	return stralloc_cats(out, "H") && stralloc_catb(out, text, len) && stralloc_0(out);
@@ -25,7 +27,7 @@ void injenv_init(struct injenv *r, struct queue_env *env, unsigned long maxrcpt)
 	r->env = env;
 	r->maxrcpt = maxrcpt && maxrcpt <= QUEUE_RCPT_MAX ? maxrcpt : QUEUE_RCPT_MAX;
 	r->state = INJENV_LETTER;
-	r->any = r->have_sender = 0;
+	r->any = r->have_sender = r->sign = r->have_head = 0;
 	r->letter = 0;
 	r->item.len = r->canon.len = r->head.len = r->account.len = 0;
 	r->line = 0;
@@ -138,7 +140,7 @@ static void take_head(struct injenv *r)
 {
 	if (!r->head.len) fail(r, ST_ENV_BAD_HEAD, "empty header text");
 	else if (r->head.s[r->head.len - 1] != '\n') fail(r, ST_ENV_BAD_HEAD, "last line not ended by LF (or a NUL inside)");
-	else r->state = INJENV_LETTER;
+	else r->have_head = 1, r->state = INJENV_LETTER;
 }
 
 enum injenv_state injenv_feed(struct injenv *r, const char *buf, size_t len, size_t *used)
@@ -147,15 +149,15 @@ enum injenv_state injenv_feed(struct injenv *r, const char *buf, size_t len, siz
 
 	while (i < len && (r->state == INJENV_LETTER || r->state == INJENV_ITEM)) {
 		char c = buf[i++];
-		int first = !r->any;
 		r->any = 1;
 		if (r->state == INJENV_LETTER) {
 			r->letter = c;
 			r->item.len = 0;
-			if (c == 'H') {
-				/* only first: one place for it, and a reader that
-				 * knows from the first byte whether it comes */
-				if (!first) fail(r, ST_ENV_HEAD_NOT_FIRST, 0);
+			if (c == 'H' || c == 'S') {
+				/* each at most once, before F: a reader knows
+				 * at F that neither comes any more */
+				if (r->have_sender || (c == 'H' ? r->have_head : r->sign))
+					fail(r, c == 'H' ? ST_ENV_HEAD_NOT_FIRST : ST_ENV_BAD_SIGN, c == 'H' ? 0 : "twice or after F");
 				else r->state = INJENV_ITEM;
 			} else if (c != 0) {
 				r->state = INJENV_ITEM;
@@ -166,6 +168,12 @@ enum injenv_state injenv_feed(struct injenv *r, const char *buf, size_t len, siz
 			} else {
 				r->state = INJENV_DONE;
 			}
+			continue;
+		}
+		if (r->letter == 'S') {
+			/* S has no text: its NUL comes at once */
+			if (c != 0) fail(r, ST_ENV_BAD_SIGN, "text after S");
+			else r->sign = 1, r->state = INJENV_LETTER;
 			continue;
 		}
 		if (r->letter == 'H') {

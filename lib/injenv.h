@@ -4,11 +4,19 @@
  * The envelope of the injection protocol (qmail-queue's, posthorn-queue(8)):
  * on the injector's fd 1, after the message on its fd 0,
  *
- *     [H<header text>\0] F<sender>\0 T<recipient>\0 T<recipient>\0 ... \0
+ *     [H<header text>\0] [S\0] [A<account>\0] F<sender>\0 T<recipient>\0 ... \0
  *
  * The sender may be empty (the null sender <>); at least one recipient.
  *
- * The optional H item, only as the very first item, is our extension: header
+ * The optional H, S and A items are our extensions, each at most once,
+ * before F, in any order (H, S, A is what lib/inject writes).
+ *
+ * S (no text: the letter and its NUL) asks posthorn-queue to DKIM-sign the
+ * message with the keys of its From domain (posthorn-queue(8)); the
+ * injector's clients ask for it for mail of their own users, never for
+ * mail they relay in from elsewhere.
+ *
+ * The H item is an extension too: header
  * fields the injector's client learnt only after the whole message had
  * streamed (posthorn-smtpd's Authentication-Results, RFC 8601 5: at the top
  * of the message), which posthorn-queue puts before the message.  Its text
@@ -18,7 +26,7 @@
  * (hdr_name_len).  No NUL (it ends the item), no CR, no empty line or line
  * of only white space (a reader would end the header there), at most
  * QUEUE_HEAD_MAX bytes.  Anything else refuses the envelope for good.
- * Without H the envelope is qmail-queue's, byte for byte.
+ * Without H, S and A the envelope is qmail-queue's, byte for byte.
  *
  * The optional A item, before F (after H, if any), at most once, is ours
  * too: the account the message is sent for, for the send limits
@@ -52,13 +60,15 @@ int injenv_from(stralloc *out, const char *sender);
 int injenv_to(stralloc *out, const char *rcpt);
 int injenv_end(stralloc *out);
 
-/* Appends "H<text>\0": len bytes of header text as above.  Must come first
+/* Appends "H<text>\0": len bytes of header text as above.  Must come before F
  * in out.  0 on ENOMEM.  The caller has checked the text (the injector
  * checks it again). */
 int injenv_head(stralloc *out, const char *text, size_t len);
 
 /* Appends "A<account>\0".  Before injenv_from; 0 on ENOMEM. */
 int injenv_account(stralloc *out, const char *account);
+/* Appends "S\0": sign the message.  Before F.  0 on ENOMEM. */
+int injenv_sign(stralloc *out);
 
 /* ---- reading ---- */
 
@@ -70,6 +80,8 @@ struct injenv {
 	enum injenv_state state;
 	int any;                   /* a byte has been read */
 	int have_sender;
+	int have_head;             /* the H item was read */
+	int sign;                  /* the S item was read: sign the message */
 	char letter;               /* of the item being read */
 	stralloc item, canon;      /* the item; its canonical form */
 	stralloc head;             /* the H item's header text, validated; empty

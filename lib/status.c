@@ -50,7 +50,7 @@ static const struct {
 	[ST_ENV_BAD_RCPT]        = {"5.1.3", "bad recipient address in envelope: "},
 	[ST_ENV_TOO_MANY]        = {"5.5.3", "too many recipients in envelope"},
 	[ST_ENV_NO_RCPT]         = {"5.5.1", "no recipients in envelope"},
-	[ST_ENV_HEAD_NOT_FIRST]  = {"5.3.0", "envelope item H is not first"},
+	[ST_ENV_HEAD_NOT_FIRST]  = {"5.3.0", "envelope item H twice or after F"},
 	[ST_ENV_HEAD_TOO_LONG]   = {"5.3.0", "header text in envelope too long"},
 	[ST_ENV_BAD_HEAD]        = {"5.3.0", "bad header text in envelope: "},
 	[ST_ENV_BAD_ACCOUNT]     = {"5.3.0", "bad account in envelope: "},
@@ -60,6 +60,7 @@ static const struct {
 	[ST_SEND_LOCKED]         = {"5.7.1", "sending locked for "},
 	[ST_SEND_LOCK]           = {"5.7.1", "sending locked now for "},
 	[ST_SEND_LIMIT_FILE]     = {"4.3.0", "unable to update the send limits file"},
+	[ST_ENV_BAD_SIGN]        = {"5.3.0", "bad envelope item S: "},
 
 	[ST_DELIVERED]           = {ESC_OK, "delivered to "},
 	[ST_STAT_MESSAGE]        = {"4.3.0", "unable to stat the message on fd 0"},

@@ -63,7 +63,7 @@ enum status_id {
 	ST_ENV_BAD_RCPT,        /* 5.1.3 bad recipient address in envelope: why */
 	ST_ENV_TOO_MANY,        /* 5.5.3 too many recipients in envelope */
 	ST_ENV_NO_RCPT,         /* 5.5.1 no recipients in envelope */
-	ST_ENV_HEAD_NOT_FIRST,  /* 5.3.0 envelope item H is not first */
+	ST_ENV_HEAD_NOT_FIRST,  /* 5.3.0 envelope item H twice or after F */
 	ST_ENV_HEAD_TOO_LONG,   /* 5.3.0 header text in envelope too long */
 	ST_ENV_BAD_HEAD,        /* 5.3.0 bad header text in envelope: why */
 	ST_ENV_BAD_ACCOUNT,     /* 5.3.0 bad account in envelope: why */
@@ -72,6 +72,7 @@ enum status_id {
 	ST_SEND_LOCKED,         /* 5.7.1 sending locked for ACCOUNT after a burst of N messages; ... */
 	ST_SEND_LOCK,           /* 5.7.1 sending locked now for ACCOUNT after a burst of N messages; ... */
 	ST_SEND_LIMIT_FILE,     /* 4.3.0 unable to update the send limits file: err */
+	ST_ENV_BAD_SIGN,        /* 5.3.0 bad envelope item S: why */
 
 	/* posthorn-local */
 	ST_DELIVERED,           /* 2.0.0 delivered to ADDR (...) */

@@ -69,10 +69,11 @@ def send(args, data, **extra):
 
 
 def envelope(envl):
-    """(sender, [recipients]) from the qmail-queue envelope, checking its end."""
-    if not envl or envl[-2:] != [b"", b""]:
+    """(sender, [recipients]) from the qmail-queue envelope, checking its end
+    and the S item first (posthorn-sendmail always asks for DKIM signing)."""
+    if not envl or envl[-2:] != [b"", b""] or envl[0] != b"S":
         return None, None
-    items = [x.decode() for x in envl[:-2]]
+    items = [x.decode() for x in envl[1:-2]]
     if not items or not items[0].startswith("F") or not all(x.startswith("T") for x in items[1:]):
         return None, None
     return items[0][1:], [x[1:] for x in items[1:]]

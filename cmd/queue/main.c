@@ -26,7 +26,12 @@
  * envelope's fsync.
  *
  * Before anything is committed, the message is counted against its
- * account's send limits (limit.c; the A item names the account).  A crash leaves at most temp files, which the runner
+ * account's send limits (limit.c; the A item names the account).
+ *
+ * An envelope with S has the message DKIM-signed (sign.c): from held[], or
+ * read back from the first file for a bigger one; the DKIM-Signature
+ * fields go on top as H text does, above it.  The status line says what
+ * was signed, or why not.  A crash leaves at most temp files, which the runner
  * removes (posthorn-runq(8)); q/ID.msg only ever comes from a whole file.
  */
 #include <errno.h>
@@ -48,6 +53,7 @@
 #include "limit.h"
 #include "log.h"
 #include "queue.h"
+#include "sign.h"
 #include "status.h"
 #include "uniq.h"
 
@@ -222,7 +228,7 @@ static void wait_sync(void)
 /* Reads the envelope from fd 1 through lib/injenv, which checks it and
  * puts each address in its canonical form, and the header text of an H
  * item into r->head.  Anything wrong ends the run.  As soon as the first
- * byte says there is no H, the message file is the one to commit, and its
+ * byte says there is no H and no S, the message file is the one to commit, and its
  * fsync starts while the rest is read. */
 static void read_envelope(struct injenv *r, struct queue_env *e)
 {
@@ -237,7 +243,7 @@ static void read_envelope(struct injenv *r, struct queue_env *e)
 		if (n < 0) temp_sys(ST_ENV_READ, 0);
 		st = n ? injenv_feed(r, buf, (size_t)n, 0) : injenv_eof(r);
 		if (st == INJENV_FAILED) finish(r->why, r->detail, 0);
-		if (n && first && buf[0] != 'H') {
+		if (n && first && buf[0] != 'H' && buf[0] != 'S') {
 			flush_held(0);
 			start_sync();
 		}
@@ -313,7 +319,7 @@ int main(int argc, char **argv)
 	const char *confdir = 0;
 	struct queue_env env;
 	struct injenv r = {0};
-	stralloc text = {0}, msgdst = {0}, envdst = {0}, qd = {0};
+	stralloc text = {0}, msgdst = {0}, envdst = {0}, qd = {0}, top = {0}, note = {0};
 	int opt;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -335,13 +341,19 @@ int main(int argc, char **argv)
 	env.size = copy_message();
 	read_envelope(&r, &env);
 	charge(&r, &env);
-	if (r.head.len) {
-		check_size(env.size + r.head.len);
+	if (r.head.len) check_size(env.size + r.head.len);
+	/* S: the signatures go on top, above the H text (RFC 6376 5.6: they
+	 * cover the message as its client gave it, so they are outermost);
+	 * they do not count against databytes -- a signature never costs the
+	 * message */
+	if (r.sign && queue_sign(holding ? held : 0, nheld, msgfd, env.size, &top, &note)) nomem();
+	if (!stralloc_cat(&top, &r.head)) nomem();
+	if (top.len) {
 		if (holding) {
-			flush_held(&r.head);
-			env.size += r.head.len;
+			flush_held(&top);
+			env.size += top.len;
 		} else {
-			env.size = prepend(&r.head, env.size);
+			env.size = prepend(&top, env.size);
 		}
 	}
 	flush_held(0);
@@ -369,6 +381,7 @@ int main(int argc, char **argv)
 	if (durable_sync_dir(qd.s)) temp_sys(ST_SYNC_QUEUE, 0);
 
 	queue_trigger_id(qdir.s, id.s);
-	finish(ST_QUEUED, id.s, 0);
+	if (!stralloc_0(&note)) nomem();
+	finish(ST_QUEUED, id.s, note.s);
 	return 0;
 }

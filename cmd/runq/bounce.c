@@ -41,6 +41,7 @@ static int inject(const char *path, const char *to, const char *id)
 		return -1;
 	}
 	close(msgfd);   /* the injector has its own copy as fd 0 */
+	inject_sign(&q);   /* our own mail: signed when the bounce's From domain has keys */
 	inject_from(&q, "");
 	inject_to(&q, to);
 	inject_close(&q, &r);

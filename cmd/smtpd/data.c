@@ -178,6 +178,8 @@ static int begin(struct session *s, enum smtpdata_mode mode)
 		log_event("inject", "error", "unable to start the injector", "reason", strerror(errno), (char *)0);
 		return R_QUEUE_TEMP;
 	}
+	/* our own users' mail is DKIM-signed by the queue; relayed-in mail never */
+	if (s->auth_user.len) inject_sign(&s->inj);
 	if (!received_header(s, &head)) {
 		inject_abort(&s->inj);
 		return R_QUEUE_TEMP;

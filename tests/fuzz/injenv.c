@@ -6,7 +6,8 @@
  * are canonical (they parse and format to themselves) and free of control
  * bytes, and written back by the writer it reads the same again.  Its
  * header text (H) is the same whatever the pieces, within QUEUE_HEAD_MAX,
- * free of NUL and CR, and whole header fields line by line.
+ * free of NUL and CR, and whole header fields line by line; whether S came
+ * is the same too, and survives the writer.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,8 +18,9 @@
 
 #define MAXRCPT 50
 
-/* The header text read, kept past injenv_free. */
+/* The header text read, kept past injenv_free; and whether S came. */
 static stralloc head[3];
+static int sign[3];
 
 static enum injenv_state run(const char *buf, size_t len, size_t step, struct queue_env *e, enum status_id *why,
                              stralloc *h)
@@ -40,6 +42,7 @@ static enum injenv_state run(const char *buf, size_t len, size_t step, struct qu
 	if (st != INJENV_DONE && st != INJENV_FAILED) st = injenv_eof(&r);
 	*why = r.why;
 	if (!stralloc_copy(h, &r.head)) abort();
+	sign[h - head] = r.sign;
 	injenv_free(&r);
 	return st;
 }
@@ -96,10 +99,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if (st != INJENV_DONE || e.n < 1 || e.n > MAXRCPT) abort();
-	if (head[0].len != head[1].len || memcmp(head[0].s, head[1].s, head[0].len)) abort();
+	if (head[0].len != head[1].len || memcmp(head[0].s, head[1].s, head[0].len) || sign[0] != sign[1]) abort();
 	check_head(&head[0]);
 	canonical(e.sender.s, 1);
 	if (head[0].len && !injenv_head(&text, head[0].s, head[0].len)) abort();
+	if (sign[0] && !injenv_sign(&text)) abort();
 	if (!injenv_from(&text, e.sender.s)) abort();
 	for (i = 0; i < e.n; i++) {
 		canonical(e.r[i].addr, 0);
@@ -108,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!injenv_end(&text)) abort();
 	if (run(text.s, text.len, 0, &g, &why, &head[2]) != INJENV_DONE || g.n != e.n || strcmp(g.sender.s, e.sender.s))
 		abort();
-	if (head[2].len != head[0].len || memcmp(head[2].s, head[0].s, head[0].len)) abort();
+	if (head[2].len != head[0].len || memcmp(head[2].s, head[0].s, head[0].len) || sign[2] != sign[0]) abort();
 	for (i = 0; i < e.n; i++)
 		if (strcmp(g.r[i].addr, e.r[i].addr)) abort();
 	queue_env_free(&e);

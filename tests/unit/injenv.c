@@ -4,7 +4,8 @@
  * bad addresses, too many recipients, EOF anywhere, and the same verdict
  * whatever pieces the bytes come in.  The H item (header text to put
  * before the message): kept byte for byte, and refused when it is not
- * first, too long, or not whole header fields. */
+ * first, too long, or not whole header fields.  The S item (sign the
+ * message): once, before F, either side of H, and nothing but "S\0". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ struct outcome {
 	struct queue_env env;
 	char head[QUEUE_HEAD_MAX + 2];   /* the header text read, NUL-terminated */
 	size_t headlen;
+	int sign;                        /* the S item was read */
 };
 
 /* Feeds len bytes in pieces of step (0: all at once), then EOF if the
@@ -42,6 +44,7 @@ static void run(struct outcome *o, const char *buf, size_t len, size_t step, uns
 	o->used = off;
 	o->why = r.why;
 	o->headlen = r.head.len;
+	o->sign = r.sign;
 	if (r.head.len) memcpy(o->head, r.head.s, r.head.len);
 	o->head[o->headlen] = 0;
 	injenv_free(&r);
@@ -223,6 +226,50 @@ static void head(void)
 	check(big, sizeof big, INJENV_FAILED, ST_ENV_BAD_HEAD, "endless empty lines");
 }
 
+static void sign(void)
+{
+	stralloc e = {0};
+	struct outcome o;
+	unsigned i;
+
+	CHECK("S\0Fa@b.test\0Tx@y.test\0\0", INJENV_DONE, ST_NONE, "S first");
+	CHECK("HX-A: b\n\0S\0Fa@b.test\0Tx@y.test\0\0", INJENV_DONE, ST_NONE, "H, then S");
+	CHECK("S\0HX-A: b\n\0Fa@b.test\0Tx@y.test\0\0", INJENV_DONE, ST_NONE, "S, then H");
+	CHECK("S\0S\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_SIGN, "two S items");
+	CHECK("S\0HX-A: b\n\0S\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_SIGN, "S, H, S");
+	CHECK("HX-A: b\n\0S\0HX-B: c\n\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_HEAD_NOT_FIRST,
+	      "H, S, H");
+	CHECK("Fa@b.test\0S\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_SIGN, "S after F");
+	CHECK("Fa@b.test\0Tx@y.test\0S\0\0", INJENV_FAILED, ST_ENV_BAD_SIGN, "S after a recipient");
+	CHECK("Sx\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_SIGN, "text after S");
+	CHECK("SFa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_SIGN, "S without its NUL");
+	CHECK("S\0\0", INJENV_FAILED, ST_ENV_NO_SENDER, "S, then the final NUL");
+	CHECK("S\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_NO_SENDER, "S, then no F");
+	CHECK("S", INJENV_FAILED, ST_ENV_CUT, "only the letter S");
+	CHECK("S\0", INJENV_FAILED, ST_ENV_CUT, "S, then EOF");
+
+	for (i = 0; i < 3; i++) {
+		static const char *const env[] = {"S\0Fa@b.test\0Tx@y.test\0\0", "HX-A: b\n\0S\0Fa@b.test\0Tx@y.test\0\0",
+		                                  "Fa@b.test\0Tx@y.test\0\0"};
+		static const size_t len[] = {23, 32, 21};
+		run(&o, env[i], len[i], 1, 0);
+		ok(o.st == INJENV_DONE && o.sign == (i < 2), i < 2 ? "S read: sign" : "no S: do not sign");
+		queue_env_free(&o.env);
+	}
+
+	/* the writer: H, then S, then F (what lib/inject sends) */
+	injenv_head(&e, "X-A: b\n", 7);
+	injenv_sign(&e);
+	injenv_from(&e, "a@b.test");
+	injenv_to(&e, "x@y.test");
+	injenv_end(&e);
+	ok(e.len == 32 && !memcmp(e.s, "HX-A: b\n\0S\0Fa@b.test\0Tx@y.test\0\0", 32), "writer: S is \"S\\0\"");
+	run(&o, e.s, e.len, 0, 0);
+	ok(o.st == INJENV_DONE && o.sign && o.headlen == 7 && o.env.n == 1, "and reads back");
+	queue_env_free(&o.env);
+	stralloc_free(&e);
+}
+
 static void limits(void)
 {
 	stralloc e = {0};
@@ -274,7 +321,8 @@ static void account(void)
 	CHECK("Aa b\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_ACCOUNT, "a space in A");
 	CHECK("Aa\tb\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_ACCOUNT, "a control byte in A");
 	CHECK("Fa@b.test\0Aa\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_BAD_ITEM, "A after F");
-	CHECK("Aa\0Hx: y\n\0Fa@b.test\0Tx@y.test\0\0", INJENV_FAILED, ST_ENV_HEAD_NOT_FIRST, "H after A");
+	CHECK("Aa\0Hx: y\n\0Fa@b.test\0Tx@y.test\0\0", INJENV_DONE, ST_NONE, "H after A: H, S and A come in any order before F");
+	CHECK("Aa\0S\0Hx: y\n\0Fa@b.test\0Tx@y.test\0\0", INJENV_DONE, ST_NONE, "A, S, H before F");
 	memset(big, 'a', sizeof big);
 	big[0] = 'A';
 	memcpy(big + 257, "\0Fa@b.test\0Tx@y.test\0\0", 22);
@@ -290,6 +338,7 @@ int main(void)
 	account();
 	canonical();
 	hostile();
+	sign();
 	limits();
 	head();
 	return tap_done();
