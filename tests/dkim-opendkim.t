@@ -17,13 +17,13 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from tap import ok, is_, note, done, prog, tempdir, run  # noqa: E402
+from dnsserver import DNSServer  # noqa: E402
 from instance import Instance, ROOT  # noqa: E402
 
 DNS_IP = "127.5.5.17"
@@ -81,8 +81,6 @@ ok(any(l.startswith("txt-record=%s._domainkey.%s," % (RSA, DOMAIN)) for l in ser
    "the printed zone has both DKIM records", zone)
 
 work = tempdir()
-with open(os.path.join(work, "dnsmasq.conf"), "w") as f:
-    f.write("\n".join(served) + "\n")
 resolv = os.path.join(work, "resolv.conf")
 with open(resolv, "w") as f:
     f.write("nameserver %s\noptions timeout:2 attempts:1\n" % DNS_IP)
@@ -111,19 +109,6 @@ def in_ns(args, input=None, conf=resolv):
 def testmsg(msg, conf=resolv):
     rc, out, err = in_ns(["opendkim-testmsg"], input=msg.encode("latin-1"), conf=conf)
     return rc, (out + err).strip()
-
-
-def dns_ready():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(0.2)
-    q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x04test\x00\x00\x10\x00\x01"
-    try:
-        s.sendto(q, (DNS_IP, 53))
-        return len(s.recv(512)) > 12
-    except OSError:
-        return False
-    finally:
-        s.close()
 
 
 def as_owner():
@@ -162,16 +147,9 @@ def split(m):
     return sigs, [fl for fl in fields if not fl.lower().startswith("dkim-signature:")], body
 
 
-dns = subprocess.Popen(["dnsmasq", "-k", "--port=53", "--listen-address=" + DNS_IP, "--bind-interfaces",
-                        "--no-resolv", "--no-hosts", "--conf-file=" + os.path.join(work, "dnsmasq.conf"),
-                        "--log-facility=-", "--pid-file=", "--local=/test/"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+dns = DNSServer(DNS_IP, served, local=("test",))
 try:
-    for _ in range(100):
-        if dns_ready() or dns.poll() is not None:
-            break
-        time.sleep(0.1)
-    if not ok(dns_ready(), "dnsmasq answers on %s" % DNS_IP):
+    if not ok(dns.ok, "dnsmasq answers on %s" % DNS_IP, dns.why):
         done()
 
     # the queue dir is nobody's, as inst.serve() would make it
@@ -234,6 +212,5 @@ try:
                                          and "match" not in out),
        "opendkim-testkey on the Ed25519 record: key OK, or only 'expecting an rsa key'", out)
 finally:
-    dns.terminate()
-    dns.wait()
+    dns.stop()
 done()

@@ -18,14 +18,13 @@ import pwd
 import re
 import shutil
 import smtplib
-import socket
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tap import ok, is_, note, done, prog, tempdir  # noqa: E402
+from tap import ok, is_, note, done, prog  # noqa: E402
 from instance import Instance, ROOT  # noqa: E402
+from dnsserver import DNSServer  # noqa: E402
 
 ORACLE = "/usr/bin/python3"
 if not os.path.exists(ORACLE) or subprocess.run([ORACLE, "-c", "import dkim"], capture_output=True).returncode:
@@ -223,33 +222,13 @@ if not ROOT or not shutil.which("dnsmasq"):
     note("skipped the DNS end-to-end part: needs root and dnsmasq")
     done()
     sys.exit(0)
-dnsdir = tempdir()
-with open(os.path.join(dnsdir, "dnsmasq.conf"), "w") as f:
-    for name, text in RECORDS.items():
-        parts = [text[i:i + 250] for i in range(0, len(text), 250)]
-        f.write("txt-record=%s,%s\n" % (name, ",".join('"%s"' % p for p in parts)))
-dns = subprocess.Popen(["dnsmasq", "-k", "--port=53", "--listen-address=" + DNS_IP, "--bind-interfaces",
-                        "--no-resolv", "--no-hosts", "--conf-file=" + os.path.join(dnsdir, "dnsmasq.conf"),
-                        "--log-facility=-", "--pid-file=", "--local=/test/", "--local=/127.in-addr.arpa/"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+lines = []
+for name, text in RECORDS.items():
+    parts = [text[i:i + 250] for i in range(0, len(text), 250)]
+    lines.append("txt-record=%s,%s" % (name, ",".join('"%s"' % p for p in parts)))
+dns = DNSServer(DNS_IP, lines)
 try:
-    def dns_ready():
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.settimeout(0.2)
-        q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x04test\x00\x00\x10\x00\x01"
-        try:
-            s.sendto(q, (DNS_IP, 53))
-            return len(s.recv(512)) > 12
-        except OSError:
-            return False
-        finally:
-            s.close()
-
-    for _ in range(100):
-        if dns_ready() or dns.poll() is not None:
-            break
-        time.sleep(0.1)
-    if ok(dns_ready(), "dnsmasq answers on %s" % DNS_IP):
+    if ok(dns.ok, "dnsmasq answers on %s" % DNS_IP, dns.why):
         other = Instance(domains=("remote.test",), me="mx.remote.test", settings={"smtpd-checks": "1"})
         other.add_user("bob@remote.test")
         port = other.serve("smtpd", env={"DNSCACHEIP": DNS_IP})
@@ -270,6 +249,5 @@ try:
            ar[0] if ar else "no Authentication-Results")
         ok(ar and "header.s=" + RSA in ar[0] and "header.s=" + ED in ar[0], "with both selectors")
 finally:
-    dns.terminate()
-    dns.wait()
+    dns.stop()
 done()

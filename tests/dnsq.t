@@ -14,7 +14,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tap import ok, is_, note, done, ROOT, tempdir
+from tap import ok, is_, note, done, ROOT
+from dnsserver import DNSServer
 
 BUILD = os.environ.get("POSTHORN_BUILD", os.path.join(ROOT, "build"))
 TOOL = os.path.join(BUILD, "tests", "dnsq.t")
@@ -25,48 +26,23 @@ if os.geteuid() != 0 or not shutil.which("dnsmasq"):
     print("1..0 # SKIP needs root and dnsmasq")
     sys.exit(0)
 
-# TXT records in a config file: dnsmasq reads quoted strings ("a","b" is
-# one record of two strings) there, not on its command line.
-conf = os.path.join(tempdir(), "dnsmasq.conf")
-with open(conf, "w") as f:
-    f.write('txt-record=two.test,"v=spf1 -all"\n'       # two records
-            'txt-record=two.test,"second record"\n'
-            'txt-record=multi.test,"v=spf1 ","ip4:192.0.2.0/24 ","-all"\n'   # one of three strings
-            'txt-record=2.0.0.127.bl.test,"listed: see https://bl.test/"\n')
-dns = subprocess.Popen(["dnsmasq", "-k", "--port=53", "--listen-address=" + DNS_IP, "--bind-interfaces",
-                        "--no-resolv", "--no-hosts", "--conf-file=" + conf, "--log-facility=-",
-                        "--pid-file=",
-                        "--host-record=h.test,192.0.2.1,2001:db8::1",
-                        "--mx-host=mxd.test,mx1.mxd.test,10", "--mx-host=mxd.test,mx2.mxd.test,20",
-                        "--ptr-record=1.2.0.192.in-addr.arpa,host.test",
-                        "--cname=alias.test,h.test",
-                        # a DNSBL zone listing 127.0.0.2
-                        "--host-record=2.0.0.127.bl.test,127.0.0.2",
-                        # everything else in .test answered here, never forwarded
-                        "--local=/test/", "--local=/in-addr.arpa/"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+dns = DNSServer(DNS_IP, [
+    'txt-record=two.test,"v=spf1 -all"',       # two records
+    'txt-record=two.test,"second record"',
+    'txt-record=multi.test,"v=spf1 ","ip4:192.0.2.0/24 ","-all"',   # one of three strings
+    'txt-record=2.0.0.127.bl.test,"listed: see https://bl.test/"',
+    "host-record=h.test,192.0.2.1,2001:db8::1",
+    "mx-host=mxd.test,mx1.mxd.test,10", "mx-host=mxd.test,mx2.mxd.test,20",
+    "ptr-record=1.2.0.192.in-addr.arpa,host.test",
+    "cname=alias.test,h.test",
+    # a DNSBL zone listing 127.0.0.2
+    "host-record=2.0.0.127.bl.test,127.0.0.2",
+], local=("test", "in-addr.arpa"))
 silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 silent.bind((SILENT_IP, 53))
 
 
-def dns_ready():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(0.2)
-    q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01h\x04test\x00\x00\x01\x00\x01"
-    try:
-        s.sendto(q, (DNS_IP, 53))
-        return len(s.recv(512)) > 12
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-for _ in range(50):
-    if dns_ready() or dns.poll() is not None:
-        break
-    time.sleep(0.1)
-ok(dns_ready(), "dnsmasq answers on %s:53" % DNS_IP, dns.stderr.read().decode() if dns.poll() is not None else "")
+ok(dns.ok, "dnsmasq answers on %s:53" % DNS_IP, dns.why)
 
 
 def tool(*args, server=DNS_IP):
@@ -174,7 +150,6 @@ is_(out.splitlines(), ["bl.test 2", "clean.test 1", "score 5 tempfail 0 sent 2"]
 out, rc, err = tool("--dnsbl", "127.0.0.2", "bl.test 5\n", server=SILENT_IP)
 is_(out.splitlines(), ["bl.test 3", "score 0 tempfail 1 sent 1"], "dnsq_dnsbl_ask: no answer is TEMPFAIL")
 
-dns.terminate()
-dns.wait(timeout=10)
+dns.stop()
 silent.close()
 done()

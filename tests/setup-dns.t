@@ -14,13 +14,13 @@
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from tap import ok, is_, note, done, tempdir, run, BIN  # noqa: E402
+from dnsserver import DNSServer  # noqa: E402
 from instance import ROOT  # noqa: E402
 
 DNS_IP = "127.5.5.31"
@@ -144,28 +144,13 @@ def to_dnsmasq(zone):
 
 
 served = to_dnsmasq(zone)
-dnsdir = tempdir()
 dns = None
-
-
-def dns_ready():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(0.2)
-    q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x04test\x00\x00\x0f\x00\x01"
-    try:
-        s.sendto(q, (DNS_IP, 53))
-        return len(s.recv(512)) > 12
-    except OSError:
-        return False
-    finally:
-        s.close()
 
 
 def stop_dns():
     global dns
     if dns:
-        dns.kill()
-        dns.wait()
+        dns.stop()
         dns = None
 
 
@@ -173,18 +158,9 @@ def serve(lines):
     """(Re)starts dnsmasq with exactly these records."""
     global dns
     stop_dns()
-    with open(os.path.join(dnsdir, "dnsmasq.conf"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    dns = subprocess.Popen(["dnsmasq", "-k", "--port=53", "--listen-address=" + DNS_IP, "--bind-interfaces",
-                            "--no-resolv", "--no-hosts", "--conf-file=" + os.path.join(dnsdir, "dnsmasq.conf"),
-                            "--log-facility=-", "--pid-file=", "--local=/test/", "--local=/127.in-addr.arpa/"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    for _ in range(100):
-        if dns_ready() or dns.poll() is not None:
-            break
-        time.sleep(0.1)
-    if not dns_ready():
-        ok(False, "dnsmasq answers on %s" % DNS_IP, dns.stderr.read().decode() if dns.poll() is not None else "")
+    dns = DNSServer(DNS_IP, lines)
+    if not dns.ok:
+        ok(False, "dnsmasq answers on %s" % DNS_IP, dns.why)
         stop_dns()
         done()
 

@@ -18,14 +18,13 @@ import json
 import os
 import shutil
 import smtplib
-import socket
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tap import ok, is_, note, done, tempdir  # noqa: E402
+from tap import ok, is_, note, done  # noqa: E402
 from instance import Instance, ROOT  # noqa: E402
+from dnsserver import DNSServer  # noqa: E402
 import re  # noqa: E402
 
 
@@ -108,34 +107,9 @@ records = [
     "host-record=a.sub.test,127.0.0.9",
     txt("_dmarc.over.test", "v=DMARC1; p=reject"),
 ]
-dnsdir = tempdir()
-with open(os.path.join(dnsdir, "dnsmasq.conf"), "w") as f:
-    f.write("\n".join(records) + "\n")
-dns = subprocess.Popen(["dnsmasq", "-k", "--port=53", "--listen-address=" + DNS_IP, "--bind-interfaces",
-                        "--no-resolv", "--no-hosts", "--conf-file=" + os.path.join(dnsdir, "dnsmasq.conf"),
-                        "--log-facility=-", "--pid-file=", "--local=/test/", "--local=/127.in-addr.arpa/"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def dns_ready():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(0.2)
-    q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x04pass\x04test\x00\x00\x10\x00\x01"
-    try:
-        s.sendto(q, (DNS_IP, 53))
-        return len(s.recv(512)) > 12
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-for _ in range(100):
-    if dns_ready() or dns.poll() is not None:
-        break
-    time.sleep(0.1)
-if not ok(dns_ready(), "dnsmasq answers on %s" % DNS_IP):
-    note(dns.stderr.read().decode() if dns.poll() is not None else "")
+dns = DNSServer(DNS_IP, records)
+if not ok(dns.ok, "dnsmasq answers on %s" % DNS_IP):
+    note(dns.why)
     done()
     sys.exit(1)
 
@@ -309,6 +283,5 @@ with open(os.path.join(inst.dir, "smtpd.log"), encoding="utf-8", errors="replace
 like(log, r"event=message .*dnsbl=0 spf=pass dkim=none dmarc=pass", "log line: each result")
 like(log, r"event=message .*dmarc=fail/reject result=\"550 dmarc\"", "log line: the DMARC refusal")
 
-dns.terminate()
-dns.wait(5)
+dns.stop()
 done()
