@@ -92,9 +92,7 @@ static int b64val(int c)
 	return -1;
 }
 
-/* base64 with folding whitespace anywhere in it (RFC 6376 2.4), into at
- * most max bytes.  Returns 0 or -1. */
-static int b64decode(const char *s, size_t n, unsigned char *out, size_t max, size_t *outlen)
+int dkim_base64(const char *s, size_t n, unsigned char *out, size_t max, size_t *outlen)
 {
 	unsigned long acc = 0;
 	size_t i, o = 0;
@@ -218,12 +216,12 @@ int dkim_sig_parse(struct dkim_sig *sig, const char *s, size_t len)
 			else return DKIM_ERR_VALUE;
 			seen_a = 1;
 		} else if (TAG(tag[k], "b")) {
-			if (b64decode(v, vn, sig->b, sizeof sig->b, &sig->blen) || !sig->blen) return DKIM_ERR_VALUE;
+			if (dkim_base64(v, vn, sig->b, sizeof sig->b, &sig->blen) || !sig->blen) return DKIM_ERR_VALUE;
 			sig->b_rawlo = tag[k].rawlo;
 			sig->b_rawhi = tag[k].rawhi;
 			seen_b = 1;
 		} else if (TAG(tag[k], "bh")) {
-			if (b64decode(v, vn, sig->bh, sizeof sig->bh, &sig->bhlen)) return DKIM_ERR_VALUE;
+			if (dkim_base64(v, vn, sig->bh, sizeof sig->bh, &sig->bhlen)) return DKIM_ERR_VALUE;
 			seen_bh = 1;
 		} else if (TAG(tag[k], "c")) {
 			const char *slash = memchr(v, '/', vn);
@@ -321,7 +319,7 @@ int dkim_key_parse(struct dkim_key *key, const char *s, size_t len)
 			else if (ieq(v, vn, "ed25519")) key->type = DKIM_KEY_ED25519;
 			else return DKIM_ERR_VALUE;
 		} else if (TAG(tag[k], "p")) {
-			if (b64decode(v, vn, key->p, sizeof key->p, &key->plen)) return DKIM_ERR_VALUE;
+			if (dkim_base64(v, vn, key->p, sizeof key->p, &key->plen)) return DKIM_ERR_VALUE;
 			key->revoked = key->plen == 0;
 			seen_p = 1;
 		} else if (TAG(tag[k], "s")) {

@@ -93,6 +93,11 @@ struct dkim_key {
 };
 int dkim_key_parse(struct dkim_key *key, const char *s, size_t len);
 
+/* base64 with folding white space anywhere in it (RFC 6376 2.4: b=, bh=,
+ * p=; PEM keys too), into at most max bytes.  0, or -1 when it is not
+ * base64 or does not fit. */
+int dkim_base64(const char *s, size_t n, unsigned char *out, size_t max, size_t *outlen);
+
 /* Header canonicalization (RFC 6376 3.4.1, 3.4.2) of one field, appended
  * to out with its CRLF: name and value as given (simple) or reduced
  * (relaxed).  Returns 0, or -1 when out of memory. */

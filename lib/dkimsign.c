@@ -65,41 +65,6 @@ static int crypto(void)
 
 /* ---- keys ---- */
 
-static int b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+') return 62;
-	if (c == '/') return 63;
-	return -1;
-}
-
-/* base64 with line ends and white space in it, into at most max bytes. */
-static int unbase64(const char *s, size_t n, unsigned char *out, size_t max, size_t *outlen)
-{
-	unsigned long acc = 0;
-	size_t i, o = 0;
-	int bits = 0, pad = 0;
-
-	for (i = 0; i < n; i++) {
-		int c = (unsigned char)s[i], v;
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-		if (c == '=') { pad++; continue; }
-		if (pad || (v = b64val(c)) < 0) return -1;
-		acc = (acc << 6 | (unsigned long)v) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o == max) return -1;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
-	}
-	if (pad > 2 || bits >= 6) return -1;
-	*outlen = o;
-	return 0;
-}
-
 static const char *memfind(const char *s, size_t n, const char *pat)
 {
 	size_t m = strlen(pat), i;
@@ -212,7 +177,7 @@ int dkimsign_key_read(struct dkimsign_key *k, const char *pem, size_t len, const
 		if (!(b = memfind(pem, len, begin))) continue;
 		b += strlen(begin);
 		if (!(e = memfind(b, len - (size_t)(b - pem), end))) continue;
-		if (unbase64(b, (size_t)(e - b), der_buf, sizeof der_buf, &dlen)) {
+		if (dkim_base64(b, (size_t)(e - b), der_buf, sizeof der_buf, &dlen)) {
 			*why = "bad base64 in the PEM key";
 			break;
 		}
