@@ -587,7 +587,9 @@ static int dmarc_exists(void *ctx, const char *domain)
 }
 const struct dmarc_dns dnsq_dmarc = { 0, dmarc_txt, dmarc_exists };
 
-static int dnsbl_a(void *ctx, stralloc *out, const char *name)
+/* Every record of the answer joined: A records as 4 bytes each, TXT
+ * records' text one after the other, as dns_ip4 and dns_txt give them. */
+static int joined(enum dnsq_type type, stralloc *out, const char *name)
 {
 	struct dnsq_answer *a = malloc(sizeof *a);
 	int r = 0;
@@ -597,29 +599,23 @@ static int dnsbl_a(void *ctx, stralloc *out, const char *name)
 		free(a);
 		return -1;
 	}
-	if (dnsq_query(DNSQ_A, name, a) == DNSQ_TEMP) r = -1;
-	for (i = 0; i < a->n && r == 0; i++)
-		if (!stralloc_catb(out, a->buf + a->rr[i].off, 4)) r = -1;
-	free(a);
-	return r;
-}
-
-/* The text of every record joined, as dns_txt gives it. */
-static int dnsbl_txt(void *ctx, stralloc *out, const char *name)
-{
-	struct dnsq_answer *a = malloc(sizeof *a);
-	int r = 0;
-	unsigned i;
-
-	if (!a || !stralloc_copys(out, "")) {
-		free(a);
-		return -1;
-	}
-	if (dnsq_query(DNSQ_TXT, name, a) == DNSQ_TEMP) r = -1;
+	if (dnsq_query(type, name, a) == DNSQ_TEMP) r = -1;
 	for (i = 0; i < a->n && r == 0; i++)
 		if (!stralloc_catb(out, a->buf + a->rr[i].off, a->rr[i].len)) r = -1;
 	free(a);
 	return r;
+}
+
+static int dnsbl_a(void *ctx, stralloc *out, const char *name)
+{
+	(void)ctx;
+	return joined(DNSQ_A, out, name);
+}
+
+static int dnsbl_txt(void *ctx, stralloc *out, const char *name)
+{
+	(void)ctx;
+	return joined(DNSQ_TXT, out, name);
 }
 const struct dnsbl_dns dnsq_dnsbl = { 0, dnsbl_a, dnsbl_txt };
 
