@@ -111,18 +111,8 @@ def testmsg(msg, conf=resolv):
     return rc, (out + err).strip()
 
 
-def as_owner():
-    os.setgid(owner.pw_gid)
-    os.setuid(owner.pw_uid)
-
-
 def sendmail(msg):
-    e = dict(os.environ, POSTHORN_CONF=inst.conf, POSTHORN_RUNQ="/bin/true")
-    e.pop("POSTHORN_QUEUE", None)
-    e.pop("QMAILQUEUE", None)
-    p = subprocess.run([prog("sendmail"), "-i", "-f", "alice@" + DOMAIN, "bob@remote.test"], input=msg.encode(),
-                       capture_output=True, env=e, timeout=60, preexec_fn=as_owner)
-    return p.returncode, p.stderr.decode()
+    return inst.sendmail(["-i", "-f", "alice@" + DOMAIN, "bob@remote.test"], msg.encode(), owner)
 
 
 def stored(subject):

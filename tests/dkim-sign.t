@@ -113,19 +113,8 @@ def message(subject, frm="Alice <alice@%s>" % DOMAIN, body="Hello,\nthis is sign
             % (frm, subject, subject.replace(" ", "."), DOMAIN, DOMAIN, body))
 
 
-def as_owner():
-    if ROOT:
-        os.setgid(owner.pw_gid)
-        os.setuid(owner.pw_uid)
-
-
 def sendmail(msg):
-    e = dict(os.environ, POSTHORN_CONF=inst.conf, POSTHORN_RUNQ="/bin/true")
-    e.pop("POSTHORN_QUEUE", None)
-    e.pop("QMAILQUEUE", None)
-    p = subprocess.run([prog("sendmail"), "-i", "-f", "alice@" + DOMAIN, "bob@remote.test"], input=msg.encode(),
-                       capture_output=True, env=e, timeout=60, preexec_fn=as_owner)
-    return p.returncode, p.stderr.decode()
+    return inst.sendmail(["-i", "-f", "alice@" + DOMAIN, "bob@remote.test"], msg.encode(), owner)
 
 
 def submit(msg, port, login=True, rcpt="bob@remote.test"):

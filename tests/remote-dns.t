@@ -6,14 +6,13 @@
 # domain -> permanent failure.  Needs root (port 53) and dnsmasq.
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from tap import ok, is_, note, done, prog
 from instance import Instance
+from dnsserver import DNSServer
 from fakesmtp import FakeSMTP
 
 DNS_IP = "127.5.5.5"
@@ -29,44 +28,19 @@ backup = FakeSMTP(host="127.0.1.2", port=PORT)
 plain = FakeSMTP(host="127.0.1.3", port=PORT)
 
 inst = Instance(settings={"remote-port": str(PORT), "timeout-remote": "5", "timeout-connect": "3"})
-dns = subprocess.Popen(["dnsmasq", "-k", "--port=53", "--listen-address=" + DNS_IP, "--bind-interfaces",
-                        "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--log-facility=-",
-                        "--pid-file=",
-                        # MX order: 10 answers, 20 must not be used
-                        "--mx-host=order.test,mx10.order.test,10", "--mx-host=order.test,mx20.order.test,20",
-                        "--host-record=mx10.order.test,127.0.1.4", "--host-record=mx20.order.test,127.0.1.5",
-                        # fallback: the 10 refuses connections, the 20 takes the mail
-                        "--mx-host=fallback.test,dead.fallback.test,10", "--mx-host=fallback.test,alive.fallback.test,20",
-                        "--host-record=dead.fallback.test,127.0.1.1", "--host-record=alive.fallback.test,127.0.1.2",
-                        # no MX: the A record
-                        "--host-record=nomx.test,127.0.1.3",
-                        # null MX: preference 0, the root name
-                        "--dns-rr=nullmx.test,15,00:00:00",
-                        # every other name in .test is answered here (NXDOMAIN /
-                        # no data), never forwarded
-                        "--local=/test/"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def dns_ready():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(0.2)
-    # A minimal query for order.test MX.
-    q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x05order\x04test\x00\x00\x0f\x00\x01"
-    try:
-        s.sendto(q, (DNS_IP, 53))
-        return len(s.recv(512)) > 12
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-for _ in range(50):
-    if dns_ready() or dns.poll() is not None:
-        break
-    time.sleep(0.1)
-ok(dns_ready(), "dnsmasq answers on %s:53" % DNS_IP, dns.stderr.read().decode() if dns.poll() is not None else "")
+dns = DNSServer(DNS_IP, [
+    # MX order: 10 answers, 20 must not be used
+    "mx-host=order.test,mx10.order.test,10", "mx-host=order.test,mx20.order.test,20",
+    "host-record=mx10.order.test,127.0.1.4", "host-record=mx20.order.test,127.0.1.5",
+    # fallback: the 10 refuses connections, the 20 takes the mail
+    "mx-host=fallback.test,dead.fallback.test,10", "mx-host=fallback.test,alive.fallback.test,20",
+    "host-record=dead.fallback.test,127.0.1.1", "host-record=alive.fallback.test,127.0.1.2",
+    # no MX: the A record
+    "host-record=nomx.test,127.0.1.3",
+    # null MX: preference 0, the root name
+    "dns-rr=nullmx.test,15,00:00:00",
+], local=("test",))   # every other name in .test is answered here, never forwarded
+ok(dns.ok, "dnsmasq answers on %s:53" % DNS_IP, dns.why)
 
 msgfile = os.path.join(inst.dir, "msg")
 with open(msgfile, "wb") as f:
@@ -97,8 +71,7 @@ ok(out.startswith("fail 5.1.10"), "null MX: a permanent failure, 5.1.10", out + 
 out, err = remote("nowhere.test", "bob@nowhere.test")
 ok(out.startswith("fail 5.1.2"), "a domain with no MX and no address: a permanent failure, 5.1.2", out + err)
 
-dns.terminate()
-dns.wait(timeout=10)
+dns.stop()
 for p in (first, second, backup, plain):
     p.close()
 done()

@@ -113,6 +113,22 @@ class Instance:
         envelope = b"F" + sender.encode() + b"\0" + b"".join(b"T" + r.encode() + b"\0" for r in rcpts) + b"\0"
         return inject_raw(self.conf, message, envelope, env)
 
+    def sendmail(self, args, message, user=None):
+        """Runs posthorn-sendmail ARGS with message on its input, as user
+        (a pwd entry; None: as we are), with posthorn-queue beside it and
+        no runner woken.  Returns (exit code, its stderr)."""
+        e = dict(os.environ, POSTHORN_CONF=self.conf, POSTHORN_RUNQ="/bin/true")
+        e.pop("POSTHORN_QUEUE", None)
+        e.pop("QMAILQUEUE", None)
+
+        def become():
+            if user and user.pw_uid != os.getuid():
+                os.setgid(user.pw_gid)
+                os.setuid(user.pw_uid)
+        p = subprocess.run([prog("sendmail")] + list(args), input=message, capture_output=True, env=e,
+                           timeout=60, preexec_fn=become)
+        return p.returncode, p.stderr.decode()
+
     def serve(self, name, *args, env=None, port=None):
         """tcpserver on 127.0.0.1 running bin/posthorn-NAME -C conf ARGS;
         network programs run as nobody when the tests run as root (the
