@@ -259,6 +259,7 @@ static void note_from(struct checks *c, const char *f, size_t n)
 	size_t i;
 
 	c->nfrom++;
+	list.len = 0;   /* hdr_addrlist appends */
 	if (hdr_unfold(&body, f, n) != 1 || hdr_addrlist(body.s, body.len, &list, &count, 16) != HDR_OK || !count) {
 		c->from_bad = 1;
 		return;
@@ -283,7 +284,6 @@ static void note_from(struct checks *c, const char *f, size_t n)
 		}
 		memcpy(c->from[c->ndomains++], dom, dl + 1);
 	}
-	list.len = 0;
 }
 
 /* At the end of the header the DKIM keys and the From domains' DMARC
