@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "commands.h"
+#include "learn.h"
 #include "mailbox.h"
 #include "reply.h"
 #include "session.h"
@@ -72,6 +73,7 @@ void do_append(void)
 	time_t date = 0;
 	stralloc tmp = {0};
 	struct store_adder ad;
+	int taught;
 
 	if (S.nargs < 2 || S.nargs > 4 || !imap_arg_string(a)) { reply(R_BAD_ARGS); return; }
 	msg = a->next;
@@ -96,9 +98,14 @@ void do_append(void)
 		return;
 	}
 	if (!date) date = time(0);
+	/* into the junk folder: spam (learn.h).  mbsync and other
+	 * synchronizers carry a move between folders as an APPEND to the
+	 * target and an expunge at the source. */
+	taught = learn_job(tmp.s, learn_for_copy(0, dir));
 	if (store_add_begin(&ad, dir) < 0 ||
 	    store_add(&ad, tmp.s, STORE_ADD_RENAME, sys, kw, nkw, date, &uid) < 0) {
 		int e = errno;
+		if (taught) learn_cancel();
 		log_error("append", name);
 		store_add_end(&ad);
 		unlink(tmp.s);

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include "conf.h"
 #include "exitcode.h"
+#include "learn.h"
 #include "srvopts.h"
 #include "reply.h"
 #include "session.h"
@@ -29,6 +30,8 @@ static const struct srvdesc server = {
 /* imapd's own settings, after those srvopts_start read. */
 static void read_config(void)
 {
+	const char *bad;
+
 	errno = 0;
 	if (conf_ulong("imapd-timeout", &S.timeout, IMAP_TIMEOUT_DEFAULT) < 0 || S.timeout < 60 ||
 	    S.timeout > 86400)
@@ -36,6 +39,7 @@ static void read_config(void)
 	if (conf_ulong("imapd-maxmsg", &S.append_max, IMAP_APPEND_MAX_DEFAULT) < 0 || S.append_max < 1024 ||
 	    S.append_max > (1UL << 30))
 		srvconf_fail(&server, &S.io, "imapd-maxmsg");
+	if (learn_init(&bad) < 0) srvconf_fail(&server, &S.io, bad);
 }
 
 int main(int argc, char **argv)

@@ -34,6 +34,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "commands.h"
+#include "learn.h"
 #include "reply.h"
 #include "session.h"
 #include "view.h"
@@ -141,6 +142,9 @@ static void dispatch(void)
 	 * 7.4.1 allows it */
 	if (S.state == ST_SELECTED && !S.over) view_update(c->expunge_ok);
 	reply_send();
+	/* lessons of a MOVE, COPY, STORE or APPEND go to posthorn-learn once
+	 * the client has its answer */
+	learn_command_done();
 }
 
 /* Reads len bytes of a literal into S.buf. */

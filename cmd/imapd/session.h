@@ -17,6 +17,8 @@
  *   append.c    APPEND
  *   search.c    SEARCH and UID SEARCH
  *   idle.c      IDLE (inotify on new/ and cur/)
+ *   learn.c     learning jobs of MOVE, COPY, STORE and APPEND for the
+ *               spam classifier (learn.h)
  * One session per process: its state is one struct for the whole process
  * (session.h).  Headers: session.h (the state, reading, the end),
  * reply.h (responses and output), commands.h (the handlers the dispatch

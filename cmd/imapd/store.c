@@ -8,6 +8,9 @@
  * new unique name (a copy when links are refused), MOVE renames it there;
  * both give the new messages their UIDs in one pass under the target's
  * UID list lock, so COPYUID can name them.
+ * Each of them may be a lesson for the spam classifier (learn.h): the job
+ * is written as the message changes, and posthorn-learn started after the
+ * tagged reply.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include "commands.h"
+#include "learn.h"
 #include "mailbox.h"
 #include "reply.h"
 #include "session.h"
@@ -40,6 +44,8 @@ void do_store(void)
 	int mode, silent;
 	unsigned long i;
 	const char *it;
+	char path[2048];
+	enum learn_kind lesson;
 
 	if (S.nargs != 3 || set->type != IMAP_ATOM || item->type != IMAP_ATOM) { reply(R_BAD_ARGS); return; }
 	it = item->s;
@@ -76,6 +82,10 @@ void do_store(void)
 			if (r < 0) { log_error("store", S.mailbox); continue; }
 			if (r > 0) continue;
 			S.stored++;
+			/* a junk keyword newly set, by +FLAGS or FLAGS */
+			lesson = learn_for_flags(&S.st, before, S.st.m[k].flags);
+			if (lesson != LEARN_NONE && store_path(&S.st, (unsigned long)k, path, sizeof path) == 0)
+				learn_job(path, lesson);
 		}
 		S.v[i].flags = S.st.m[k].flags;
 		S.v[i].dirty = 0;
@@ -138,16 +148,38 @@ static int set_add(stralloc *sa, uint32_t *last, uint32_t *runstart, uint32_t ui
 	return 0;
 }
 
+/* Adds message k of the selected folder to a (by rename for MOVE, by
+ * link for COPY), with lesson's job written first: after a MOVE the
+ * message's old name is gone.  The job is removed again when the add
+ * fails.  0, or -1 with errno. */
+static int add_one(struct store_adder *a, unsigned long k, int move, const char *const *kw, unsigned nkw,
+		   enum learn_kind lesson, uint32_t *uid)
+{
+	char path[2048];
+	int taught, e;
+
+	if (store_path(&S.st, k, path, sizeof path) < 0) return -1;
+	taught = learn_job(path, lesson);
+	if (store_add(a, path, move ? STORE_ADD_RENAME : STORE_ADD_LINK, S.st.m[k].flags & STORE_SYSTEM, kw, nkw, 0,
+		      uid) == 0)
+		return 0;
+	e = errno;
+	if (taught) learn_cancel();
+	errno = e;
+	return -1;
+}
+
 static void copy_or_move(int move)
 {
 	struct imapseq seq = {0};
 	struct store_adder a;
-	char name[IMAP_MAILBOX_MAX + 1], dir[IMAP_MAILBOX_MAX + 8], path[2048];
+	char name[IMAP_MAILBOX_MAX + 1], dir[IMAP_MAILBOX_MAX + 8], src_dir[IMAP_MAILBOX_MAX + 8];
 	stralloc src = {0}, dst = {0};
 	uint32_t sl = 0, ss = 0, dl = 0, ds = 0;
 	unsigned long i, done = 0, *moved = 0, nmoved = 0;
 	uint32_t validity;
 	int failed = 0;
+	enum learn_kind lesson;
 
 	if (S.nargs != 2 || S.args->type != IMAP_ATOM || !imap_arg_string(S.args->next)) { reply(R_BAD_ARGS); return; }
 	if (view_set(S.args->s, &seq, S.uid) < 0) { imapseq_free(&seq); return; }
@@ -159,6 +191,8 @@ static void copy_or_move(int move)
 		imapseq_free(&seq);
 		return;
 	}
+	/* into the junk folder: spam; out of it: ham (learn.h) */
+	lesson = mailbox_dir(S.mailbox, src_dir, sizeof src_dir) < 0 ? LEARN_NONE : learn_for_copy(src_dir, dir);
 	if (move && !(moved = calloc(S.nv + 1, sizeof *moved))) { reply(R_NO_LIMIT, "out of memory"); imapseq_free(&seq); return; }
 	if (store_add_begin(&a, dir) < 0) {
 		log_error("copy", name);
@@ -176,15 +210,11 @@ static void copy_or_move(int move)
 		if ((k = view_store(i)) < 0) continue;
 		for (j = 0; j < S.st.kw.n; j++)
 			if (S.st.m[k].flags & STORE_KW(j)) kw[nkw++] = S.st.kw.name[j];
-		if (store_path(&S.st, (unsigned long)k, path, sizeof path) < 0 ||
-		    store_add(&a, path, move ? STORE_ADD_RENAME : STORE_ADD_LINK, S.st.m[k].flags & STORE_SYSTEM, kw, nkw,
-			      0, &uid) < 0) {
+		if (add_one(&a, (unsigned long)k, move, kw, nkw, lesson, &uid) < 0) {
 			/* renamed by someone else meanwhile: look again, once */
 			int fd = store_open_msg(&S.st, (unsigned long)k);
 			if (fd >= 0) close(fd);
-			if (fd < 0 || store_path(&S.st, (unsigned long)k, path, sizeof path) < 0 ||
-			    store_add(&a, path, move ? STORE_ADD_RENAME : STORE_ADD_LINK, S.st.m[k].flags & STORE_SYSTEM, kw,
-				      nkw, 0, &uid) < 0) {
+			if (fd < 0 || add_one(&a, (unsigned long)k, move, kw, nkw, lesson, &uid) < 0) {
 				if (fd < 0 && errno == ENOENT) continue;
 				log_error(move ? "move" : "copy", name);
 				failed = 1;
