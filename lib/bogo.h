@@ -38,7 +38,7 @@ const char *bogo_word(enum bogo_verdict v);
 void bogo_score_fmt(char out[7], unsigned score);
 
 /* Classifies the message open on fd (read from offset 0; the offset of fd
- * is moved) with `PROG -T -d DIR`.  Returns 0 and fills *r; or -1 with
+ * is moved) with `PROG -T --db-transaction=no -d DIR`.  Returns 0 and fills *r; or -1 with
  * *why a static reason: the program is missing or cannot be started
  * (errno ENOENT/EACCES kept for the caller), timed out after timeout
  * seconds (killed), died, exited 3 or with a verdict its output does not
