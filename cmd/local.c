@@ -994,7 +994,7 @@ static const char *spam_check(const struct local_target *t)
 		res = shared;
 	} else {
 		int r = bogo_classify(g.bogoprog.s, dir.s, g.msgfd, (unsigned)g.scan_timeout, &res, &why);
-		if (r < 0 && (errno == ENOENT || errno == EACCES) && !strncmp(why, "program", 7)) missing = 1;
+		if (r < 0 && !strcmp(why, "program not found")) missing = 1;
 		shared_done = 1;
 		shared_ok = r == 0;
 		shared = res;
