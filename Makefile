@@ -4,13 +4,13 @@
 # and links lib/ through one archive, so a program pulls in only the modules
 # it calls.
 # Programs that speak TLS (they call lib/stream), or need libcrypto
-# (dnscheck), also list themselves in TLS_PROGRAMS and are the only ones
+# (dnscheck; learn, for SHA-256), also list themselves in TLS_PROGRAMS and are the only ones
 # linked with libtls: the per-message path (queue, local, runq) must not pay
 # libtls' start-up cost.
 
 PROGRAMS     = $(sort $(basename $(notdir $(wildcard cmd/*.c))) \
                       $(notdir $(patsubst %/,%,$(dir $(wildcard cmd/*/*.c)))))
-TLS_PROGRAMS = smtpd remote pop3d imapd dnscheck
+TLS_PROGRAMS = smtpd remote pop3d imapd dnscheck learn
 # posthorn-queue signs (lib/dkimsign) with libcrypto opened on first use,
 # not linked: --gc-sections drops lib/dkim's verifier, which it does not
 # call, and with it every libcrypto reference (lib objects are compiled

@@ -13,9 +13,12 @@
  *      be readable by root only.  No mailbox is touched, so any failure here
  *      leaves nothing half done.
  *   2. drop: become the mail owner (never deliver as root).
- *   3. deliver: per local user, the instructions of MAILDIR/posthorn-rules
- *      or the INBOX (or the plus-address folder; for marked mail the junk
- *      folder, made if missing); then one re-injection for all remote
+ *   3. deliver: per local user, the spam classifier (bogofilter, when the
+ *      user has a word list and the message is not marked already: adds
+ *      X-Spam-Status, marks spam as junk), then the instructions of
+ *      MAILDIR/posthorn-rules or the INBOX (or the plus-address folder; for
+ *      marked mail the junk folder, made if missing); then one re-injection
+ *      for all remote
  *      addresses (lib/inject, into our config dir's queue).  A temporary
  *      failure in the middle means a retry of the whole message: at worst a
  *      duplicate, never a loss.
@@ -41,6 +44,7 @@
 #include <fmt.h>
 #include <stralloc.h>
 #include "addr.h"
+#include "bogo.h"
 #include "conf.h"
 #include "durable.h"
 #include "exitcode.h"
@@ -66,6 +70,10 @@
 #define JUNK_FOLDER_DEFAULT "Junk"
 #define PIPE_TIMEOUT_DEFAULT 600  /* seconds */
 #define FEED_BUF 16384
+#define BOGOFILTER_DEFAULT "/usr/bin/bogofilter"
+#define SPAM_MAXSIZE_DEFAULT 1048576  /* bytes; bigger messages are not classified */
+#define SCAN_TIMEOUT_DEFAULT 30   /* seconds for one classification */
+#define WORDLIST_USER "bogofilter"  /* the per-user word list dir in the Maildir */
 
 static const char usage_text[] = "usage: posthorn-local [-C DIR] SENDER RECIPIENT < message\n";
 
@@ -91,6 +99,7 @@ static struct {
 	int msgfd;
 	unsigned long long msgsize;
 	stralloc head;                 /* Return-Path + Delivered-To */
+	stralloc userhead;             /* head + this user's X-Spam-Status */
 	stralloc fwdhead;              /* Delivered-To only */
 	/* The receiving side's junk mark (X-Posthorn-Junk, added by
 	 * posthorn-smtpd, which removes any the sender wrote): junk is set when
@@ -100,6 +109,12 @@ static struct {
 	char junkkind[JUNK_KIND_MAX + 1];
 	stralloc junkfolder;           /* local-junk-folder; "" = no junk folder */
 	unsigned lookups;
+	/* The spam classifier (bogofilter), read from the config. */
+	int spam_on;                   /* spam-classifier is bogofilter */
+	stralloc wordlist;             /* spam-wordlist: "" = per user, else a shared dir */
+	stralloc bogoprog;             /* bogofilter: the program */
+	unsigned long spam_maxsize;
+	unsigned long scan_timeout;
 } g;
 
 static struct local_target targets[LOCAL_TARGETS_MAX];
@@ -190,6 +205,30 @@ static void conf_fail(const char *name)
 	finish(ST_CONF_FILE, conf_dir(), "/", name, ": ", errstr(), (char *)0);
 }
 
+static void read_spam_config(stralloc *line)
+{
+	if (conf_line("spam-classifier", line, "bogofilter") < 0) conf_fail("spam-classifier");
+	if (!strcmp(line->s, "bogofilter")) g.spam_on = 1;
+	else if (strcmp(line->s, "none"))
+		finish(ST_CONF_BAD, "spam-classifier: bogofilter or none", (char *)0);
+
+	if (conf_line("spam-wordlist", &g.wordlist, "user") < 0) conf_fail("spam-wordlist");
+	if (!strcmp(g.wordlist.s, "user")) g.wordlist.len = 0;
+	else if (g.wordlist.s[0] != '/')
+		finish(ST_CONF_BAD, "spam-wordlist: user or an absolute directory", (char *)0);
+	if (!stralloc_0(&g.wordlist)) nomem();
+	g.wordlist.len--;
+
+	if (conf_line("bogofilter", &g.bogoprog, BOGOFILTER_DEFAULT) < 0) conf_fail("bogofilter");
+	if (g.bogoprog.s[0] != '/')
+		finish(ST_CONF_BAD, "bogofilter: an absolute path", (char *)0);
+
+	if (conf_ulong("spam-maxsize", &g.spam_maxsize, SPAM_MAXSIZE_DEFAULT) < 0) conf_fail("spam-maxsize");
+	if (conf_ulong("scan-timeout", &g.scan_timeout, SCAN_TIMEOUT_DEFAULT) < 0) conf_fail("scan-timeout");
+	if (!g.scan_timeout || g.scan_timeout > 3600)
+		finish(ST_CONF_BAD, "scan-timeout: 1 to 3600 seconds", (char *)0);
+}
+
 static void read_config(void)
 {
 	stralloc line = {0};
@@ -233,6 +272,8 @@ static void read_config(void)
 	}
 	if (!stralloc_0(&g.junkfolder)) nomem();
 	g.junkfolder.len--;
+
+	read_spam_config(&line);
 
 	if (!conf_path(&g.cdbpath, "users.cdb")) nomem();
 	stralloc_free(&line);
@@ -500,7 +541,7 @@ static void deliver_maildir(const struct local_target *t, const char *folder, co
 		if (errno == ENOMEM) nomem();
 		finish(ST_BAD_FOLDER, t->name, (char *)0);
 	}
-	r = quota_check(t->maildir, t->quota, g.msgsize + g.head.len);
+	r = quota_check(t->maildir, t->quota, g.msgsize + g.userhead.len);
 	if (r < 0) finish(ST_QUOTA_READ, t->name, ": ", errstr(), (char *)0);
 	if (r == 0) {
 		if (g.bounce_overquota) finish(ST_MAILBOX_FULL_PERM, t->name, (char *)0);
@@ -508,7 +549,7 @@ static void deliver_maildir(const struct local_target *t, const char *folder, co
 	}
 	if (lseek(g.msgfd, 0, SEEK_SET) < 0)
 		finish(ST_REWIND_MESSAGE, ": ", errstr(), (char *)0);
-	if (maildir_deliver(dir.s, g.head.s, g.head.len, g.msgfd, &size) < 0) {
+	if (maildir_deliver(dir.s, g.userhead.s, g.userhead.len, g.msgfd, &size) < 0) {
 		if (errno == EDQUOT) finish(ST_DISK_QUOTA, t->name, (char *)0);
 		if (errno == ENOSPC) finish(ST_DISK_FULL, t->name, (char *)0);
 		finish(ST_MAILDIR_WRITE, dir.s, ": ", errstr(), (char *)0);
@@ -543,7 +584,7 @@ static void deliver_folder(const struct local_target *t, const char *folder, con
 /* Marked mail into the junk folder (matched ignoring case, as any folder).
  * Unlike a folder the owner names, this one is ours to promise: a missing
  * one is made (Maildir++, durable) rather than filling the INBOX. */
-static void deliver_junk(const struct local_target *t)
+static void deliver_junk(const struct local_target *t, const char *kind)
 {
 	char real[MAILDIR_FOLDER_MAX + 1];
 	const char *folder = g.junkfolder.s;
@@ -561,7 +602,7 @@ static void deliver_junk(const struct local_target *t)
 		/* The name is valid (read_config) and shorter than the cap. */
 		memcpy(real, folder, g.junkfolder.len + 1);
 	}
-	deliver_maildir(t, real, g.junkkind);
+	deliver_maildir(t, real, kind);
 }
 
 /* ---- phase 3: programs (pipes and the injector) ---- */
@@ -756,8 +797,8 @@ static int run_pipe(const struct local_target *t, const char *command, unsigned 
 	close(out[1]);
 	j.in = in[1];
 	j.out = out[0];
-	j.head = g.head.s;
-	j.hlen = g.head.len;
+	j.head = g.userhead.s;
+	j.hlen = g.userhead.len;
 	status = job_run(&j);
 	j.last[j.lastlen] = 0;
 	num[fmt_ulong(num, line)] = 0;
@@ -889,6 +930,91 @@ static void run_rules(const struct local_target *t, const struct rules *rs)
 	}
 }
 
+/* ---- phase 3: the spam classifier ---- */
+
+enum sender_policy { SENDER_NONE, SENDER_ALLOW, SENDER_BLOCK };
+
+/* The user's own say on the sender, which wins over the classifier: ALLOW
+ * (never junk by the classifier: it is not run), BLOCK (junk, without
+ * asking the classifier), NONE (the classifier decides).  The one place
+ * where the per-user and per-domain sender lists plug in. */
+static enum sender_policy sender_policy(const struct local_target *t)
+{
+	(void)t;
+	return SENDER_NONE;
+}
+
+/* The word list dir of t (shared or MAILDIR/bogofilter) into dir; 1 when
+ * its word list exists (an untrained user costs one stat), else 0. */
+static int wordlist_of(const struct local_target *t, stralloc *dir)
+{
+	struct stat st;
+	size_t n;
+
+	if (g.wordlist.len) {
+		if (!stralloc_copy(dir, &g.wordlist)) nomem();
+	} else if (!stralloc_copys(dir, t->maildir) || !stralloc_cats(dir, "/" WORDLIST_USER))
+		nomem();
+	n = dir->len;
+	if (!stralloc_cats(dir, "/wordlist.db") || !stralloc_0(dir)) nomem();
+	dir->len = n;
+	if (stat(dir->s, &st) < 0 || !S_ISREG(st.st_mode)) return 0;
+	dir->s[n] = 0;
+	return 1;
+}
+
+/* Classifies the message for t; adds X-Spam-Status to g.userhead and
+ * returns the junk kind ("bogofilter") for spam, else 0.  Never fails the
+ * delivery: a classifier that is missing, slow or broken is logged and the
+ * message goes on unmarked.  With a shared word list the verdict of the
+ * first user is everyone's: one run of bogofilter per message. */
+static const char *spam_check(const struct local_target *t)
+{
+	static stralloc dir;
+	static int missing, shared_done, shared_ok;
+	static struct bogo_result shared;
+	struct bogo_result res;
+	const char *why = 0;
+	char score[7];
+	enum sender_policy sp;
+
+	if (!g.spam_on) return 0;
+	sp = sender_policy(t);
+	if (sp == SENDER_ALLOW) return 0;
+	if (sp == SENDER_BLOCK) return "senderlist";
+	if (missing || !wordlist_of(t, &dir)) return 0;
+	if (g.msgsize > g.spam_maxsize) {
+		char num[FMT_ULONG];
+		num[fmt_ulonglong(num, g.msgsize)] = 0;
+		log_event("spam", "user", t->name, "result", "skipped", "size", num, (char *)0);
+		return 0;
+	}
+	if (g.wordlist.len && shared_done) {
+		if (!shared_ok) return 0;
+		res = shared;
+	} else {
+		int r = bogo_classify(g.bogoprog.s, dir.s, g.msgfd, (unsigned)g.scan_timeout, &res, &why);
+		if (r < 0 && !strcmp(why, "program not found")) missing = 1;
+		shared_done = 1;
+		shared_ok = r == 0;
+		shared = res;
+		if (r < 0) {
+			log_event("spam", "user", t->name, "classifier", g.bogoprog.s, "result", "error", "reason",
+				  why, "action", "unmarked", (char *)0);
+			return 0;
+		}
+	}
+	bogo_score_fmt(score, res.score);
+	if (!stralloc_cats(&g.userhead, "X-Spam-Status: ") || !stralloc_cats(&g.userhead, bogo_word(res.verdict)) ||
+	    !stralloc_cats(&g.userhead, ", score=") || !stralloc_cats(&g.userhead, score) ||
+	    !stralloc_cats(&g.userhead, " (bogofilter)\n"))
+		nomem();
+	log_event("spam", "user", t->name, "result",
+		  res.verdict == BOGO_SPAM ? "spam" : res.verdict == BOGO_HAM ? "ham" : "unsure", "score", score,
+		  (char *)0);
+	return res.verdict == BOGO_SPAM ? "bogofilter" : 0;
+}
+
 static struct rules user_rules[LOCAL_TARGETS_MAX];
 
 /* Loads t's posthorn-rules into rs; a broken file ends the run (before any
@@ -915,15 +1041,19 @@ static int has_forward(const struct rules *rs)
 	return 0;
 }
 
-/* The owner's rules win over the junk mark: it only moves the delivery
- * that happens without rules.  With no junk folder configured, marked mail
- * goes where unmarked mail would, and only the log line tells. */
+/* The owner's rules win over the junk mark (the receiving side's or the
+ * classifier's): it only moves the delivery that happens without rules.
+ * With no junk folder configured, marked mail goes where unmarked mail
+ * would, and only the log line tells. */
 static void deliver_user(const struct local_target *t, const struct rules *rs)
 {
 	const char *junk = g.junk ? g.junkkind : 0;
 
+	if (!stralloc_copy(&g.userhead, &g.head)) nomem();
+	/* A mark is already a verdict: no classifier for mail that is junk. */
+	if (!junk) junk = spam_check(t);
 	if (rs->n) run_rules(t, rs);
-	else if (junk && g.junkfolder.len) deliver_junk(t);
+	else if (junk && g.junkfolder.len) deliver_junk(t, junk);
 	else if (t->ext[0]) deliver_folder(t, t->ext, "plus-address", junk);
 	else deliver_maildir(t, 0, junk);
 }
