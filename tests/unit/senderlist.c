@@ -259,6 +259,16 @@ static void test_match(void)
 	is_int(decide("block x.example\nallow x.example\n", K("a@x.example")), B, "  whatever the order");
 	is_int(decide("allow a@x.example\nblock a@x.example\n", K("a@x.example")), B, "  for addresses too");
 
+	/* the example of posthorn-senders(5) */
+	{
+		const char *ex = "allow news@lists.example\nallow .partner.example\n"
+		                 "block offers.partner.example\nblock pest@partner.example\n";
+		is_int(decide(ex, K("pest@partner.example")), B, "man page example: the address");
+		is_int(decide(ex, K("a@offers.partner.example")), B, "  the domain before a parent");
+		is_int(decide(ex, K("a@mail.offers.partner.example")), A, "  only the parent matches");
+		is_int(decide(ex, K("bounce@mailer.example", "news@lists.example")), A, "  the From address");
+	}
+
 	/* several addresses (envelope sender and From) */
 	is_int(decide("allow friend@x.example\nblock .bulk.example\n", K("bounce@mail.bulk.example", "friend@x.example")),
 	       A, "the most specific match over all addresses decides");
