@@ -29,12 +29,14 @@
 #include <stralloc.h>
 #include "addr.h"
 #include "conf.h"
+#include "durable.h"
 #include "exitcode.h"
 #include "loginban.h"
 #include "maildir.h"
 #include "passwd.h"
 #include "privs.h"
 #include "queue.h"
+#include "senderlist.h"
 #include "sendlimit.h"
 #include "userdb.h"
 #include "userrec.h"
@@ -65,7 +67,11 @@ static const char usage_text[] =
 	"  export\n"
 	"  import [FILE|-]\n"
 	"  bans\n"
-	"  unban ADDRESS\n";
+	"  unban ADDRESS\n"
+	"  allow ADDRESS|@DOMAIN PATTERN...\n"
+	"  block ADDRESS|@DOMAIN PATTERN...\n"
+	"  unlist ADDRESS|@DOMAIN PATTERN...\n"
+	"  senders ADDRESS|@DOMAIN\n";
 
 static void usage(void)
 {
@@ -134,11 +140,22 @@ static void db_begin(void)
 	db_load();
 }
 
-static void db_commit(void)
+/* Writes the list, keeping the lock for changes that must go with it. */
+static void db_write(void)
 {
 	if (userdb_write(cdbpath.s, recs, nrecs) < 0) failsys(EXIT_TEMP, "unable to write ", cdbpath.s);
+}
+
+static void db_commit_done(void)
+{
 	close(lockfd);
 	lockfd = -1;
+}
+
+static void db_commit(void)
+{
+	db_write();
+	db_commit_done();
 }
 
 /* Index of the record of a user or alias (key "local@domain") or domain
@@ -492,6 +509,238 @@ static void default_maildir(char out[USERREC_PATH_MAX + 1], const struct addr *a
 	stralloc_free(&path);
 }
 
+/* ---- sender lists (posthorn-senders(5)) ---- */
+
+/* Each list is a file DIR/senders/NAME, NAME a user's address key or
+ * "@domain".  Edits take the users.cdb lock, so they are serialised with
+ * each other and with the del of the list's user or domain, and replace
+ * the file atomically (durable_write: temp file, fsync, rename, fsync of
+ * the directory). */
+
+/* The owner of a list named on the command line: a user's address, or
+ * @DOMAIN. */
+static void parse_list_owner(const char *s, char key[ADDR_PATH_MAX + 2])
+{
+	struct addr a;
+
+	if (s[0] == '@') {
+		key[0] = '@';
+		parse_domain(s + 1, key + 1);
+	} else if (strchr(s, '@'))
+		parse_address(s, &a, key);
+	else
+		fail(EXIT_BAD, "not a user's address or @DOMAIN: ", shown(s), " (a domain's list is named @",
+		     shown(s), ")");
+}
+
+/* Lists belong to users and domains of users.cdb (aliases deliver to
+ * users, whose lists apply); db is loaded. */
+static void check_list_owner(const char *key)
+{
+	long i = db_find(key);
+
+	if (key[0] == '@') {
+		if (i < 0) fail(EXIT_BAD, "no such domain: ", key + 1);
+		return;
+	}
+	if (i < 0) fail(EXIT_BAD, "no such user: ", key);
+	if (recs[i].kind != USERREC_USER)
+		fail(EXIT_BAD, key, " is an alias: the lists of the users it forwards to apply");
+}
+
+static void senders_path(stralloc *path, const char *key)
+{
+	if (!senderlist_path(path, key)) nomem();
+}
+
+static void senders_load(struct senderlist *l, const char *key)
+{
+	stralloc path = {0};
+	const char *why = "";
+	unsigned line;
+	char num[FMT_ULONG];
+
+	if (senderlist_load(l, key, &why, &line) >= 0) return;
+	senders_path(&path, key);
+	if (!line) failsys(EXIT_TEMP, why, " ", path.s);
+	num[fmt_ulong(num, line)] = 0;
+	fail(EXIT_TEMP, path.s, " line ", num, ": ", why, " (fix the file by hand; until then it is ignored)");
+}
+
+/* Writes the list, or removes its file when it is empty. */
+static void senders_store(const struct senderlist *l, const char *key)
+{
+	stralloc path = {0}, dir = {0}, text = {0};
+
+	senders_path(&path, key);
+	if (!l->n) {
+		if (unlink(path.s) < 0 && errno != ENOENT) failsys(EXIT_TEMP, "unable to remove ", path.s);
+		if (durable_sync_parent(path.s) < 0 && errno != ENOENT) failsys(EXIT_TEMP, "unable to sync ", path.s);
+		return;
+	}
+	/* The directory may hold what users do not want others to read. */
+	if (!conf_path(&dir, SENDERLIST_DIR)) nomem();
+	if (mkdir(dir.s, 0700) == 0) {
+		if (durable_sync_parent(dir.s) < 0) failsys(EXIT_TEMP, "unable to sync ", conf_dir());
+	} else if (errno != EEXIST)
+		failsys(EXIT_TEMP, "unable to create ", dir.s);
+	if (!senderlist_format(&text, l)) nomem();
+	if (durable_write(path.s, text.s, text.len, 0600) < 0) failsys(EXIT_TEMP, "unable to write ", path.s);
+	stralloc_free(&path);
+	stralloc_free(&dir);
+	stralloc_free(&text);
+}
+
+/* del of a user or domain takes its list along, under the same lock, so
+ * that a later user of the same name does not inherit it. */
+static void senders_drop(const char *key)
+{
+	stralloc path = {0};
+
+	senders_path(&path, key);
+	if (unlink(path.s) == 0) {
+		if (durable_sync_parent(path.s) < 0) failsys(EXIT_TEMP, "unable to sync ", path.s);
+		out("removed the sender list of ");
+		out(key);
+		out("\n");
+	} else if (errno != ENOENT)
+		failsys(EXIT_TEMP, "unable to remove ", path.s);
+	stralloc_free(&path);
+}
+
+/* Patterns from the command line, each checked before anything changes. */
+static struct senderlist_entry *parse_patterns(int n, char **argv, enum senderlist_verdict action)
+{
+	struct senderlist_entry *p = calloc((size_t)n + 1, sizeof *p);
+	const char *why;
+	int i;
+
+	if (!p) nomem();
+	for (i = 0; i < n; i++) {
+		if (senderlist_pattern(&p[i], argv[i], strlen(argv[i]), &why) < 0)
+			fail(EXIT_BAD, "bad pattern ", shown(argv[i]), ": ", why);
+		p[i].action = action;
+	}
+	return p;
+}
+
+static int same_pattern(const struct senderlist_entry *a, const struct senderlist_entry *b)
+{
+	return a->kind == b->kind && !strcmp(a->pattern, b->pattern);
+}
+
+/* Removes every entry of l with p's pattern; how many were there. */
+static unsigned senders_remove(struct senderlist *l, const struct senderlist_entry *p)
+{
+	unsigned i, k = 0, gone;
+
+	for (i = 0; i < l->n; i++)
+		if (!same_pattern(&l->e[i], p)) l->e[k++] = l->e[i];
+	gone = l->n - k;
+	l->n = k;
+	return gone;
+}
+
+static void out_pattern(const struct senderlist_entry *e)
+{
+	if (e->kind == SENDERLIST_SUBDOMAINS) out(".");
+	out(e->pattern);
+}
+
+/* allow / block: one entry per pattern, replacing any other entry of the
+ * same pattern (so "allow" after "block" turns it round). */
+static void senders_set(int argc, char **argv, enum senderlist_verdict action)
+{
+	const char *word = action == SENDERLIST_ALLOW ? "allow" : "block";
+	char key[ADDR_PATH_MAX + 2];
+	struct senderlist_entry *p;
+	struct senderlist l;
+	int i;
+
+	if (argc < 2) usage();
+	parse_list_owner(argv[0], key);
+	p = parse_patterns(argc - 1, argv + 1, action);
+	db_begin();
+	check_list_owner(key);
+	senders_load(&l, key);
+	for (i = 0; i < argc - 1; i++) {
+		unsigned had = 0, k;
+		for (k = 0; k < l.n; k++)
+			if (same_pattern(&l.e[k], &p[i])) had |= l.e[k].action;
+		senders_remove(&l, &p[i]);
+		if (l.n == SENDERLIST_ENTRIES_MAX) fail(EXIT_BAD, "the list of ", key, " is full (1000 entries)");
+		{
+			struct senderlist_entry *grown = realloc(l.e, (l.n + 1) * sizeof *grown);
+			if (!grown) nomem();
+			l.e = grown;
+		}
+		l.e[l.n++] = p[i];
+		/* "KEY: block PATTERN", and what the list said before */
+		out(key);
+		out(": ");
+		out(word);
+		out(" ");
+		out_pattern(&p[i]);
+		out(had == (unsigned)action ? " (already)\n" : had ? " (was the opposite)\n" : "\n");
+	}
+	senders_store(&l, key);
+	db_commit_done();
+	senderlist_free(&l);
+	free(p);
+	out_done();
+}
+
+static void cmd_allow(int argc, char **argv) { senders_set(argc, argv, SENDERLIST_ALLOW); }
+static void cmd_block(int argc, char **argv) { senders_set(argc, argv, SENDERLIST_BLOCK); }
+
+static void cmd_unlist(int argc, char **argv)
+{
+	char key[ADDR_PATH_MAX + 2];
+	struct senderlist_entry *p;
+	struct senderlist l;
+	int i;
+
+	if (argc < 2) usage();
+	parse_list_owner(argv[0], key);
+	p = parse_patterns(argc - 1, argv + 1, SENDERLIST_NONE);
+	db_begin();
+	check_list_owner(key);
+	senders_load(&l, key);
+	/* All or nothing: a pattern not in the list changes nothing. */
+	for (i = 0; i < argc - 1; i++)
+		if (!senders_remove(&l, &p[i])) fail(EXIT_BAD, shown(argv[i + 1]), " is not in the list of ", key);
+	senders_store(&l, key);
+	db_commit_done();
+	for (i = 0; i < argc - 1; i++) {
+		out(key);
+		out(": unlisted ");
+		out_pattern(&p[i]);
+		out("\n");
+	}
+	senderlist_free(&l);
+	free(p);
+	out_done();
+}
+
+/* The list in the file's own format (nothing for an empty one). */
+static void cmd_senders(int argc, char **argv)
+{
+	char key[ADDR_PATH_MAX + 2];
+	struct senderlist l;
+	stralloc text = {0};
+
+	if (argc != 1) usage();
+	parse_list_owner(argv[0], key);
+	db_load();
+	check_list_owner(key);
+	senders_load(&l, key);
+	if (!senderlist_format(&text, &l) || !stralloc_0(&text)) nomem();
+	out(text.s);
+	out_done();
+	senderlist_free(&l);
+	stralloc_free(&text);
+}
+
 /* ---- commands ---- */
 
 /* An add of a user or alias brings its domain along. */
@@ -604,7 +853,9 @@ static void cmd_del(int argc, char **argv)
 	refuse_catchall_target(key);
 	strcpy(maildir, recs[i].maildir);   /* fits: the same size */
 	db_remove(i);
-	db_commit();
+	db_write();
+	senders_drop(key);
+	db_commit_done();
 	out("removed user ");
 	out(key);
 	out("; its Maildir ");
@@ -1025,7 +1276,7 @@ static void cmd_domain_add(int argc, char **argv)
 
 static void cmd_domain_del(int argc, char **argv)
 {
-	char domain[ADDR_DOMAIN_MAX + 1], num[FMT_ULONG];
+	char domain[ADDR_DOMAIN_MAX + 1], key[ADDR_DOMAIN_MAX + 2], num[FMT_ULONG];
 	unsigned long n;
 	long d;
 
@@ -1039,7 +1290,11 @@ static void cmd_domain_del(int argc, char **argv)
 		fail(EXIT_BAD, "domain ", domain, " still has ", num, " users or aliases: delete them first");
 	}
 	db_remove((unsigned long)d);
-	db_commit();
+	db_write();
+	key[0] = '@';
+	strcpy(key + 1, domain);   /* fits: ADDR_DOMAIN_MAX + 2 */
+	senders_drop(key);
+	db_commit_done();
 	out("removed domain ");
 	out(domain);
 	out("\n");
@@ -1361,6 +1616,10 @@ static const struct command {
 	{"import", 0, cmd_import},
 	{"bans", 0, cmd_bans},
 	{"unban", 0, cmd_unban},
+	{"allow", 0, cmd_allow},
+	{"block", 0, cmd_block},
+	{"unlist", 0, cmd_unlist},
+	{"senders", 0, cmd_senders},
 };
 
 int main(int argc, char **argv)
