@@ -55,6 +55,7 @@
 #include "privs.h"
 #include "quota.h"
 #include "rules.h"
+#include "senderlist.h"
 #include "status.h"
 #include "userdb.h"
 
@@ -85,10 +86,13 @@ struct local_target {
 	unsigned long long quota;
 	char ext[ADDR_LOCAL_MAX + 1];          /* plus-address tag, or "" */
 	int catchall;                          /* reached through a catch-all */
+	int senders;                           /* the sender lists' say (senderlist.h) */
 };
 
 static struct {
 	const char *sender;            /* envelope sender as given ("" = <>) */
+	stralloc from;                 /* the first From field's unfolded body */
+	int seen_from;
 	struct addr rcpt;
 	stralloc rcptkey;              /* the recipient in lookup form */
 	char delim;
@@ -343,6 +347,12 @@ static void check_field(const char *f, size_t n, unsigned *count, int *marks)
 
 	if (!hdr_name_len(f, n)) { *marks = 0; return; }
 	if (*marks && junk_field(f, n)) return;
+	/* RFC 5322 3.6: one From; the first is what the sender lists see. */
+	if (!g.seen_from && hdr_is(f, n, "From")) {
+		g.seen_from = 1;
+		if (!hdr_unfold(&g.from, f, n)) nomem();
+		return;
+	}
 	if (n < nl || !caseeq(f, nl, name, nl)) return;
 	f += nl;
 	n -= nl;
@@ -932,18 +942,6 @@ static void run_rules(const struct local_target *t, const struct rules *rs)
 
 /* ---- phase 3: the spam classifier ---- */
 
-enum sender_policy { SENDER_NONE, SENDER_ALLOW, SENDER_BLOCK };
-
-/* The user's own say on the sender, which wins over the classifier: ALLOW
- * (never junk by the classifier: it is not run), BLOCK (junk, without
- * asking the classifier), NONE (the classifier decides).  The one place
- * where the per-user and per-domain sender lists plug in. */
-static enum sender_policy sender_policy(const struct local_target *t)
-{
-	(void)t;
-	return SENDER_NONE;
-}
-
 /* The word list dir of t (shared or MAILDIR/bogofilter) into dir; 1 when
  * its word list exists (an untrained user costs one stat), else 0. */
 static int wordlist_of(const struct local_target *t, stralloc *dir)
@@ -976,12 +974,7 @@ static const char *spam_check(const struct local_target *t)
 	struct bogo_result res;
 	const char *why = 0;
 	char score[7];
-	enum sender_policy sp;
-
 	if (!g.spam_on) return 0;
-	sp = sender_policy(t);
-	if (sp == SENDER_ALLOW) return 0;
-	if (sp == SENDER_BLOCK) return "senderlist";
 	if (missing || !wordlist_of(t, &dir)) return 0;
 	if (g.msgsize > g.spam_maxsize) {
 		char num[FMT_ULONG];
@@ -1050,8 +1043,15 @@ static void deliver_user(const struct local_target *t, const struct rules *rs)
 	const char *junk = g.junk ? g.junkkind : 0;
 
 	if (!stralloc_copy(&g.userhead, &g.head)) nomem();
+	/* The sender lists (posthorn-senders(5)) win over the classifiers, the
+	 * receiving side's marks included, except DMARC's: an allowed From
+	 * is easily forged, and p=quarantine says this one was. */
+	if (t->senders == SENDERLIST_BLOCK) junk = "senderlist";
+	else if (t->senders == SENDERLIST_ALLOW) {
+		if (junk && strcmp(junk, "dmarc")) junk = 0;
+	}
 	/* A mark is already a verdict: no classifier for mail that is junk. */
-	if (!junk) junk = spam_check(t);
+	else if (!junk) junk = spam_check(t);
 	if (rs->n) run_rules(t, rs);
 	else if (junk && g.junkfolder.len) deliver_junk(t, junk);
 	else if (t->ext[0]) deliver_folder(t, t->ext, "plus-address", junk);
@@ -1082,6 +1082,12 @@ int main(int argc, char **argv)
 	scan_header();
 	path.depth = 0;
 	expand(&g.rcpt, &path, 0);
+	/* The sender lists may be readable by root only: read before dropping. */
+	for (i = 0; i < ntargets; i++) {
+		const char *at = strrchr(targets[i].name, '@');
+		targets[i].senders = senderlist_verdict(targets[i].name, at ? at + 1 : "", g.sender,
+		                                        g.seen_from ? g.from.s : 0, g.from.len);
+	}
 
 	drop_privileges();
 	/* Everything that can fail before a first delivery fails now, so a

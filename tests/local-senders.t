@@ -123,6 +123,20 @@ case("bob", "a@pest.example", "a@pest.example", "Junk", "the domain's list appli
 is_(pu("allow", "carol@example.org", "pest.example"), 0, "carol allows pest.example")
 case("carol", "a@pest.example", "a@pest.example", "INBOX", "carol's list comes before the domain's")
 
+# The receiving side's marks: an allow clears a classifier's (rspamd), not
+# DMARC's p=quarantine one, which says the allowed From was forged.
+is_(pu("allow", "bob@example.org", "boss@partner.example"), 0, "bob allows boss@partner.example")
+for kind, want in (("rspamd action=\"add header\" score=9.00", "INBOX"), ("dmarc p=quarantine partner.example", "Junk")):
+    path = message("boss@partner.example", "marked")
+    with open(path) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write("X-Posthorn-Junk: %s\n" % kind + text)
+    r = deliver("bob@example.org", "boss@partner.example", path)
+    ok(r[0] == 0, "an allowed sender, marked %s: delivered" % kind.split()[0], "%r" % (r,))
+    is_(where("bob"), want, "  into the %s" % want)
+
+
 # ---- a broken list is logged and ignored ----
 with open(os.path.join(conf, "senders", "bob@example.org"), "w") as f:
     f.write("block *.example\n")
