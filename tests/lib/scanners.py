@@ -3,6 +3,7 @@ dir (never the system's services): rspamd (Debian's rules, a normal worker
 on a free 127.0.0.1 port, no DNS, no redis) and clamd (a signature database
 written here, a unix socket in the temp dir).  Both run in the foreground
 as children of the test and are killed by pid."""
+import atexit
 import os
 import shutil
 import socket
@@ -70,6 +71,7 @@ logging { type = "file"; filename = "%(d)s/rspamd.log"; level = "error"; }
 worker "normal" { bind_socket = "127.0.0.1:%(port)d"; count = 1; .include "/etc/rspamd/worker-normal.inc" }
 ''' % {"d": self.d, "port": self.port})
         self.addr = "127.0.0.1:%d" % self.port
+        atexit.register(self.stop)   # also when the test dies half-way
 
     def start(self, timeout=120):
         self.out = open(os.path.join(self.d, "stderr"), "ab")
@@ -103,6 +105,7 @@ class Clamd:
                     "StreamMaxLength 1M\n" % (self.sock, db, os.path.join(self.d, "clamd.log"), self.d))
         os.chmod(self.d, 0o755)
         self.proc = None
+        atexit.register(self.stop)
 
     def start(self, timeout=60):
         self.out = open(os.path.join(self.d, "stderr"), "ab")
@@ -122,8 +125,12 @@ class Clamd:
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+            self.proc.terminate()   # clamd removes its socket
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         self.proc = None
 
 
