@@ -103,7 +103,7 @@ static void log_message(struct session *s, const char *result)
 	          "tls", session_tls_active(s) ? stream_tls_version(&s->st) : 0,
 	          "auth", s->auth_user.len ? s->auth_user.s : 0, "from", s->tx.sender.s ? s->tx.sender.s : "",
 	          "rcpts", n, "to", to.s, "size", size, "dnsbl", dnsbl, "spf", spf, "dkim", dkim, "dmarc", dmarc,
-	          "scan", s->scan.log[0] ? s->scan.log : 0, "result", result, (char *)0);
+	          "result", result, "scan", s->scan.log[0] ? s->scan.log : 0, (char *)0);
 	stralloc_free(&to);
 }
 
