@@ -243,11 +243,14 @@ int checks_rcpt(struct session *s, stralloc *detail)
 /* ---- the message text ---- */
 
 /* Fields nobody outside may write: forged results under our name, and the
- * marks we put on for delivery. */
+ * marks we put on for delivery; a spam verdict from outside is nobody's
+ * to trust (ours comes from scan.c). */
 static int forged(const struct session *s, const char *f, size_t n)
 {
 	return hdr_is(f, n, "X-Posthorn-Junk") || hdr_is(f, n, "X-Posthorn-DNSBL") ||
-	       authres_is_ours(f, n, s->conf->authserv_sa.s);
+	       hdr_is(f, n, "X-Posthorn-Scan") ||
+	       (scan_incoming(s) && (hdr_is(f, n, "X-Spam-Status") || hdr_is(f, n, "X-Spam-Flag"))) ||
+	       (s->conf->checks && authres_is_ours(f, n, s->conf->authserv_sa.s));
 }
 
 /* Notes the domains of a From field (RFC 7489 6.6.1: every author domain
@@ -349,7 +352,8 @@ void checks_data_begin(struct session *s)
 {
 	struct checks *c = &s->chk;
 
-	c->filtering = s->conf->checks;
+	/* scanning needs the filter too: it drops forged X-Spam-Status */
+	c->filtering = s->conf->checks || scan_enabled(s);
 	if (c->dkim_on) dkim_free(&c->dkim);
 	c->dkim_on = 0;
 	c->last_event = HDRSPLIT_END;
@@ -507,7 +511,7 @@ int checks_data_end(struct session *s, stralloc *detail)
 
 	if (!c->filtering) return R_NONE;
 	hdrsplit_end(&c->split);
-	if (!s->auth_user.len && !c->apply) return R_NONE;
+	if (!s->conf->checks || (!s->auth_user.len && !c->apply)) return R_NONE;
 	if (!authres_begin(&ar, s->conf->authserv_sa.s)) return R_QUEUE_TEMP;
 	if (s->auth_user.len) {
 		okay = authres_add(&ar, "auth", "pass", 0, "smtp.auth", s->auth_user.s, (char *)0);

@@ -19,6 +19,8 @@
  *   dmarc-enforce           0: DMARC policies are only recorded
  *   dmarc-override          "domain policy" lines that replace a policy
  *   authserv-id             our name in Authentication-Results; default: me
+ *   rspamd, clamd           content scanners' addresses (scan.c)
+ *   scan-timeout, scan-failure, scan-maxsize
  *
  * A file that exists but cannot be read stops the session with 421 (the
  * client retries later) rather than running with a default the admin did
@@ -62,6 +64,7 @@ static unsigned long number(const char *name, unsigned long dflt, unsigned long 
 void config_read(struct smtpd_conf *c)
 {
 	stralloc line = {0};
+	const char *bad;
 	char host[256];
 
 	if (conf_line("me", &c->me_sa, "") < 0) unavailable("me");
@@ -85,6 +88,7 @@ void config_read(struct smtpd_conf *c)
 	stralloc_free(&line);
 	c->relayclient = getenv("RELAYCLIENT") != 0;
 	checks_config(c);
+	if (scan_config(c, &bad) < 0) unavailable(bad);
 }
 
 /* The sender checks' files; nothing is read when they are off. */

@@ -64,7 +64,10 @@ static void output(struct session *s, const char *buf, size_t len)
 		inject_abort(&s->inj);
 		return;
 	}
-	if (len) checks_data(s, buf, len);
+	if (len) {
+		scan_data(s, buf, len);
+		checks_data(s, buf, len);
+	}
 }
 
 /* The reply for a doomed message (R_NONE if it is fine). */
@@ -100,7 +103,7 @@ static void log_message(struct session *s, const char *result)
 	          "tls", session_tls_active(s) ? stream_tls_version(&s->st) : 0,
 	          "auth", s->auth_user.len ? s->auth_user.s : 0, "from", s->tx.sender.s ? s->tx.sender.s : "",
 	          "rcpts", n, "to", to.s, "size", size, "dnsbl", dnsbl, "spf", spf, "dkim", dkim, "dmarc", dmarc,
-	          "result", result, (char *)0);
+	          "result", result, "scan", s->scan.log[0] ? s->scan.log : 0, (char *)0);
 	stralloc_free(&to);
 }
 
@@ -143,10 +146,12 @@ static void conclude(struct session *s)
 	if (r == R_NONE && s->inj.pid) {
 		detail.len = 0;
 		r = checks_data_end(s, &detail);
+		if (r == R_NONE) r = scan_end(s, &detail);
 		if (r != R_NONE) {
 			inject_abort(&s->inj);
 			reply_detail(s, r, detail.len ? detail.s : 0);
-			log_message(s, r == R_DMARC_REJECT ? "550 dmarc" : r == R_MANY_FROM ? "550 from" : "451");
+			log_message(s, r == R_DMARC_REJECT ? "550 dmarc" : r == R_MANY_FROM ? "550 from"
+			               : r == R_SCAN_VIRUS ? "554 virus" : r == R_SCAN_SPAM ? "554 spam" : "451");
 			session_reset_tx(s);
 			return;
 		}
@@ -187,6 +192,7 @@ static int begin(struct session *s, enum smtpdata_mode mode)
 	smtpdata_init(&s->dec, mode);
 	inject_put(&s->inj, head.s, head.len);
 	checks_data_begin(s);
+	scan_begin(s);
 	return R_NONE;
 }
 

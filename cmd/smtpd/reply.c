@@ -99,6 +99,11 @@ static const struct {
 	[R_SPF_TEMP]          = {451, "4.7.24", "temporary error checking SPF, try again later", 0},
 	[R_DMARC_REJECT]      = {550, "5.7.1", "message refused by the DMARC policy of its From domain", 0},
 	[R_MANY_FROM]         = {550, "5.7.1", "message refused: more than one From field (RFC 5322 3.6)", 0},
+
+	[R_SCAN_VIRUS]        = {554, "5.7.1", "message refused: virus found", 0},
+	[R_SCAN_SPAM]         = {554, "5.7.1", "message refused as spam", 0},
+	[R_SCAN_DEFER]        = {451, "4.7.1", "message deferred by the spam filter, try again later", 0},
+	[R_SCAN_TEMP]         = {451, "4.7.0", "temporary failure scanning the message, try again later", 0},
 };
 
 #define DETAIL_MAX 400

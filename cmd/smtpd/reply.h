@@ -35,6 +35,8 @@ enum reply_id {
 	R_LOOP, R_QUEUE_TEMP,
 	/* sender checks (checks.c) */
 	R_DNSBL_LISTED, R_SPF_FAIL, R_SPF_TEMP, R_DMARC_REJECT, R_MANY_FROM,
+	/* content scanners (scan.c) */
+	R_SCAN_VIRUS, R_SCAN_SPAM, R_SCAN_DEFER, R_SCAN_TEMP,
 	R_COUNT
 };
 

@@ -17,6 +17,7 @@
  *   received.c  the Received header we prepend
  *   checks.c    the sender checks: DNSBL, SPF, DKIM, DMARC, and the
  *               Authentication-Results field that reports them
+ *   scan.c      content scanning before the reply: clamd, rspamd
  *
  * The session is one static struct (one connection per process); its
  * strings are stralloc that live for the whole process.
@@ -24,6 +25,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <stralloc.h>
+#include "clamd.h"
 #include "dkim.h"
 #include "dmarc.h"
 #include "dnsbl.h"
@@ -48,6 +50,8 @@
 #define SMTPD_DNSBL_THRESHOLD 10   /* DNSBL score that refuses a client */
 #define SMTPD_FROM_DOMAINS 4       /* From domains a message's DMARC check looks at */
 #define SMTPD_OVERRIDE_MAX 16384   /* bytes of the dmarc-override file */
+#define SMTPD_SCAN_TIMEOUT_DEFAULT 30          /* seconds per scanner */
+#define SMTPD_SCAN_MAXSIZE_DEFAULT 26214400UL  /* bytes sent to the scanners */
 
 struct smtpd_conf {
 	const char *me;                /* host name for the greeting, Received */
@@ -72,6 +76,20 @@ struct smtpd_conf {
 	stralloc authserv_sa;          /* authserv-id, NUL-terminated */
 	struct dnsbl_list dnsbl;       /* dnsblzones */
 	stralloc dmarc_override;       /* dmarc-override: "domain policy" lines */
+	/* content scanners (scan.c); each address NUL-terminated, "" = off */
+	stralloc rspamd, clamd;
+	unsigned long scan_timeout;
+	unsigned long scan_maxsize;
+	int scan_pass;                 /* scan-failure pass: queue, marked */
+};
+
+/* The copy of the message the scanners read (scan.c). */
+struct scan {
+	int fd;                        /* memfd, made on first use; -1: none */
+	int keep;                      /* this message is being copied */
+	int broken;                    /* the copy could not be written */
+	unsigned long long size;       /* bytes of text seen */
+	char log[CLAMD_NAME_MAX + 64]; /* what the scanners said, for the log */
 };
 
 /* What the checks found, for the connection and for the message. */
@@ -131,6 +149,7 @@ struct session {
 	struct inject inj;             /* the injector while a message is fed to it */
 	struct smtpdata dec;
 	struct checks chk;
+	struct scan scan;
 	unsigned long errors;
 	unsigned long messages;        /* accepted this session */
 	unsigned long auth_failures;
@@ -195,6 +214,14 @@ void checks_data(struct session *s, const char *buf, size_t len);  /* to the inj
 int checks_data_end(struct session *s, stralloc *detail);  /* DMARC; A-R prepended */
 void checks_log(const struct session *s, const char **spf, const char **dkim, const char **dmarc,
                 const char **dnsbl);
+
+/* scan.c (each does nothing when no scanner is set) */
+int scan_enabled(const struct session *s);
+void scan_begin(struct session *s);
+void scan_data(struct session *s, const char *buf, size_t len);  /* the copy */
+int scan_end(struct session *s, stralloc *detail);  /* reply id; marks prepended */
+int scan_incoming(const struct session *s);  /* mail from outside: rspamd, marks dropped */
+int scan_config(struct smtpd_conf *c, const char **bad);  /* 0, or -1: *bad unreadable */
 
 /* received.c: out = our Received field, LF line ends. */
 int received_header(struct session *s, stralloc *out);
