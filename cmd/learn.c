@@ -45,6 +45,7 @@
 #include "maildir.h"
 #include "maillock.h"
 #include "privs.h"
+#include "rspamd.h"
 #include "userdb.h"
 
 #define LEARNED_MAX 4096          /* messages remembered for undo */
@@ -68,7 +69,11 @@ static struct {
 	unsigned long maxsize, timeout;
 	stralloc owner;
 	stralloc dir;                /* this run's word list dir */
+	stralloc rspamd, rspamd_pw;  /* controller HOST:PORT or /socket ("" = none), password */
 } g;
+
+/* Is there anyone to teach? */
+#define LEARNING_ON (g.spam_on || g.rspamd.len)
 
 /* The record: entries in order of registration, oldest first. */
 struct learned {
@@ -108,6 +113,8 @@ static void read_config(void)
 	if (conf_ulong("scan-timeout", &g.timeout, SCAN_TIMEOUT_DEFAULT) < 0) die("read config", "scan-timeout");
 	if (!g.timeout || g.timeout > 3600) { errno = EINVAL; die("read config", "scan-timeout"); }
 	if (conf_line("mailowner", &g.owner, "") < 0) die("read config", "mailowner");
+	if (conf_line("rspamd-controller", &g.rspamd, "") < 0) die("read config", "rspamd-controller");
+	if (conf_line("rspamd-password", &g.rspamd_pw, "") < 0) die("read config", "rspamd-password");
 	stralloc_free(&line);
 }
 
@@ -291,7 +298,7 @@ static int learn_file(const char *path, int spam, const char *how)
 	char was, num[FMT_ULONG];
 	struct stat st;
 	enum bogo_learn l;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	int failed = 0, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		log_event("learn", "file", path, "result", "error", "reason", fd < 0 ? strerror(errno) : "not a file",
@@ -305,7 +312,24 @@ static int learn_file(const char *path, int spam, const char *how)
 		close(fd);
 		return 0;
 	}
-	if (digest_fd(fd, d) < 0) {
+	if (g.rspamd.len) {
+		/* rspamd keeps its own record: the opposite class is relearned,
+		 * the same one answered "already learnt". */
+		if (lseek(fd, 0, SEEK_SET) < 0 ||
+		    rspamd_learn(g.rspamd.s, spam, fd, (unsigned long long)st.st_size, g.rspamd_pw.len ? g.rspamd_pw.s : 0,
+		                 (unsigned)g.timeout, &why) < 0) {
+			log_event("learn", "file", path, "as", spam ? "spam" : "ham", "learner", "rspamd", "result", "error",
+				  "reason", why ? why : strerror(errno), (char *)0);
+			failed = -1;
+		} else
+			log_event("learn", "file", path, "as", spam ? "spam" : "ham", "learner", "rspamd", "result", "ok",
+				  "how", how, (char *)0);
+	}
+	if (!g.spam_on) {
+		close(fd);
+		return failed;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0 || digest_fd(fd, d) < 0) {
 		log_event("learn", "file", path, "result", "error", "reason", "unable to read it", (char *)0);
 		close(fd);
 		return -1;
@@ -314,19 +338,20 @@ static int learn_file(const char *path, int spam, const char *how)
 	if (was == (spam ? 'S' : 'H')) {
 		log_event("learn", "file", path, "as", spam ? "spam" : "ham", "result", "known", "how", how, (char *)0);
 		close(fd);
-		return 0;
+		return failed;
 	}
 	if (spam) { l = was ? BOGO_LEARN_HAM_TO_SPAM : BOGO_LEARN_SPAM; action = was ? "ham-to-spam" : "spam"; }
 	else { l = was ? BOGO_LEARN_SPAM_TO_HAM : BOGO_LEARN_HAM; action = was ? "spam-to-ham" : "ham"; }
-	if (bogo_register(g.bogoprog.s, g.dir.s, fd, l, (unsigned)g.timeout, &why) < 0) {
-		log_event("learn", "file", path, "as", action, "result", "error", "reason", why, (char *)0);
+	if (lseek(fd, 0, SEEK_SET) < 0 || bogo_register(g.bogoprog.s, g.dir.s, fd, l, (unsigned)g.timeout, &why) < 0) {
+		log_event("learn", "file", path, "as", action, "result", "error", "reason", why ? why : strerror(errno),
+			  (char *)0);
 		close(fd);
 		return -1;
 	}
 	close(fd);
 	record_set(d, spam ? 'S' : 'H');
 	log_event("learn", "file", path, "as", action, "result", "ok", "how", how, (char *)0);
-	return 0;
+	return failed;
 }
 
 /* The word list dir for a Maildir (made when missing, mode 0700). */
@@ -366,7 +391,7 @@ static unsigned run_jobs(const char *newdir)
 		    !stralloc_0(&path))
 			die("allocate", "path");
 		if (spam < 0) log_event("learn", "file", path.s, "result", "dropped", "reason", "not a job", (char *)0);
-		else if (!g.spam_on)
+		else if (!LEARNING_ON)
 			log_event("learn", "file", path.s, "result", "dropped", "reason", "no classifier", (char *)0);
 		else (void)learn_file(path.s, spam, "job");
 		if (unlink(path.s) < 0 && errno != ENOENT) die("remove", path.s);
@@ -473,7 +498,7 @@ static int bulk(const char *address, int spam, char **folders, int nfolders)
 				if (!stralloc_copys(&f, path.s) || !stralloc_cats(&f, "/") || !stralloc_cats(&f, e->d_name) ||
 				    !stralloc_0(&f))
 					die("allocate", "path");
-				if (!g.spam_on) { count++; stralloc_free(&f); continue; }
+				if (!LEARNING_ON) { count++; stralloc_free(&f); continue; }
 				if (learn_file(f.s, spam, "bulk") < 0) failed = 1;
 				else count++;
 				stralloc_free(&f);

@@ -449,8 +449,23 @@ int rspamd_learn(const char *addr, int spam, int msgfd, unsigned long long size,
 		*why = "not an HTTP reply";
 		return -1;
 	}
-	/* 208: rspamd had learnt this message already */
-	if (status == 200 || status == 208) return 0;
-	*why = status == 403 ? "controller refused the password" : "controller refused to learn";
+	/* 208: rspamd had learnt this message already; 204: it chose not to
+	 * (its learn conditions: the classifier agrees already, or too few
+	 * tokens).  Neither is a failure a retry would mend. */
+	if (status == 200 || status == 204 || status == 208) return 0;
+	if (status == 403) *why = "controller refused the password";
+	else {
+		/* rspamd says why in the status line ("204 <id> contains less
+		 * tokens than required ..."): keep its printable start */
+		static char text[160];
+		size_t i = 0, k = 0;
+		while (i < (size_t)n && reply[i] != ' ') i++;           /* "HTTP/1.1" */
+		memcpy(text, "controller refused to learn: ", 29);
+		k = 29;
+		for (i++; i < (size_t)n && reply[i] != '\r' && reply[i] != '\n' && k < sizeof text - 1; i++)
+			text[k++] = reply[i] >= 0x20 && reply[i] < 0x7f ? reply[i] : '?';
+		text[k] = 0;
+		*why = text;
+	}
 	return -1;
 }

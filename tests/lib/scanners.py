@@ -42,11 +42,18 @@ def _wait_port(port, proc, timeout):
     return False
 
 
+REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
 class Rspamd:
-    def __init__(self, d):
+    """learn=True: also a controller worker (for /learnspam, /learnham) and
+    the Bayes classifier on the test's own redis-server."""
+
+    def __init__(self, d, learn=False):
         self.d = os.path.join(d, "rspamd")
         self.port = free_port()
-        self.proc = None
+        self.proc = self.redis = None
+        self.learn = learn
         local = os.path.join(self.d, "local")
         for sub in ("override.d", "local.d"):
             os.makedirs(os.path.join(local, sub), exist_ok=True)
@@ -70,15 +77,31 @@ options {
 logging { type = "file"; filename = "%(d)s/rspamd.log"; level = "error"; }
 worker "normal" { bind_socket = "127.0.0.1:%(port)d"; count = 1; .include "/etc/rspamd/worker-normal.inc" }
 ''' % {"d": self.d, "port": self.port})
+            if learn:
+                self.cport, self.rport = free_port(), free_port()
+                f.write('worker "controller" { bind_socket = "127.0.0.1:%d"; count = 1; '
+                        '.include "/etc/rspamd/worker-controller.inc" }\n' % self.cport)
+                self.controller = "127.0.0.1:%d" % self.cport
+        if learn:
+            with open(os.path.join(local, "local.d", "classifier-bayes.conf"), "w") as f:
+                f.write('backend = "redis";\nservers = "127.0.0.1:%d";\nmin_learns = 1000;\nautolearn = false;\n'
+                        % self.rport)
         self.addr = "127.0.0.1:%d" % self.port
         atexit.register(self.stop)   # also when the test dies half-way
 
     def start(self, timeout=120):
         self.out = open(os.path.join(self.d, "stderr"), "ab")
+        if self.learn and not self.redis:
+            self.redis = subprocess.Popen([REDIS, "--bind", "127.0.0.1", "--port", str(self.rport), "--save", "",
+                                           "--appendonly", "no", "--dir", self.d, "--daemonize", "no"],
+                                          stdin=subprocess.DEVNULL, stdout=self.out, stderr=self.out)
+            if not _wait_port(self.rport, self.redis, 30):
+                return False
         self.proc = subprocess.Popen([RSPAMD, "-f", "-i", "-c", self.conf, "--var", "DBDIR=" + self.d,
                                       "--var", "RUNDIR=" + self.d, "--var", "LOCAL_CONFDIR=" + os.path.join(self.d, "local")],
                                      stdin=subprocess.DEVNULL, stdout=self.out, stderr=self.out, start_new_session=True)
-        return _wait_port(self.port, self.proc, timeout)
+        return _wait_port(self.port, self.proc, timeout) and \
+            (not self.learn or _wait_port(self.cport, self.proc, timeout))
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -89,6 +112,10 @@ worker "normal" { bind_socket = "127.0.0.1:%(port)d"; count = 1; .include "/etc/
                 pass
             self.proc.wait()
         self.proc = None
+        if self.redis and self.redis.poll() is None:
+            self.redis.kill()
+            self.redis.wait()
+        self.redis = None
 
 
 class Clamd:
