@@ -416,7 +416,7 @@ static int dir_has_jobs(const char *dir)
 
 static int jobs(const char *maildir)
 {
-	stralloc learn = {0}, newdir = {0};
+	static stralloc learn, newdir;   /* static: reachable until exit */
 	unsigned round;
 
 	if (maildir[0] != '/') { errno = EINVAL; die("use", maildir); }
@@ -513,6 +513,10 @@ static int bulk(const char *address, int spam, char **folders, int nfolders)
 		log_event("result", "user", address, "as", spam ? "spam" : "ham", "messages", num, "result",
 			  failed ? "incomplete" : "ok", (char *)0);
 	}
+	stralloc_free(&cdb);
+	stralloc_free(&key);
+	stralloc_free(&dir);
+	stralloc_free(&path);
 	return failed ? EXIT_TEMP : EXIT_DONE;
 }
 
