@@ -334,7 +334,7 @@ def wait_jobs_gone():
 
 
 if not os.path.exists(prog("learn")) or not shutil.which("bogofilter"):
-    skip("bin/posthorn-learn or bogofilter missing (posthorn-learn comes with the merge)", 8)
+    skip("bin/posthorn-learn or bogofilter missing", 10)
 else:
     rng = random.Random(16)
     spamw = "viagra casino lottery winner pills cheap offer prize claim urgent bonus free money".split()
@@ -383,6 +383,35 @@ else:
     ok(out.startswith("H"), "the probe scores as ham again: the lesson was reversed", out)
     ok(not [l for l in inst.log().splitlines() if "learn-start" in l], "no failed start logged",
        inst.log()[-1000:])
+
+    # the same lesson by mbsync: messages moved into Junk in the local copy
+    if shutil.which("mbsync") is None:
+        skip("mbsync not installed (Debian package isync)", 2)
+    else:
+        neww2 = "glacier kayak fjord aurora husky igloo tundra walrus narwhal sledge".split()
+        for i in range(3):
+            inst.deliver("alice", text(rng.sample(neww2, 8) + rng.sample(neutral, 6), "north %d" % i).decode())
+        probe2 = text(rng.sample(neww2, 8) + rng.sample(neutral, 6), "probe north")
+        code, out = bogo(["-T"], probe2)
+        ok(not out.startswith("S"), "mbsync: before the lesson the second probe is not spam", out)
+        code, out = mbsync()
+        moved = 0
+        for sub in ("cur", "new"):
+            dd = os.path.join(local, "INBOX", sub)
+            for n in os.listdir(dd):
+                with open(os.path.join(dd, n), "rb") as f:
+                    data = f.read()
+                if b"Subject: north " in data:
+                    with open(os.path.join(local, "Junk", "new", "1800000001.north%d.host" % moved), "wb") as f:
+                        f.write(data)
+                    os.unlink(os.path.join(dd, n))
+                    moved += 1
+        code, out = mbsync()
+        wait_jobs_gone()
+        code2, probe_out = bogo(["-T"], probe2)
+        ok(code == 0 and moved == 3 and kinds() == [] and probe_out.startswith("S"),
+           "mbsync moves three messages into Junk: posthorn-learn, started by posthorn-imapd, makes the probe spam",
+           (code, moved, kinds(), probe_out, out[-800:]))
 
 fcntl.flock(lockf, fcntl.LOCK_UN)
 lockf.close()
