@@ -1,8 +1,10 @@
 /*
  * cpuacct: runs CPUACCT_BIN/NAME (NAME: the last part of argv[0]) with the
  * same arguments and file descriptors, waits for it, and appends
- * "NAME UTIME STIME" (seconds, from wait4's rusage: the program and every
- * child it waited for) to the file CPUACCT_LOG.  For tools/bench-postfix: it
+ * "NAME UTIME STIME OWN" (seconds; UTIME and STIME from wait4's rusage:
+ * the program and every child it waited for; OWN: this wrapper's own
+ * user + system time, which a parent waiting for it counts too) to the file
+ * CPUACCT_LOG.  For tools/bench-postfix: it
  * is linked under the names of the posthorn programs so that tcpserver,
  * posthorn-smtpd (POSTHORN_QUEUE) and posthorn-runq (POSTHORN_LOCAL) start
  * it in their place, which splits the CPU of a message by program.
@@ -24,7 +26,7 @@ int main(int argc, char **argv)
 	const char *bin = getenv("CPUACCT_BIN"), *log = getenv("CPUACCT_LOG");
 	const char *name;
 	char path[PATH_MAX], line[256];
-	struct rusage ru;
+	struct rusage ru, self;
 	int status, fd, len;
 	pid_t pid;
 
@@ -47,8 +49,10 @@ int main(int argc, char **argv)
 	for (fd = 0; fd < 3; fd++) close(fd);
 	while (wait4(pid, &status, 0, &ru) < 0)
 		;
-	len = snprintf(line, sizeof line, "%s %ld.%06ld %ld.%06ld\n", name, (long)ru.ru_utime.tv_sec,
-		       (long)ru.ru_utime.tv_usec, (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec);
+	getrusage(RUSAGE_SELF, &self);
+	len = snprintf(line, sizeof line, "%s %ld.%06ld %ld.%06ld %.6f\n", name, (long)ru.ru_utime.tv_sec,
+		       (long)ru.ru_utime.tv_usec, (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec,
+		       self.ru_utime.tv_sec + self.ru_stime.tv_sec + (self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6);
 	fd = open(log, O_WRONLY | O_APPEND | O_CREAT, 0666);
 	if (fd >= 0) {
 		/* one write with O_APPEND: lines of parallel wrappers do not mix */
