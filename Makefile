@@ -153,12 +153,16 @@ $(B)/tools/maxrss: tools/maxrss.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
+$(B)/tools/cpuacct: tools/cpuacct.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
 # lib/dkim with key records from a table, for tests/dkim-oracle.t.
 $(B)/tools/dkimverify: tools/dkimverify.c lib/dkim.h $(B)/libposthorn.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libposthorn.a $(LIBS) -l:libcrypto.a -lpthread
 
-bench: all $(B)/tools/maxrss
+bench: all $(B)/tools/maxrss $(B)/tools/cpuacct
 	tools/bench
 	@for b in tools/bench-*; do [ -x "$$b" ] && "$$b" || true; done
 
