@@ -23,12 +23,18 @@ def ok(cond, name, diag=None):
     global _n, _failed
     _n += 1
     print("%sok %d - %s" % ("" if cond else "not ", _n, name))
+    sys.stdout.flush()
     if not cond:
         _failed += 1
-        if diag is not None:
-            for line in str(diag).splitlines() or [""]:
-                print("#   " + line)
-    sys.stdout.flush()
+        # on stderr, as TAP's diagnostics go: prove shows them even when it
+        # is not verbose, so a failure in `make test` names its reason
+        lines = [] if diag is None else (str(diag).splitlines() or [""])
+        sys.stderr.write("#   Failed test %d - %s\n" % (_n, name))
+        for line in lines[:80]:
+            sys.stderr.write("#   " + line + "\n")
+        if len(lines) > 80:
+            sys.stderr.write("#   (%d more lines)\n" % (len(lines) - 80))
+        sys.stderr.flush()
     return cond
 
 
