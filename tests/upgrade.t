@@ -132,6 +132,7 @@ class Upgraded(Installation):
         self.log = os.path.join(self.root, "log")
         self.ports = {}
         self.setup = self.run_setup()
+        self.test_settings()
 
 
 s6i = Upgraded("s6.test", "sam@s6.test", "sam-secret")

@@ -147,6 +147,10 @@ class Installation:
         self.log = os.path.join(self.root, "log")
         self.setup = self.run_setup()
         self.ports = {}
+        self.test_settings()
+
+    def test_settings(self):
+        """What every test instance sets after posthorn-setup."""
         if os.path.isdir(self.conf):
             # posthorn-smtpd's sender checks ask DNS, which the tests point
             # at nothing (DNSCACHEIP, tests/lib/tap.py): an SPF temperror
@@ -156,6 +160,14 @@ class Installation:
 
     def run_setup(self):
         """Runs posthorn-setup for this instance (again); the finished process."""
+        # Login bans in the instance's own dir, not /var/lib/posthorn/bans:
+        # one test's wrong passwords must not ban 127.0.0.1 for the next,
+        # and nothing is left outside the tree (posthorn-setup keeps a
+        # bandir the config already names).
+        os.makedirs(self.conf, exist_ok=True)
+        if not os.path.exists(os.path.join(self.conf, "bandir")):
+            with open(os.path.join(self.conf, "bandir"), "w") as f:
+                f.write(os.path.join(self.root, "bans") + "\n")
         return subprocess.run([os.path.join(SRC, "tools/posthorn-setup"), "-C", self.conf, "-q", self.queue,
                                "-m", self.mail, "-l", self.log, "-b", self.bin, "-n", "mx." + self.domain, "-p",
                                self.domain, self.user],
