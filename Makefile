@@ -153,12 +153,22 @@ $(B)/tools/maxrss: tools/maxrss.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
+# tools/bench-exec: the CPU of one start of each program (execcost), next
+# to a static hello, the floor of a fork + exec.
+$(B)/tools/execcost: tools/execcost.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(B)/tools/hello-static: tools/hello.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -static -o $@ $<
+
 # lib/dkim with key records from a table, for tests/dkim-oracle.t.
 $(B)/tools/dkimverify: tools/dkimverify.c lib/dkim.h $(B)/libposthorn.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libposthorn.a $(LIBS) -l:libcrypto.a -lpthread
 
-bench: all $(B)/tools/maxrss
+bench: all $(B)/tools/maxrss $(B)/tools/execcost $(B)/tools/hello-static
 	tools/bench
 	@for b in tools/bench-*; do [ -x "$$b" ] && "$$b" || true; done
 
