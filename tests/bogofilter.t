@@ -8,48 +8,21 @@
 # Real bogofilter (Debian's), real binaries, Maildirs on disk.
 import glob
 import os
-import pwd
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tap import ok, is_, note, done, prog, tempdir
+from tap import ok, is_, note, done, prog
 import corpus
+from mailusers import MailUsers, ROOT, NOBODY
 
 BOGOFILTER = "/usr/bin/bogofilter"
 if not os.access(BOGOFILTER, os.X_OK):
     print("1..0 # SKIP bogofilter is not installed")
     sys.exit(0)
 
-ROOT = os.geteuid() == 0
-NOBODY = pwd.getpwnam("nobody") if ROOT else None
-d = tempdir()
-conf = os.path.join(d, "conf")
-mail = os.path.join(d, "mail")
-os.makedirs(conf)
-if ROOT:
-    os.chmod(d, 0o755)
-    with open(os.path.join(conf, "mailowner"), "w") as f:
-        f.write("nobody\n")
-
-with open(os.path.join(d, "users.txt"), "w") as f:
-    f.write("domain example.org\n")
-    for u in ("alice", "bob"):
-        f.write("user %s@example.org maildir=%s/%s\n" % (u, mail, u))
-    f.write("alias both@example.org to=alice@example.org,bob@example.org\n")
-p = subprocess.run([prog("user"), "-C", conf, "import", os.path.join(d, "users.txt")],
-                   capture_output=True, text=True)
-if not is_(p.returncode, 0, "posthorn-user import builds users.cdb and the Maildirs"):
-    note(p.stdout + p.stderr)
-
-
-def md(user, folder=""):
-    return os.path.join(mail, user, folder)
-
-
-def own(path):
-    if ROOT:
-        os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
+U = MailUsers(("alice", "bob"), extra=("alias both@example.org to=alice@example.org,bob@example.org",))
+d, conf, mail, md, own = U.d, U.conf, U.mail, U.md, U.own
 
 
 def setting(name, value):

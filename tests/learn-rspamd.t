@@ -7,41 +7,23 @@
 # classifier on the test's own redis-server, both on loopback.
 import json
 import os
-import pwd
 import shutil
 import subprocess
 import sys
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tap import ok, is_, note, done, prog, tempdir
+from tap import ok, is_, note, done, prog
 import corpus
 import scanners
+from mailusers import MailUsers
 
 if not os.access(scanners.RSPAMD, os.X_OK) or not os.access(scanners.REDIS, os.X_OK):
     print("1..0 # SKIP rspamd or redis-server is not installed")
     sys.exit(0)
 
-ROOT = os.geteuid() == 0
-NOBODY = pwd.getpwnam("nobody") if ROOT else None
-d = tempdir()
-conf = os.path.join(d, "conf")
-mail = os.path.join(d, "mail")
-os.makedirs(conf)
-os.chmod(d, 0o755)
-
-
-def setting(name, value):
-    with open(os.path.join(conf, name), "w") as f:
-        f.write(value + "\n")
-
-
-if ROOT:
-    setting("mailowner", "nobody")
-with open(os.path.join(d, "users.txt"), "w") as f:
-    f.write("domain example.org\nuser alice@example.org maildir=%s/alice\n" % mail)
-p = subprocess.run([prog("user"), "-C", conf, "import", os.path.join(d, "users.txt")], capture_output=True, text=True)
-is_(p.returncode, 0, "posthorn-user import")
+U = MailUsers(("alice",))
+d, conf, mail, setting = U.d, U.conf, U.mail, U.set
 
 rs = scanners.Rspamd(d, learn=True)
 if not ok(rs.start(), "rspamd (normal and controller workers) and redis-server are up"):
@@ -56,10 +38,7 @@ md = os.path.join(mail, "alice")
 new = os.path.join(md, "learn", "new")
 for sub in ("learn", "learn/new"):
     os.makedirs(os.path.join(md, sub), exist_ok=True)
-if ROOT:
-    for root_, dirs, files in os.walk(md):
-        for n in [root_] + [os.path.join(root_, x) for x in dirs + files]:
-            os.chown(n, NOBODY.pw_uid, NOBODY.pw_gid)
+U.own(md)
 seq = [0]
 
 
@@ -70,8 +49,7 @@ def store(text, folder=""):
         os.makedirs(os.path.join(md, folder, sub), exist_ok=True)
     with open(path, "w") as f:
         f.write(text)
-    if ROOT:
-        os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
+    U.own(path)
     return path
 
 

@@ -8,34 +8,21 @@
 import fcntl
 import glob
 import os
-import pwd
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tap import ok, is_, note, done, prog, tempdir
+from tap import ok, is_, note, done, prog
 import corpus
+from mailusers import MailUsers, ROOT, NOBODY
 
 BOGOFILTER = "/usr/bin/bogofilter"
 if not os.access(BOGOFILTER, os.X_OK):
     print("1..0 # SKIP bogofilter is not installed")
     sys.exit(0)
 
-ROOT = os.geteuid() == 0
-NOBODY = pwd.getpwnam("nobody") if ROOT else None
-d = tempdir()
-conf = os.path.join(d, "conf")
-mail = os.path.join(d, "mail")
-os.makedirs(conf)
-if ROOT:
-    os.chmod(d, 0o755)
-    with open(os.path.join(conf, "mailowner"), "w") as f:
-        f.write("nobody\n")
-with open(os.path.join(d, "users.txt"), "w") as f:
-    f.write("domain example.org\nuser alice@example.org maildir=%s/alice\n" % mail)
-p = subprocess.run([prog("user"), "-C", conf, "import", os.path.join(d, "users.txt")],
-                   capture_output=True, text=True)
-is_(p.returncode, 0, "posthorn-user import")
+U = MailUsers(("alice",))
+d, conf, mail = U.d, U.conf, U.mail
 
 md = os.path.join(mail, "alice")
 learn = os.path.join(md, "learn")
@@ -43,9 +30,7 @@ new = os.path.join(learn, "new")
 wl = os.path.join(md, "bogofilter")
 
 
-def own(path):
-    if ROOT:
-        os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
+own = U.own
 
 
 os.makedirs(new)

@@ -11,57 +11,23 @@
 # until it does.
 import glob
 import os
-import pwd
 import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tap import ok, is_, note, done, prog, tempdir, ROOT as TREE
-
-if subprocess.run("grep -qs senderlist %s/cmd/local*" % TREE, shell=True).returncode != 0:
-    print("1..0 # SKIP posthorn-local does not consult the sender lists yet (no senderlist in cmd/local*)")
-    sys.exit(0)
-
-ROOT = os.geteuid() == 0
-NOBODY = pwd.getpwnam("nobody") if ROOT else None
-d = tempdir()
-conf = os.path.join(d, "conf")
-mail = os.path.join(d, "mail")
-os.makedirs(conf)
-if ROOT:
-    with open(os.path.join(conf, "mailowner"), "w") as f:
-        f.write("nobody\n")
-with open(os.path.join(conf, "spam-classifier"), "w") as f:
-    f.write("none\n")
+from tap import ok, is_, note, done, prog, skip
+from mailusers import MailUsers, ROOT, NOBODY
 
 USERS = ("alice", "bob", "carol")
-with open(os.path.join(d, "users.txt"), "w") as f:
-    f.write("domain example.org\n")
-    for u in USERS:
-        f.write("user %s@example.org maildir=%s/%s\n" % (u, mail, u))
-p = subprocess.run([prog("user"), "-C", conf, "import", os.path.join(d, "users.txt")],
-                   capture_output=True, text=True)
-if not is_(p.returncode, 0, "posthorn-user import builds users.cdb and the Maildirs"):
-    note(p.stdout + p.stderr)
+U = MailUsers(USERS)
+U.set("spam-classifier", "none")
+d, conf, mail, md, own = U.d, U.conf, U.mail, U.md, U.own
 
 
 def pu(*args):
     p = subprocess.run([prog("user"), "-C", conf] + list(args), capture_output=True, text=True)
     return p.returncode
-
-
-def md(user, folder=""):
-    return os.path.join(mail, user, folder)
-
-
-def own(path):
-    if not ROOT:
-        return
-    os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
-    for dirpath, dirs, files in os.walk(path):
-        for n in dirs + files:
-            os.chown(os.path.join(dirpath, n), NOBODY.pw_uid, NOBODY.pw_gid)
 
 
 def message(sender_from, subject="hello", body="See you at lunch tomorrow.\n"):
@@ -153,8 +119,8 @@ os.unlink(md("alice", "posthorn-rules"))
 
 # ---- allow wins over the classifier ----
 BOGO = shutil.which("bogofilter")
-if not BOGO or subprocess.run("grep -qs bogofilter %s/cmd/local*" % TREE, shell=True).returncode != 0:
-    note("skipped: the allow over the classifier needs bogofilter and posthorn-local's use of it")
+if not BOGO:
+    skip("the allow over the classifier needs bogofilter", 7)
 else:
     wl = md("carol", "bogofilter")
     os.makedirs(wl)

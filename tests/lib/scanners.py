@@ -11,6 +11,8 @@ import subprocess
 import threading
 import time
 
+from instance import free_port
+
 RSPAMD = shutil.which("rspamd") or "/usr/bin/rspamd"
 CLAMD = shutil.which("clamd") or "/usr/sbin/clamd"
 
@@ -21,14 +23,6 @@ VIRUS_NAME = "Posthorn.Test.Virus.UNOFFICIAL"
 GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
 # a Subject word our rspamd config scores 8 (over add_header's 6)
 JUNK_WORD = "posthorn-junk-please"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def _wait_port(port, proc, timeout):
