@@ -38,11 +38,12 @@ struct stream {
 	long long deadline;        /* CLOCK_MONOTONIC ms that ends every read; 0: none (stream_deadline) */
 	struct tls *tls;           /* null while in the clear */
 	struct tls *tls_owned;     /* what stream_close must free */
-	char in[STREAM_BUF];
 	size_t inpos, inlen;
-	char out[STREAM_BUF];
 	size_t outlen;
 	char err[256];             /* last error text */
+	/* the buffers last: a stream in .bss dirties only the pages it uses */
+	char in[STREAM_BUF];
+	char out[STREAM_BUF];
 };
 
 void stream_init(struct stream *s, int infd, int outfd, unsigned timeout_seconds);
