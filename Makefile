@@ -147,7 +147,7 @@ $(B)/tests/%.t: $(B)/tests/%.o $(B)/libposthorn.a $(B)/libposthorn-tls.a
 musl:
 	@$(MAKE) MUSL=1 musl-programs
 
-musl-programs: $(MUSL_PROGRAMS:%=$(BINDIR)/posthorn-%)
+musl-programs: $(MUSL_PROGRAMS:%=$(BINDIR)/posthorn-%) $(B)/tools/hello-static
 
 # The tests of the musl programs: build-musl/mixbin holds the glibc
 # programs with the musl ones in their place (copies: runq finds local next
