@@ -146,7 +146,7 @@ $(B)/cmd/%.o: cmd/%.c $(CDB_LIB)
 prog_objs = $(if $(wildcard cmd/$(1).c),$(B)/cmd/$(1).o,$(patsubst cmd/%.c,$(B)/cmd/%.o,$(wildcard cmd/$(1)/*.c)))
 
 .SECONDEXPANSION:
-$(BINDIR)/posthorn-%: $$(call prog_objs,$$*) $(B)/libposthorn.a $(B)/libposthorn-tls.a $(B)/lib/tlsdl.o
+$(BINDIR)/posthorn-%: $$(call prog_objs,$$*) $(B)/libposthorn.a $(B)/libposthorn-tls.a $$(if $$(filter $$*,$(TLSDL_PROGRAMS)),$(B)/lib/tlsdl.o)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(call prog_objs,$*) $(if $(filter $*,$(TLS_PROGRAMS)),$(B)/libposthorn-tls.a) \
 		$(B)/libposthorn.a $(LIBS) \
