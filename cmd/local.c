@@ -3,6 +3,7 @@
  * posthorn-local(8)).
  *
  *     posthorn-local [-C DIR] SENDER RECIPIENT    < message (a regular file)
+ *     posthorn-local [-C DIR] [-a] -b FD SENDER RECIPIENT...   (a batch: see batch_main)
  *
  * Three phases, each finished before the next starts:
  *   1. resolve: read the config, read the message header (a Delivered-To
