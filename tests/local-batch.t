@@ -133,6 +133,25 @@ for bad in (["3"], ["x", "a", "b"], ["1", "a", "b"], ["999", "a", "b"]):
     p = subprocess.run([prog("local"), "-C", inst.conf, "-b", "--"] + bad, capture_output=True, timeout=60,
                        stdin=subprocess.DEVNULL)
     is_((p.returncode, p.stdout), (64, b""), "-b %s: usage, nothing delivered" % " ".join(bad))
+# -a: the next delivery starts only on the caller's go (a byte on fd 0); end
+# of file ends the batch, the rest undelivered and unreported
+before = len(inst.messages("bob@example.test"))
+fd = os.open(mpath, os.O_RDONLY)
+p = subprocess.Popen([prog("local"), "-C", inst.conf, "-ab", "--"] + [str(fd), SENDER, "bob@example.test"] * 3,
+                     pass_fds=[fd], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+os.close(fd)
+first = p.stdout.readline()
+ok(first.startswith(b"0 0 2.0.0"), "-a: the first delivery is made and reported", first)
+is_(len(inst.messages("bob@example.test")) - before, 1, "-a: the second waits for the go")
+p.stdin.write(b"\0")
+p.stdin.flush()
+second = p.stdout.readline()
+ok(second.startswith(b"1 0 2.0.0"), "-a: after the go, the second", second)
+p.stdin.close()
+rest = p.stdout.read()
+p.wait(timeout=60)
+is_((p.returncode, rest), (111, b""), "-a: end of file ends the batch (111), the third not reported")
+is_(len(inst.messages("bob@example.test")) - before, 2, "-a: and not made")
 p = subprocess.run([prog("local"), "-C", inst.conf, SENDER], capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
 is_(p.returncode, 64, "one-delivery mode still wants SENDER RECIPIENT")
 
