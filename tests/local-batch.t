@@ -133,6 +133,20 @@ for bad in (["3"], ["x", "a", "b"], ["1", "a", "b"], ["999", "a", "b"]):
     p = subprocess.run([prog("local"), "-C", inst.conf, "-b", "--"] + bad, capture_output=True, timeout=60,
                        stdin=subprocess.DEVNULL)
     is_((p.returncode, p.stdout), (64, b""), "-b %s: usage, nothing delivered" % " ".join(bad))
+# a config error: each delivery of the batch reports it, as a single run does
+inst.set("overquota", "bogus")
+with open(mpath, "rb") as m:
+    p = subprocess.run([prog("local"), "-C", inst.conf, SENDER, "bob@example.test"], stdin=m, capture_output=True,
+                       timeout=60)
+want = p.stdout.decode().strip()
+fd = os.open(mpath, os.O_RDONLY)
+p2 = subprocess.run([prog("local"), "-C", inst.conf, "-b", "--"] + [str(fd), SENDER, "bob@example.test"] * 2,
+                    capture_output=True, timeout=60, pass_fds=[fd], stdin=subprocess.DEVNULL)
+os.close(fd)
+is_((p.returncode, p2.stdout.decode()), (111, "0 111 %s\n1 111 %s\n" % (want, want)),
+    "a broken config: every delivery of the batch fails as a single run does")
+os.unlink(os.path.join(inst.conf, "overquota"))
+
 # -a: the next delivery starts only on the caller's go (a byte on fd 0); end
 # of file ends the batch, the rest undelivered and unreported
 before = len(inst.messages("bob@example.test"))
