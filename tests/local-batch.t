@@ -90,7 +90,7 @@ def queue_state(inst):
     (times and ids left out)."""
     rc, out, err = inst.runq("-l")
     lines = [re.sub(r"\b[0-9A-Za-z.]*\d{6,}[0-9A-Za-z.]*\b", "#", l) for l in out.splitlines()]
-    lines = [re.sub(r"\d+ (seconds?|minutes?|hours?|tries|try|bytes)", "#", l) for l in lines]
+    lines = [re.sub(r"\b\d+ ?(s|m|h|seconds?|minutes?|hours?|tries|try|bytes)\b", "#", l) for l in lines]
     return sorted(lines)
 
 
@@ -221,6 +221,8 @@ is_(len(starts32), 3, "local-batch 32: one posthorn-local for the 9, one per bou
 if starts32:
     ok("-ab" in starts32[0] and starts32[0].count(SENDER) == 9, "started with -ab and 9 deliveries",
        " ".join(starts32[0]))
+    ok(all("-ab" not in st for st in starts32[1:]), "a lone delivery (a bounce) starts a plain posthorn-local",
+       starts32[1:])
 
 # ---- 3 and 4: kill -9 in the middle of a batch ----
 N = 12

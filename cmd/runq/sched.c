@@ -681,6 +681,20 @@ static void batch_start(void)
 	unsigned k;
 
 	batch = 0;
+	if (j->n == 1) {
+		/* One delivery: the plain way, which costs no fork in
+		 * posthorn-local (a delivery that arrives alone, the usual case
+		 * of a runner that keeps up). */
+		struct entry *e = j->ents[0];
+		unsigned i = j->rcpt[0];
+		delivery_over(e, i);
+		running_local--;
+		job_free(j);
+		free(argv);
+		free(fdnum);
+		start_local(e, i);
+		return;
+	}
 	if (!argv || !fdnum || pipe2(ack, O_CLOEXEC)) goto fail;
 	argv[0] = cfg->local_prog.s;
 	argv[1] = "-C";
