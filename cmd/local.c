@@ -3,6 +3,7 @@
  * posthorn-local(8)).
  *
  *     posthorn-local [-C DIR] SENDER RECIPIENT    < message (a regular file)
+ *     posthorn-local [-C DIR] [-a] -b FD SENDER RECIPIENT...   (a batch: see batch_main)
  *
  * Three phases, each finished before the next starts:
  *   1. resolve: read the config, read the message header (a Delivered-To
@@ -32,16 +33,19 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <buffer.h>
 #include <fmt.h>
+#include <scan.h>
 #include <stralloc.h>
 #include "addr.h"
 #include "bogo.h"
@@ -71,12 +75,15 @@
 #define JUNK_FOLDER_DEFAULT "Junk"
 #define PIPE_TIMEOUT_DEFAULT 600  /* seconds */
 #define FEED_BUF 16384
+#define LOCAL_BATCH_MAX 1000       /* deliveries per batch (posthorn-runq: local-batch) */
 #define BOGOFILTER_DEFAULT "/usr/bin/bogofilter"
 #define SPAM_MAXSIZE_DEFAULT 1048576  /* bytes; bigger messages are not classified */
 #define SCAN_TIMEOUT_DEFAULT 30   /* seconds for one classification */
 #define WORDLIST_USER "bogofilter"  /* the per-user word list dir in the Maildir */
 
-static const char usage_text[] = "usage: posthorn-local [-C DIR] SENDER RECIPIENT < message\n";
+static const char usage_text[] =
+	"usage: posthorn-local [-C DIR] SENDER RECIPIENT < message\n"
+	"       posthorn-local [-C DIR] [-a] -b FD SENDER RECIPIENT [FD SENDER RECIPIENT ...]\n";
 
 /* ---- what this run is about ---- */
 
@@ -140,6 +147,15 @@ static void cat_clean(stralloc *sa, const char *s)
 /* Writes the reason on stdout -- the status line of id (lib/status), then
  * the strings given, up to a null pointer -- and one log line, and exits
  * with the code of id's class. */
+/* Batch mode: set while the batch process reads the config once for all
+ * its children (batch_preload); a failure there jumps back, and each
+ * child then reads the config itself and reports the failure as its own. */
+static jmp_buf *preload_jmp;
+static int preloaded;                  /* the config (and the mail owner) are read */
+static int owner_known;                /* owner_uid/gid hold the mail owner */
+static uid_t owner_uid;
+static gid_t owner_gid;
+
 _Noreturn static void finish(enum status_id id, ...)
 {
 	static stralloc reason;
@@ -148,6 +164,7 @@ _Noreturn static void finish(enum status_id id, ...)
 	int code = status_exit(id);
 	va_list ap;
 
+	if (preload_jmp) longjmp(*preload_jmp, 1);
 	reason.len = 0;
 	if (!status_cat(&reason, id)) _exit(EXIT_TEMP);
 	va_start(ap, id);
@@ -517,7 +534,10 @@ static void drop_privileges(void)
 	gid_t gid;
 
 	if (geteuid() == 0) {
-		if (privs_lookup(g.owner.s, &uid, &gid) < 0)
+		if (owner_known) {
+			uid = owner_uid;
+			gid = owner_gid;
+		} else if (privs_lookup(g.owner.s, &uid, &gid) < 0)
 			finish(ST_MAILOWNER_UNKNOWN, g.owner.s, ": ", errstr(), (char *)0);
 		if (uid == 0) finish(ST_MAILOWNER_ROOT, (char *)0);
 		if (privs_drop(uid, gid) < 0)
@@ -526,6 +546,9 @@ static void drop_privileges(void)
 	if (geteuid() == 0 || getuid() == 0)
 		finish(ST_AS_ROOT, (char *)0);
 }
+
+/* batch mode: the batch process, whose children we are (0: no batch) */
+static pid_t batch_parent;
 
 /* ---- phase 3: Maildir ---- */
 
@@ -1058,26 +1081,22 @@ static void deliver_user(const struct local_target *t, const struct rules *rs)
 	else deliver_maildir(t, 0, junk);
 }
 
-int main(int argc, char **argv)
+/* One delivery, the three phases (see the top); ends the process through
+ * finish().  In batch mode it runs in a child of the batch process, which
+ * has made fd 0 the message. */
+_Noreturn static void deliver_one(const char *confdir, const char *sender, const char *rcpt, int batch)
 {
-	const char *confdir = 0;
 	struct path path;
 	unsigned i;
-	int opt, needfwd;
-
-	log_init("posthorn-local");
-	signal(SIGPIPE, SIG_IGN);
-	while ((opt = getopt(argc, argv, "C:")) != -1) {
-		if (opt == 'C') confdir = optarg;
-		else goto usage;
-	}
-	if (argc - optind != 2) goto usage;
+	int needfwd;
 
 	open_message();
-	check_sender(argv[optind]);
-	conf_init(confdir);
-	read_config();
-	parse_recipient(argv[optind + 1]);
+	check_sender(sender);
+	if (!preloaded) {
+		conf_init(confdir);
+		read_config();
+	}
+	parse_recipient(rcpt);
 	build_heads();
 	scan_header();
 	path.depth = 0;
@@ -1090,6 +1109,11 @@ int main(int argc, char **argv)
 	}
 
 	drop_privileges();
+	/* A batch child outlives a killed batch process otherwise (the parent
+	 * death signal is cleared by the change of user): the runner would
+	 * retry its delivery while it is still being made. */
+	if (batch && (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != batch_parent))
+		finish(ST_BATCH_PARENT, (char *)0);
 	/* Everything that can fail before a first delivery fails now, so a
 	 * retry does not duplicate a delivery already made. */
 	for (i = 0, needfwd = nfwd > 0; i < ntargets; i++) {
@@ -1106,6 +1130,158 @@ int main(int argc, char **argv)
 		finish(ST_DELIVERED, g.rcptkey.s, " (", nl, " mailbox",
 		       ntargets == 1 ? "" : "es", ", ", nf, " forward", nfwd == 1 ? "" : "s", ")", (char *)0);
 	}
+}
+
+/* ---- batch mode ---- */
+
+/* Writes all of s to fd 1; a runner that is gone ends the batch (what it
+ * did not read it retries). */
+static void batch_write(const char *s, size_t n)
+{
+	if (durable_writeall(1, s, n) < 0) _exit(EXIT_TEMP);
+}
+
+/* Runs delivery k (message on fd, sender, rcpt) in a child and reports
+ * "K CODE REASON" on fd 1 once the child has ended, i.e. once its files
+ * are synced (it exits 0 only then).  The child is today's single
+ * delivery, so one delivery's failure, crash or memory never touches
+ * another's. */
+static void batch_one(unsigned k, const char *confdir, int fd, const char *sender, const char *rcpt)
+{
+	static stralloc line;
+	char buf[REASON_MAX + 256], num[FMT_ULONG];
+	int p[2], status, code;
+	ssize_t r = 0;
+	size_t n = 0;
+	pid_t pid;
+
+	line.len = 0;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		code = EXIT_TEMP;
+		if (!status_cat(&line, ST_PIPE_CREATE)) _exit(EXIT_TEMP);
+		goto report;
+	}
+	pid = fork();
+	if (pid == 0) {
+		if (dup2(fd, 0) < 0 || dup2(p[1], 1) < 0) _exit(EXIT_TEMP);
+		deliver_one(confdir, sender, rcpt, 1);
+	}
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		code = EXIT_TEMP;
+		if (!status_cat(&line, ST_FORK)) _exit(EXIT_TEMP);
+		goto report;
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) _exit(EXIT_TEMP);
+	/* Read after the exit: the child writes its one line and ends; a
+	 * program it left behind cannot hold us (non-blocking). */
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	while (n < sizeof buf - 1 && ((r = read(p[0], buf + n, sizeof buf - 1 - n)) > 0 || (r < 0 && errno == EINTR)))
+		if (r > 0) n += (size_t)r;
+	close(p[0]);
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	if (WIFSIGNALED(status)) {
+		code = EXIT_TEMP;
+		if (!status_cat(&line, ST_DELIVERER_SIGNAL)) _exit(EXIT_TEMP);
+	} else {
+		code = WEXITSTATUS(status);
+		if (code != EXIT_DONE && code != EXIT_PERM) code = EXIT_TEMP;
+		cat_clean(&line, buf);   /* empty: the runner says "said nothing" */
+	}
+report:
+	{
+		static stralloc out;
+		out.len = 0;
+		num[fmt_ulong(num, k)] = 0;
+		if (!stralloc_copys(&out, num) || !stralloc_cats(&out, " ")) _exit(EXIT_TEMP);
+		num[fmt_ulong(num, (unsigned long)code)] = 0;
+		if (!stralloc_cats(&out, num) || !stralloc_cats(&out, " ") || !stralloc_cat(&out, &line) ||
+		    !stralloc_cats(&out, "\n"))
+			_exit(EXIT_TEMP);
+		batch_write(out.s, out.len);
+	}
+}
+
+/* Reads the config, and looks up the mail owner, once for the whole batch
+ * (they would be the same in each child; reading them in each cost about
+ * 14 file opens and, through NSS, 2 sockets per delivery).  On any failure
+ * nothing is kept: each child reads them itself, and fails as a single run
+ * would. */
+static void batch_preload(const char *confdir)
+{
+	jmp_buf jb;
+
+	if (setjmp(jb)) {
+		preload_jmp = 0;
+		return;
+	}
+	preload_jmp = &jb;
+	conf_init(confdir);
+	read_config();
+	if (geteuid() == 0 && g.owner.len && privs_lookup(g.owner.s, &owner_uid, &owner_gid) == 0)
+		owner_known = 1;
+	preload_jmp = 0;
+	preloaded = 1;
+}
+
+/* posthorn-local [-a] -b FD SENDER RECIPIENT...: each triple one delivery, the
+ * message an open file on FD (given by the runner).  The batch is fixed
+ * by the arguments; each delivery runs its three phases in a child of its
+ * own (so phase 1 runs with our privileges, root's under the runner, and
+ * one failure stays one delivery's), one after the other.  This process
+ * only forks, waits and reports: one program start for the batch. */
+static int batch_main(const char *confdir, int acked, int argc, char **argv)
+{
+	unsigned long n = (unsigned long)argc / 3, k, fd;
+	int i;
+
+	if (argc % 3 || !n || n > LOCAL_BATCH_MAX) return -1;
+	batch_parent = getpid();
+	for (i = 0; i < argc; i += 3) {
+		size_t len = scan_ulong(argv[i], &fd);
+		if (!len || argv[i][len] || fd < 3 || fd > INT_MAX || fcntl((int)fd, F_GETFD) < 0) return -1;
+		/* Not for the programs a delivery runs (rules pipes, injector). */
+		fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+	}
+	batch_preload(confdir);
+	for (k = 0; k < n; k++) {
+		/* -a: the caller has recorded the last result when it says go
+		 * (a byte on fd 0); a caller that is gone ends the batch, and
+		 * it retries what got no result. */
+		if (acked && k) {
+			char c;
+			ssize_t r;
+			while ((r = read(0, &c, 1)) < 0 && errno == EINTR) {}
+			if (r != 1) _exit(EXIT_TEMP);
+		}
+		scan_ulong(argv[k * 3], &fd);
+		batch_one((unsigned)k, confdir, (int)fd, argv[k * 3 + 1], argv[k * 3 + 2]);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *confdir = 0;
+	int opt, batch = 0, acked = 0;
+
+	log_init("posthorn-local");
+	signal(SIGPIPE, SIG_IGN);
+	while ((opt = getopt(argc, argv, "C:ab")) != -1) {
+		if (opt == 'C') confdir = optarg;
+		else if (opt == 'b') batch = 1;
+		else if (opt == 'a') acked = 1;
+		else goto usage;
+	}
+	if (batch) {
+		if (batch_main(confdir, acked, argc - optind, argv + optind) < 0) goto usage;
+		return EXIT_DONE;
+	}
+	if (argc - optind != 2) goto usage;
+	deliver_one(confdir, argv[optind], argv[optind + 1], 0);
 usage:
 	buffer_puts(buffer_2, usage_text);
 	buffer_flush(buffer_2);

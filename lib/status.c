@@ -78,6 +78,7 @@ static const struct {
 	[ST_MAILOWNER_UNKNOWN]   = {"4.3.5", "unknown mailowner "},
 	[ST_MAILOWNER_BECOME]    = {"4.3.0", "unable to become mailowner "},
 	[ST_AS_ROOT]             = {"4.3.0", "refusing to deliver as root"},
+	[ST_BATCH_PARENT]        = {"4.3.0", "the batch process is gone"},
 	[ST_LOOP_DELIVERED_TO]   = {"5.4.6", "mail loop: already delivered to "},
 	[ST_LOOP_HOPS]           = {"5.4.6", "mail loop: more than 25 Delivered-To header fields"},
 	[ST_TOO_MANY_LOCAL]      = {"4.3.5", "alias expansion too large: more than 256 local users"},

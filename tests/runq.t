@@ -32,7 +32,10 @@ def stop(d):
 
 
 def fake_local(inst, script):
-    """A deliverer in place of posthorn-local (POSTHORN_LOCAL), a shell script."""
+    """A deliverer in place of posthorn-local (POSTHORN_LOCAL), a shell script.
+    It speaks the one-delivery protocol, so the runner hands it one at a time
+    (local-batch 1; batches: tests/local-batch.t)."""
+    inst.set("local-batch", "1")
     path = os.path.join(inst.dir, "fake-local")
     with open(path, "w") as f:
         f.write("#!/bin/sh\n" + script)

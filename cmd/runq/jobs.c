@@ -1,7 +1,8 @@
 /*
- * jobs: deliverer processes.  A job is one posthorn-local (one recipient) or
- * one posthorn-remote (one domain); the message file is its fd 0, a pipe its
- * fd 1, our stderr its fd 2 (so its log lines reach our logger).  Output is
+ * jobs: deliverer processes.  A job is one posthorn-local (one recipient, or
+ * a batch: posthorn-local -ab, messages on the fds it is given, fd 0 a pipe
+ * of acknowledgements) or one posthorn-remote (one domain); the message file
+ * is its fd 0, a pipe its fd 1, our stderr its fd 2 (so its log lines reach our logger).  Output is
  * kept up to JOB_OUTPUT_MAX bytes; the rest is read and dropped so that the
  * child never blocks on a full pipe.
  *
@@ -81,6 +82,13 @@ static void make_line(char *line, size_t size, enum status_id id)
  * ours run in the child would write into our memory. */
 int job_start(struct job *j, char *const argv[], int msgfd, const char *runas, unsigned long timeout)
 {
+	return job_start_fds(j, argv, msgfd, 0, 0, runas, timeout);
+}
+
+int job_start_fds(struct job *j, char *const argv[], int msgfd, const int *keep, unsigned nkeep, const char *runas,
+                  unsigned long timeout)
+{
+	unsigned k;
 	char fail[128], dropfail[128], execfail[128];
 	uid_t uid = 0;
 	gid_t gid = 0;
@@ -114,6 +122,9 @@ int job_start(struct job *j, char *const argv[], int msgfd, const char *runas, u
 		 * seen by getppid. */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent) _exit(EXIT_TEMP);
 		if (dup2(msgfd, 0) < 0 || dup2(out[1], 1) < 0) _exit(EXIT_TEMP);
+		/* ours are close-on-exec; in the child's own table only */
+		for (k = 0; k < nkeep; k++)
+			if (fcntl(keep[k], F_SETFD, 0) < 0) _exit(EXIT_TEMP);
 		if (fail[0]) msg = fail;
 		else if (become && privs_drop(uid, gid)) msg = dropfail;
 		else execv(argv[0], argv);
@@ -189,9 +200,18 @@ void jobs_kill_overdue(long long now)
 
 void job_free(struct job *j)
 {
+	unsigned k;
+
 	if (j->outfd >= 0) close(j->outfd);
 	free(j->rcpt);
 	free(j->domain);
+	if (j->fds)
+		for (k = 0; k < j->n; k++)
+			if (j->fds[k] >= 0) close(j->fds[k]);
+	if (j->batch && j->ackfd >= 0) close(j->ackfd);
+	free(j->fds);
+	free(j->ents);
+	free(j->got);
 	stralloc_free(&j->out);
 	free(j);
 }

@@ -81,8 +81,10 @@ int runq_load_config(struct config *c)
 	    ulong_setting("retry-min", &c->retry_min, 300, 1) ||
 	    ulong_setting("retry-max", &c->retry_max, 14400, 1) ||
 	    ulong_setting("queue-lifetime", &c->lifetime, 432000, 1) ||
-	    ulong_setting("delivery-timeout", &c->timeout, 3600, 1))
+	    ulong_setting("delivery-timeout", &c->timeout, 3600, 1) ||
+	    ulong_setting("local-batch", &c->local_batch, 32, 1))
 		goto out;
+	if (c->local_batch > LOCAL_BATCH_MAX) c->local_batch = LOCAL_BATCH_MAX;
 	if (c->conc_local + c->conc_remote > JOBS_MAX - 1) {
 		c->conc_local = JOBS_MAX / 2;
 		c->conc_remote = JOBS_MAX / 2 - 1;

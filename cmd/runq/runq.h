@@ -29,6 +29,7 @@ struct config {
 	char delimiter;
 	unsigned long conc_local, conc_remote, conc_domain;
 	unsigned long retry_min, retry_max, lifetime, timeout;
+	unsigned long local_batch; /* local deliveries per posthorn-local (1: one each) */
 	stralloc local_prog, remote_prog;  /* the deliverers (bounces: lib/inject) */
 	stralloc remote_user;     /* "remoteuser": the account posthorn-remote runs as; "" = none */
 };
@@ -47,11 +48,25 @@ struct entry {
 	long long settle_at;       /* no bounce attempt before this (after one failed) */
 };
 
+/* posthorn-local -b takes at most this many deliveries */
+#define LOCAL_BATCH_MAX 1000
+
 struct job {
 	pid_t pid;
-	struct entry *e;
+	struct entry *e;           /* null for a batch: see ents */
 	unsigned *rcpt;            /* recipient indices, malloc'ed */
 	unsigned n;
+	/* A local batch (posthorn-local -b): delivery k is recipient rcpt[k]
+	 * of ents[k], its message open on fds[k] until the job starts;
+	 * got[k] once its result line was applied.  parsed: bytes of out
+	 * read as result lines. */
+	int batch;
+	struct entry **ents;
+	int *fds;
+	unsigned char *got;
+	size_t parsed;
+	int ackfd;                 /* batch: write end of its fd 0, one byte per recorded result */
+	unsigned acks;             /* batch: results applied, not yet acknowledged */
 	int remote;
 	char *domain;              /* remote: malloc'ed */
 	int outfd;                 /* read end of its stdout, -1 at EOF */
@@ -84,6 +99,9 @@ extern unsigned njobs;
  * UID:GID) the job runs as; an empty one makes the job fail temporarily
  * rather than run as root. */
 int job_start(struct job *j, char *const argv[], int msgfd, const char *runas, unsigned long timeout);
+/* The same, handing the child keep[0..nkeep) too (a batch's messages). */
+int job_start_fds(struct job *j, char *const argv[], int msgfd, const int *keep, unsigned nkeep, const char *runas,
+                  unsigned long timeout);
 void job_read(struct job *j);
 void jobs_reap(void);             /* waitpid(WNOHANG) all, marks exited */
 void jobs_kill_overdue(long long now);

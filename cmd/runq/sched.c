@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <scan.h>
 #include "addr.h"
 #include "exitcode.h"
 #include "log.h"
@@ -311,6 +312,10 @@ static void log_result(const struct entry *e, unsigned i, const char *kind, cons
 
 /* ---- starting jobs ---- */
 
+/* local batches, below the results they apply */
+static void batch_add(struct entry *e, unsigned i);
+static void batch_flush(void);
+
 static unsigned remote_running_for(const char *domain)
 {
 	unsigned i, n = 0;
@@ -500,7 +505,8 @@ static long long start_due(long long now, int stopping)
 				continue;
 			}
 			if (e->kind[i] == KIND_LOCAL) {
-				if (running_local < cfg->conc_local) start_local(e, i);
+				if (cfg->local_batch > 1) batch_add(e, i);
+				else if (running_local < cfg->conc_local) start_local(e, i);
 			} else if (running_remote < cfg->conc_remote &&
 			           remote_running_for(domain_of(r->addr)) < cfg->conc_domain) {
 				start_remote(e, i, now);
@@ -509,6 +515,7 @@ static long long start_due(long long now, int stopping)
 		e->due = entry_due(e, now);
 		if (e->due && e->due < next) next = e->due;
 	}
+	batch_flush();
 	return next;
 }
 
@@ -562,32 +569,215 @@ static void apply_remote(struct job *j, int code)
 	}
 }
 
+/* The result of local delivery i of e: code class, reason line ("" when
+ * posthorn-local said none). */
+static void apply_local_one(struct entry *e, unsigned i, int code, const char *reason)
+{
+	if (!*reason) reason = status_reason(code == EXIT_DONE ? ST_LOCAL_DONE : ST_LOCAL_SILENT);
+	if (code == EXIT_DONE) {
+		e->env.r[i].state = QUEUE_DONE;
+		queue_set_reason(&e->env.r[i], reason);
+		log_result(e, i, "local", "ok");
+	} else if (code == EXIT_PERM) {
+		e->env.r[i].state = QUEUE_FAILED;
+		queue_set_reason(&e->env.r[i], reason);
+		log_result(e, i, "local", "fail");
+	} else {
+		defer(e, i, reason, 1);
+		log_result(e, i, "local", "defer");
+	}
+	e->dirty = 1;
+}
+
 static void apply_local(struct job *j, int code)
 {
-	struct entry *e = j->e;
-	unsigned i = j->rcpt[0];
 	char *nl;
 
 	if (!stralloc_0(&j->out)) j->out.len = 0;
 	nl = strchr(j->out.s ? j->out.s : "", '\n');
 	if (nl) *nl = 0;
-	if (!j->out.s || !j->out.s[0]) {
-		stralloc_copys(&j->out, status_reason(code == EXIT_DONE ? ST_LOCAL_DONE : ST_LOCAL_SILENT));
-		stralloc_0(&j->out);
+	apply_local_one(j->e, j->rcpt[0], code, j->out.s ? j->out.s : "");
+}
+
+/* ---- local batches ---- */
+
+static int write_entry(struct entry *e);
+
+/* Delivery i of e is no longer in flight. */
+static void delivery_over(struct entry *e, unsigned i)
+{
+	e->inflight[i] = 0;
+	e->running--;
+	e->due = 0;
+}
+
+/* Applies the result lines "K CODE REASON" (posthorn-local(8)) a batch
+ * has written so far, each once.  An entry that still has deliveries in
+ * flight is written now (settle_all writes only idle ones), so every
+ * result is on disk before the batch is told to go on (batch_acks). */
+static void batch_results(struct job *j)
+{
+	while (j->parsed < j->out.len) {
+		char *p = j->out.s + j->parsed, *nl = memchr(p, '\n', j->out.len - j->parsed), *reason;
+		unsigned long k, code;
+		size_t a, b;
+		struct entry *e;
+
+		if (!nl) return;
+		j->parsed = (size_t)(nl + 1 - j->out.s);
+		*nl = 0;
+		a = scan_ulong(p, &k);
+		if (!a || p[a] != ' ' || k >= j->n || j->got[k]) continue;   /* garbled: the exit's fallback */
+		b = scan_ulong(p + a + 1, &code);
+		reason = p + a + 1 + b;
+		if (!b || (*reason != ' ' && *reason)) continue;
+		if (*reason) reason++;
+		e = j->ents[k];
+		apply_local_one(e, j->rcpt[k], code == EXIT_DONE || code == EXIT_PERM ? (int)code : EXIT_TEMP, reason);
+		j->got[k] = 1;
+		j->acks++;
+		delivery_over(e, j->rcpt[k]);
+		if (e->running) write_entry(e);
+		/* the timeout is per delivery */
+		j->deadline = now_s() + (long long)cfg->timeout;
 	}
-	if (code == EXIT_DONE) {
-		e->env.r[i].state = QUEUE_DONE;
-		queue_set_reason(&e->env.r[i], j->out.s);
-		log_result(e, i, "local", "ok");
-	} else if (code == EXIT_PERM) {
-		e->env.r[i].state = QUEUE_FAILED;
-		queue_set_reason(&e->env.r[i], j->out.s);
-		log_result(e, i, "local", "fail");
-	} else {
-		defer(e, i, j->out.s, 1);
-		log_result(e, i, "local", "defer");
+}
+
+/* Tells each batch that its results are recorded: one byte per result,
+ * and posthorn-local -a starts the next delivery only then, so a runner
+ * killed at any instant repeats at most the delivery in flight.  Called
+ * after settle_all has written what the results changed. */
+static void batch_acks(void)
+{
+	static const char go[64] = {0};
+	unsigned k;
+
+	for (k = 0; k < njobs; k++) {
+		struct job *j = jobs[k];
+		while (j->batch && j->ackfd >= 0 && j->acks) {
+			ssize_t w = write(j->ackfd, go, j->acks < sizeof go ? j->acks : sizeof go);
+			if (w <= 0) {
+				/* gone (EPIPE), or full, which a batch that reads a
+				 * byte per delivery cannot make: it ends unacked */
+				close(j->ackfd);
+				j->ackfd = -1;
+				break;
+			}
+			j->acks -= (unsigned)w;
+		}
 	}
-	e->dirty = 1;
+}
+
+/* The batch being filled by start_due: started when full or at the end of
+ * the pass, so it holds only what is due now (nothing waits to fill one). */
+static struct job *batch;
+
+static void batch_start(void)
+{
+	struct job *j = batch;
+	char **argv = calloc(6 + 3 * (size_t)j->n + 1, sizeof *argv);
+	char (*fdnum)[16] = calloc(j->n, sizeof *fdnum);
+	int ack[2] = {-1, -1};
+	unsigned k;
+
+	batch = 0;
+	if (j->n == 1) {
+		/* One delivery: the plain way, which costs no fork in
+		 * posthorn-local (a delivery that arrives alone, the usual case
+		 * of a runner that keeps up). */
+		struct entry *e = j->ents[0];
+		unsigned i = j->rcpt[0];
+		delivery_over(e, i);
+		running_local--;
+		job_free(j);
+		free(argv);
+		free(fdnum);
+		start_local(e, i);
+		return;
+	}
+	if (!argv || !fdnum || pipe2(ack, O_CLOEXEC)) goto fail;
+	argv[0] = cfg->local_prog.s;
+	argv[1] = "-C";
+	argv[2] = (char *)runq_conf_dir();
+	argv[3] = "-ab";
+	argv[4] = "--";
+	for (k = 0; k < j->n; k++) {
+		snprintf(fdnum[k], sizeof fdnum[k], "%d", j->fds[k]);
+		argv[5 + 3 * k] = fdnum[k];
+		argv[6 + 3 * k] = j->ents[k]->env.sender.s;
+		argv[7 + 3 * k] = j->ents[k]->env.r[j->rcpt[k]].addr;
+	}
+	if (job_start_fds(j, argv, ack[0], j->fds, j->n, 0, cfg->timeout)) goto fail;
+	close(ack[0]);
+	fcntl(ack[1], F_SETFL, O_NONBLOCK);
+	j->ackfd = ack[1];
+	for (k = 0; k < j->n; k++) {
+		close(j->fds[k]);
+		j->fds[k] = -1;
+	}
+	free(argv);
+	free(fdnum);
+	return;
+fail:
+	log_event("error", "error", "unable to start posthorn-local", "errno", strerror(errno), (char *)0);
+	if (ack[0] >= 0) close(ack[0]);
+	if (ack[1] >= 0) close(ack[1]);
+	for (k = 0; k < j->n; k++) {
+		defer(j->ents[k], j->rcpt[k], status_reason(ST_LOCAL_START), 0);
+		delivery_over(j->ents[k], j->rcpt[k]);
+	}
+	running_local--;
+	job_free(j);
+	free(argv);
+	free(fdnum);
+}
+
+/* Adds local delivery i of e to the batch, opening one if a slot is free
+ * (a batch is one running deliverer: concurrency-local counts processes). */
+static void batch_add(struct entry *e, unsigned i)
+{
+	int fd;
+
+	if (!batch) {
+		struct job *j;
+		size_t n = cfg->local_batch;
+		if (running_local >= cfg->conc_local || !(j = calloc(1, sizeof *j))) return;
+		j->batch = 1;
+		j->ackfd = -1;
+		j->outfd = -1;
+		if (!(j->rcpt = calloc(n, sizeof *j->rcpt)) || !(j->ents = calloc(n, sizeof *j->ents)) ||
+		    !(j->fds = calloc(n, sizeof *j->fds)) || !(j->got = calloc(n, 1))) {
+			job_free(j);
+			return;
+		}
+		batch = j;
+		running_local++;
+	}
+	fd = open_msg(e);
+	if (fd < 0) {
+		log_event("error", "id", e->id, "error", "unable to open the message", "errno", strerror(errno), (char *)0);
+		defer(e, i, status_reason(ST_OPEN_QUEUED), 0);
+		return;
+	}
+	batch->ents[batch->n] = e;
+	batch->rcpt[batch->n] = i;
+	batch->fds[batch->n] = fd;
+	batch->n++;
+	e->inflight[i] = 1;
+	e->running++;
+	if (batch->n == cfg->local_batch) batch_start();
+}
+
+static void batch_flush(void)
+{
+	if (!batch) return;
+	if (batch->n) {
+		batch_start();
+		return;
+	}
+	job_free(batch);
+	batch = 0;
+	running_local--;
 }
 
 static void finish_job(struct job *j)
@@ -605,6 +795,19 @@ static void finish_job(struct job *j)
 	else {
 		stralloc_copys(&j->out, status_reason(ST_DELIVERER_SIGNAL));
 		code = EXIT_TEMP;
+	}
+	if (j->batch) {
+		/* what it reported stands; the rest is retried */
+		const char *why = j->killed ? status_reason(ST_DELIVERY_TIMEOUT) :
+		                  WIFSIGNALED(j->status) ? status_reason(ST_DELIVERER_SIGNAL) : "";
+		batch_results(j);
+		for (i = 0; i < j->n; i++)
+			if (!j->got[i]) {
+				apply_local_one(j->ents[i], j->rcpt[i], EXIT_TEMP, why);
+				delivery_over(j->ents[i], j->rcpt[i]);
+			}
+		running_local--;
+		return;
 	}
 	if (j->remote) {
 		apply_remote(j, code);
@@ -907,8 +1110,10 @@ int sched_run(struct config *c, int daemon, int flush)
 			return EXIT_TEMP;
 		}
 		if (fifo >= 0) read_fifo(fifo);
-		for (k = 0; k < njobs; k++)
+		for (k = 0; k < njobs; k++) {
 			if (jobs[k]->outfd >= 0) job_read(jobs[k]);
+			if (jobs[k]->batch) batch_results(jobs[k]);
+		}
 		jobs_reap();
 		jobs_kill_overdue(now_s());
 		for (k = 0; k < njobs;) {
@@ -927,6 +1132,7 @@ int sched_run(struct config *c, int daemon, int flush)
 			long long far = now_s() + RESCAN_SECONDS;
 			settle_all(&injected, &far);
 			if (injected) want_scan = 1;
+			batch_acks();
 		}
 	}
 	{
