@@ -198,6 +198,14 @@ void jobs_kill_overdue(long long now)
 		}
 }
 
+struct job *job_new(void)
+{
+	struct job *j = calloc(1, sizeof *j);
+
+	if (j) j->outfd = j->ackfd = -1;
+	return j;
+}
+
 void job_free(struct job *j)
 {
 	unsigned k;

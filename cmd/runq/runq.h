@@ -107,6 +107,8 @@ void jobs_reap(void);             /* waitpid(WNOHANG) all, marks exited */
 void jobs_kill_overdue(long long now);
 int jobs_selfpipe(void);          /* read end of the SIGCHLD self-pipe */
 void jobs_init(void);
+/* A zeroed job with no descriptors (-1): what job_free can always free. */
+struct job *job_new(void);
 void job_free(struct job *j);
 
 /* bounce.c: injects a bounce for the failed recipients idx[0..n-1] of e.

@@ -343,7 +343,7 @@ static int open_msg(const struct entry *e)
 
 static void start_local(struct entry *e, unsigned i)
 {
-	struct job *j = calloc(1, sizeof *j);
+	struct job *j = job_new();
 	char *argv[7];
 	int fd;
 
@@ -401,7 +401,7 @@ static void start_remote(struct entry *e, unsigned first, long long now)
 			}
 		return;
 	}
-	j = calloc(1, sizeof *j);
+	j = job_new();
 	argv = calloc(e->env.n + 6, sizeof *argv);
 	if (!j || !argv || !(j->rcpt = calloc(e->env.n, sizeof *j->rcpt)) || !(j->domain = strdup(domain))) {
 		free(argv);
@@ -741,10 +741,8 @@ static void batch_add(struct entry *e, unsigned i)
 	if (!batch) {
 		struct job *j;
 		size_t n = cfg->local_batch;
-		if (running_local >= cfg->conc_local || !(j = calloc(1, sizeof *j))) return;
+		if (running_local >= cfg->conc_local || !(j = job_new())) return;
 		j->batch = 1;
-		j->ackfd = -1;
-		j->outfd = -1;
 		if (!(j->rcpt = calloc(n, sizeof *j->rcpt)) || !(j->ents = calloc(n, sizeof *j->ents)) ||
 		    !(j->fds = calloc(n, sizeof *j->fds)) || !(j->got = calloc(n, 1))) {
 			job_free(j);
