@@ -1,5 +1,7 @@
 /* tlsserver: the servers' libtls context; contract in tlsserver.h. */
 #include <stdio.h>
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
 #include <tls.h>
 #include "log.h"
 #include "stream.h"
@@ -13,6 +15,26 @@ struct tls *tlsserver_new(const char *certpath, const char *keypath, const char 
 	const char *err = 0;
 
 	*why = 0;
+	/* Each connection is a new process that pays libcrypto's set-up before
+	 * its handshake, so ask for no more than a server uses.  These runs
+	 * go first: libtls' own OPENSSL_init_ssl later finds them done.
+	 * - no openssl.cnf: the server's settings are ours and libtls';
+	 * - no legacy name tables of every cipher and digest (libssl fetches
+	 *   its algorithms from the provider);
+	 * - no libcrypto error texts (thousands of strings hashed into memory
+	 *   at each start): libtls names a key or certificate that does not
+	 *   load in its own words ("failed to read private key"), and a
+	 *   libcrypto code left in a message is spelt out by `openssl errstr`.
+	 *   libssl's texts stay: they
+	 *   name the handshake failures clients cause, for 0.5% of the cost.
+	 * Measured (callgrind, one smtpd -s -t connection): 36.8 -> 32.3
+	 * million instructions. */
+	if (!OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+	                         OPENSSL_INIT_NO_ADD_ALL_DIGESTS | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS, 0) ||
+	    !OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, 0)) {
+		*why = "libcrypto initialisation failed";
+		return 0;
+	}
 	if (tls_init()) {
 		*why = "tls_init failed";
 		return 0;
