@@ -56,11 +56,14 @@ LDFLAGS  = -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 LIBS     = $(CDB_LIB) -l:libowfat.a -lcrypt
 # Static libtls/libssl/libcrypto: a dynamic libcrypto costs every TLS-capable
 # program about a millisecond of relocations at each exec, TLS session or not.
-TLS_LIBS = -l:libtls.a -l:libssl.a -l:libcrypto.a -lpthread
+# The wrap: libtls' session-ticket callback goes through lib/tlsticket.c,
+# which -u links into every program that links libtls (see tlsticket.h).
+TLS_LIBS = -Wl,--wrap=SSL_CTX_callback_ctrl -Wl,-u,__wrap_SSL_CTX_callback_ctrl \
+	-l:libtls.a -l:libssl.a -l:libcrypto.a -lpthread
 
 LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
-TLS_OBJ  = $(filter $(B)/lib/stream.o $(B)/lib/tlsserver.o $(B)/lib/handoff.o $(B)/lib/srvopts.o,$(LIB_OBJ))
+TLS_OBJ  = $(filter $(B)/lib/stream.o $(B)/lib/tlsserver.o $(B)/lib/tlsticket.o $(B)/lib/handoff.o $(B)/lib/srvopts.o,$(LIB_OBJ))
 CORE_OBJ = $(filter-out $(TLS_OBJ),$(LIB_OBJ))
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%.t)
@@ -142,7 +145,7 @@ FUZZ_SECONDS = 60
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(CPPFLAGS)
 # lib/ is compiled for the fuzzers once, into an archive each target links
 # (compiling every module again for each target took most of `make test`).
-FUZZ_LIB_SRC = $(filter-out lib/stream.c lib/tlsserver.c lib/handoff.c lib/srvopts.c,$(LIB_SRC))
+FUZZ_LIB_SRC = $(filter-out lib/stream.c lib/tlsserver.c lib/tlsticket.c lib/handoff.c lib/srvopts.c,$(LIB_SRC))
 FUZZ_LIB_OBJ = $(FUZZ_LIB_SRC:lib/%.c=$(B)/fuzz/lib/%.o)
 $(B)/fuzz/lib/%.o: lib/%.c $(CDB_LIB)
 	@mkdir -p $(@D)
