@@ -102,11 +102,14 @@ struct tls *tlsserver_new(const char *certpath, const char *keypath, const char 
 	 *   load in its own words ("failed to read private key"), and a
 	 *   libcrypto code left in a message is spelt out by `openssl errstr`.
 	 *   libssl's texts stay: they name the handshake failures clients
-	 *   cause, for 0.5% of the cost.
+	 *   cause, for 0.5% of the cost;
+	 * - no OPENSSL_cleanup at exit: freeing every table one by one just
+	 *   before the process ends, whose memory the kernel drops anyway.
 	 * Measured (callgrind, one smtpd -s -t connection): 36.8 -> 32.3
-	 * million instructions. */
+	 * million instructions, and 0.84 M less without the cleanup. */
 	if (!OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
-	                         OPENSSL_INIT_NO_ADD_ALL_DIGESTS | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS, 0) ||
+	                         OPENSSL_INIT_NO_ADD_ALL_DIGESTS | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS |
+	                         OPENSSL_INIT_NO_ATEXIT, 0) ||
 	    !OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, 0)) {
 		*why = "libcrypto initialisation failed";
 		return 0;
