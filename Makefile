@@ -40,6 +40,9 @@ NOPIE_LDFLAGS  =
 TLSDL_PROGRAMS = smtpd
 tlsdl_path = $(shell p=$$(realpath $$($(CC) -print-file-name=$(1).so)); \
 	echo $$(dirname $$p)/$$(objdump -p $$p | awk '/SONAME/ {print $$2}'))
+# lib/tlsdl.c defines SSL_CTX_callback_ctrl for the ticket repair of
+# lib/tlsticket.h; exported, it is the one libtls.so's call binds to.
+TLSDL_LDFLAGS = -Wl,--export-dynamic-symbol=SSL_CTX_callback_ctrl
 TLSDL_DEFS = -DTLSDL_LIBCRYPTO='"$(call tlsdl_path,libcrypto)"' \
 	-DTLSDL_LIBSSL='"$(call tlsdl_path,libssl)"' -DTLSDL_LIBTLS='"$(call tlsdl_path,libtls)"'
 
@@ -67,11 +70,14 @@ LDFLAGS  = -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 LIBS     = $(CDB_LIB) -l:libowfat.a -lcrypt
 # Static libtls/libssl/libcrypto: a dynamic libcrypto costs every TLS-capable
 # program about a millisecond of relocations at each exec, TLS session or not.
-TLS_LIBS = -l:libtls.a -l:libssl.a -l:libcrypto.a -lpthread
+# The wrap: libtls' session-ticket callback goes through lib/tlsticket.c,
+# which -u links into every program that links libtls (see tlsticket.h).
+TLS_LIBS = -Wl,--wrap=SSL_CTX_callback_ctrl -Wl,-u,__wrap_SSL_CTX_callback_ctrl \
+	-l:libtls.a -l:libssl.a -l:libcrypto.a -lpthread
 
 LIB_SRC  = $(filter-out lib/tlsdl.c,$(wildcard lib/*.c))
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
-TLS_OBJ  = $(filter $(B)/lib/stream.o $(B)/lib/tlsserver.o $(B)/lib/handoff.o $(B)/lib/srvopts.o,$(LIB_OBJ))
+TLS_OBJ  = $(filter $(B)/lib/stream.o $(B)/lib/tlsserver.o $(B)/lib/tlsticket.o $(B)/lib/tlsticketwrap.o $(B)/lib/handoff.o $(B)/lib/srvopts.o,$(LIB_OBJ))
 CORE_OBJ = $(filter-out $(TLS_OBJ),$(LIB_OBJ))
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%.t)
@@ -148,9 +154,9 @@ prog_objs = $(if $(wildcard cmd/$(1).c),$(B)/cmd/$(1).o,$(patsubst cmd/%.c,$(B)/
 .SECONDEXPANSION:
 $(BINDIR)/posthorn-%: $$(call prog_objs,$$*) $(B)/libposthorn.a $(B)/libposthorn-tls.a $$(if $$(filter $$*,$(TLSDL_PROGRAMS)),$(B)/lib/tlsdl.o)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(call prog_objs,$*) $(if $(filter $*,$(TLS_PROGRAMS)),$(B)/libposthorn-tls.a) \
-		$(B)/libposthorn.a $(LIBS) \
-		$(if $(filter $*,$(TLSDL_PROGRAMS)),$(B)/lib/tlsdl.o,$(if $(filter $*,$(TLS_PROGRAMS)),$(TLS_LIBS))) \
+	$(CC) $(LDFLAGS) -o $@ $(call prog_objs,$*) $(if $(filter $*,$(TLSDL_PROGRAMS)),$(B)/lib/tlsdl.o $(TLSDL_LDFLAGS)) \
+		$(if $(filter $*,$(TLS_PROGRAMS)),$(B)/libposthorn-tls.a) $(B)/libposthorn.a $(LIBS) \
+		$(if $(filter $*,$(TLSDL_PROGRAMS)),,$(if $(filter $*,$(TLS_PROGRAMS)),$(TLS_LIBS))) \
 		$(if $(filter $*,$(GC_PROGRAMS)),$(GC_LDFLAGS)) \
 		$(if $(filter $*,$(NOPIE_PROGRAMS)),$(NOPIE_LDFLAGS))
 
@@ -206,7 +212,7 @@ FUZZ_SECONDS = 60
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(CPPFLAGS)
 # lib/ is compiled for the fuzzers once, into an archive each target links
 # (compiling every module again for each target took most of `make test`).
-FUZZ_LIB_SRC = $(filter-out lib/stream.c lib/tlsserver.c lib/handoff.c lib/srvopts.c,$(LIB_SRC))
+FUZZ_LIB_SRC = $(filter-out lib/stream.c lib/tlsserver.c lib/tlsticket.c lib/tlsticketwrap.c lib/handoff.c lib/srvopts.c,$(LIB_SRC))
 FUZZ_LIB_OBJ = $(FUZZ_LIB_SRC:lib/%.c=$(B)/fuzz/lib/%.o)
 $(B)/fuzz/lib/%.o: lib/%.c $(CDB_LIB)
 	@mkdir -p $(@D)
