@@ -29,7 +29,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tap import ok, is_, note, done, prog
+from tap import ok, is_, note, done, prog, ROOT as TREE
 from instance import wait_for, listening
 from services import Installation
 
@@ -128,6 +128,26 @@ is_((pwd.getpwnam("posthorn-smtpd").pw_shell, pwd.getpwnam("posthorn-smtpd").pw_
     ("/usr/sbin/nologin", "/nonexistent"), "it repaired posthorn-smtpd's shell and home (usermod)")
 is_(pwd.getpwnam("posthorn-q").pw_dir, a.queue, "and gave posthorn-q a.test's queue as its home")
 ok("account posthorn-smtpd: shell /bin/sh -> /usr/sbin/nologin" in again.stdout, "and said so", again.stdout)
+
+# ---- the TLS session ticket key: made once, rotated by `ticket` ----
+tk = os.path.join(a.conf, "tls", "ticket.key")
+
+
+def ticket_state():
+    st = os.stat(tk)
+    with open(tk, "rb") as f:
+        return f.read(), (st.st_uid, grp.getgrgid(st.st_gid).gr_name, stat.S_IMODE(st.st_mode))
+
+
+key1, owner = ticket_state()
+ok(len(key1) == 48 and owner == (0, "posthorn", 0o640),
+   "posthorn-setup made tls/ticket.key: 48 bytes, root:posthorn 0640 (made once: the run again kept it)",
+   (len(key1), owner))
+p = subprocess.run([os.path.join(TREE, "tools/posthorn-setup"), "-C", a.conf, "ticket"], capture_output=True, text=True)
+key2, owner2 = ticket_state()
+ok(p.returncode == 0 and len(key2) == 96 and key2[48:] == key1 and key2[:48] != key1 and owner2 == owner,
+   "posthorn-setup ticket: a new key in front, the old one behind it, the same owner and mode",
+   (p.returncode, p.stderr, len(key2), owner2))
 
 for x in (a, b):
     x.services()
