@@ -20,7 +20,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tap import ok, is_, note, done, skip, prog, tempdir
+from mbsync import Mbsync
+from tap import ok, is_, note, done, skip, prog
 from imapd import Instance, Raw
 from pop3d import ROOT, NOBODY, drop_to_nobody
 
@@ -250,41 +251,11 @@ unset("local-junk-folder")
 if shutil.which("mbsync") is None:
     skip("mbsync not installed (Debian package isync)", 5)
 else:
-    home = tempdir()
-    local = os.path.join(home, "local")
-    os.makedirs(local)
-    rc = os.path.join(home, "mbsyncrc")
-    with open(rc, "w") as f:
-        f.write("""IMAPAccount test
-Host localhost
-Port %d
-User alice@example.org
-Pass alice-pw
-SSLType IMAPS
-CertificateFile %s
-AuthMechs PLAIN
-
-IMAPStore remote
-Account test
-
-MaildirStore local
-Path %s/
-Inbox %s/INBOX
-SubFolders Verbatim
-
-Channel test
-Far :remote:
-Near :local:
-Patterns *
-Create Both
-Expunge Both
-SyncState *
-""" % (tls_port, inst.cert, local, local))
+    mb = Mbsync(tls_port, inst.cert)
+    local = mb.local
 
     def mbsync():
-        p = subprocess.run(["mbsync", "-Dn", "-c", rc, "test"], capture_output=True, text=True, timeout=60,
-                           env=dict(os.environ, HOME=home))
-        return p.returncode, p.stdout + p.stderr
+        return mb.run("-Dn")
 
     code, out = mbsync()
     ok(code == 0, "mbsync: first sync", out[-2000:])

@@ -10,7 +10,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tap import ok, is_, note, done, tempdir
+from mbsync import Mbsync
+from tap import ok, is_, note, done
 from imapd import Instance
 
 inst = Instance(users=[("alice", "alice-pw")])
@@ -23,41 +24,11 @@ have_mbsync = shutil.which("mbsync") is not None
 if not have_mbsync:
     note("mbsync not installed (Debian package isync): skipping its tests")
 else:
-    home = tempdir()
-    local = os.path.join(home, "local")
-    os.makedirs(local)
-    rc = os.path.join(home, "mbsyncrc")
-    with open(rc, "w") as f:
-        f.write("""IMAPAccount test
-Host localhost
-Port %d
-User alice@example.org
-Pass alice-pw
-SSLType IMAPS
-CertificateFile %s
-AuthMechs PLAIN
-
-IMAPStore remote
-Account test
-
-MaildirStore local
-Path %s/
-Inbox %s/INBOX
-SubFolders Verbatim
-
-Channel test
-Far :remote:
-Near :local:
-Patterns *
-Create Both
-Expunge Both
-SyncState *
-""" % (implicit, inst.cert, local, local))
+    mb = Mbsync(implicit, inst.cert)
+    local = mb.local
 
     def mbsync():
-        p = subprocess.run(["mbsync", "-V", "-c", rc, "test"], capture_output=True, text=True, timeout=60,
-                           env=dict(os.environ, HOME=home))
-        return p.returncode, p.stdout + p.stderr
+        return mb.run("-V")
 
     def local_msgs(folder="INBOX"):
         d = os.path.join(local, folder)
