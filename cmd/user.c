@@ -647,6 +647,24 @@ static void out_pattern(const struct senderlist_entry *e)
 	out(e->pattern);
 }
 
+/* The start of every edit of a sender list: argv[0] names the list's owner,
+ * the rest are patterns, all checked before anything changes; then the
+ * users.cdb lock is taken (edits of users and lists exclude each other),
+ * the owner must exist, and its list is loaded into *l.  The patterns. */
+static struct senderlist_entry *senders_edit(int argc, char **argv, enum senderlist_verdict action,
+                                             char key[ADDR_PATH_MAX + 2], struct senderlist *l)
+{
+	struct senderlist_entry *p;
+
+	if (argc < 2) usage();
+	parse_list_owner(argv[0], key);
+	p = parse_patterns(argc - 1, argv + 1, action);
+	db_begin();
+	check_list_owner(key);
+	senders_load(l, key);
+	return p;
+}
+
 /* allow / block: one entry per pattern, replacing any other entry of the
  * same pattern (so "allow" after "block" turns it round). */
 static void senders_set(int argc, char **argv, enum senderlist_verdict action)
@@ -657,12 +675,7 @@ static void senders_set(int argc, char **argv, enum senderlist_verdict action)
 	struct senderlist l;
 	int i;
 
-	if (argc < 2) usage();
-	parse_list_owner(argv[0], key);
-	p = parse_patterns(argc - 1, argv + 1, action);
-	db_begin();
-	check_list_owner(key);
-	senders_load(&l, key);
+	p = senders_edit(argc, argv, action, key, &l);
 	for (i = 0; i < argc - 1; i++) {
 		unsigned had = 0, k;
 		for (k = 0; k < l.n; k++)
@@ -700,12 +713,7 @@ static void cmd_unlist(int argc, char **argv)
 	struct senderlist l;
 	int i;
 
-	if (argc < 2) usage();
-	parse_list_owner(argv[0], key);
-	p = parse_patterns(argc - 1, argv + 1, SENDERLIST_NONE);
-	db_begin();
-	check_list_owner(key);
-	senders_load(&l, key);
+	p = senders_edit(argc, argv, SENDERLIST_NONE, key, &l);
 	/* All or nothing: a pattern not in the list changes nothing. */
 	for (i = 0; i < argc - 1; i++)
 		if (!senders_remove(&l, &p[i])) fail(EXIT_BAD, shown(argv[i + 1]), " is not in the list of ", key);
