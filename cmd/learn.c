@@ -354,7 +354,7 @@ static int learn_file(const char *path, int spam, const char *how)
 	return failed;
 }
 
-/* The word list dir for a Maildir (made when missing, mode 0700). */
+/* The word list dir for a Maildir (made when missing, mode 0700, when bogofilter is on). */
 static void set_wordlist(const char *maildir)
 {
 	if (g.wordlist.len) {
@@ -363,7 +363,8 @@ static void set_wordlist(const char *maildir)
 		die("allocate", "dir");
 	if (!stralloc_0(&g.dir)) die("allocate", "dir");
 	g.dir.len--;
-	if (mkdir(g.dir.s, 0700) < 0 && errno != EEXIST) die("make", g.dir.s);
+	/* only bogofilter keeps a word list (and our record) there */
+	if (g.spam_on && mkdir(g.dir.s, 0700) < 0 && errno != EEXIST) die("make", g.dir.s);
 }
 
 /* ---- -j: the job runner ---- */

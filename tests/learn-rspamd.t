@@ -88,6 +88,7 @@ for pth in ham:
 p = run_jobs()
 ok(p.returncode == 0, "posthorn-learn -j runs the jobs", p.stderr[-2000:])
 is_(os.listdir(new), [], "every job is removed")
+ok(not os.path.exists(os.path.join(md, "bogofilter")), "no bogofilter word list dir made: spam-classifier is none")
 ok(p.stderr.count("learner=rspamd result=ok") == 7, "seven lessons taken by rspamd's controller", p.stderr[-3000:])
 after = revisions()
 ok((after.get("BAYES_SPAM", 0) - before.get("BAYES_SPAM", 0), after.get("BAYES_HAM", 0) - before.get("BAYES_HAM", 0))

@@ -163,13 +163,13 @@ static int failed(struct session *s, const char *scanner, const char *why, stral
 
 static int skipped(struct session *s, const char *scanner, stralloc *head)
 {
-	char t[160];
+	char field[96], mark[32];
 
-	snprintf(t, sizeof t, "X-Posthorn-Scan: %s skipped: size %llu\n", scanner, s->scan.size);
-	snprintf(t + 128, 32, "%s-skipped", scanner);
-	note(&s->scan, t + 128);
+	snprintf(field, sizeof field, "X-Posthorn-Scan: %s skipped: size %llu\n", scanner, s->scan.size);
+	snprintf(mark, sizeof mark, "%s-skipped", scanner);
+	note(&s->scan, mark);
 	log_event("scan", "scanner", scanner, "result", "skipped, message too big", (char *)0);
-	return stralloc_cats(head, t) ? R_NONE : R_QUEUE_TEMP;
+	return stralloc_cats(head, field) ? R_NONE : R_QUEUE_TEMP;
 }
 
 static int rewind_copy(struct session *s)
