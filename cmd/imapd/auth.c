@@ -66,11 +66,40 @@ void do_id(void)
 	reply(R_OK_ID);
 }
 
+/* The names ENABLE knows, with their bit (session.h).  An extension goes
+ * here once the server does what enabling it promises; a name that is not
+ * here is ignored, as RFC 5161 3.1 says (its capability is not offered).
+ * QRESYNC implies CONDSTORE (RFC 7162 3.2.3). */
+static const struct { const char *name; unsigned bits; } enable_names[] = {
+	{"", 0},   /* placeholder: none yet */
+};
+
 void do_enable(void)
 {
-	/* none of the extensions we offer needs enabling */
+	stralloc said = {0};
+	const struct imap_arg *a;
+	unsigned k, now = 0;
+
 	if (!S.nargs) { reply(R_BAD_ARGS); return; }
-	out("* ENABLED\r\n");
+	for (a = S.args; a; a = a->next) {
+		const char *name;
+		if (a->type != IMAP_ATOM) { reply(R_BAD_ARGS); return; }
+		name = a->s;
+		for (k = 0; k < sizeof enable_names / sizeof enable_names[0]; k++) {
+			if (!enable_names[k].bits || strcasecmp(name, enable_names[k].name)) continue;
+			/* RFC 5161 3.2: ENABLED lists only what this command turned on */
+			if ((enable_names[k].bits & ~(S.enabled | now)) &&
+			    (!stralloc_cats(&said, " ") || !stralloc_cats(&said, enable_names[k].name))) {
+				stralloc_free(&said);
+				reply(R_NO_CANNOT, "ENABLE", "out of memory");
+				return;
+			}
+			now |= enable_names[k].bits;
+		}
+	}
+	S.enabled |= now;
+	outf("* ENABLED%.*s\r\n", (int)said.len, said.s ? said.s : "");
+	stralloc_free(&said);
 	reply(R_OK_ENABLE);
 }
 

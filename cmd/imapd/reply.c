@@ -203,13 +203,32 @@ void out_flags(uint32_t flags, int recent)
 	out(")");
 }
 
+/* The capabilities after login and before, one token per line so that an
+ * extension is one line here (RFC 3501 7.2.1). */
+static const char *const capability_list[] = {
+	"IMAP4rev1",
+	"LITERAL+",          /* RFC 7888 */
+	"SASL-IR",           /* RFC 4959 */
+	"ID",                /* RFC 2971 */
+	"ENABLE",            /* RFC 5161 */
+	"IDLE",              /* RFC 2177 */
+	"NAMESPACE",         /* RFC 2342 */
+	"UNSELECT",          /* RFC 3691 */
+	"CHILDREN",          /* RFC 3348 */
+	"SPECIAL-USE",       /* RFC 6154 */
+	"UIDPLUS",           /* RFC 4315 */
+	"MOVE",              /* RFC 6851 */
+};
+
 const char *capabilities(void)
 {
-	static char buf[512];
+	static char buf[1024];
 	int login_ok = S.io.tls || S.conf.cleartext_ok;
+	size_t i, n = 0;
 
-	snprintf(buf, sizeof buf,
-		 "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT CHILDREN SPECIAL-USE UIDPLUS MOVE%s%s%s",
+	for (i = 0; i < sizeof capability_list / sizeof capability_list[0]; i++)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? " " : "", capability_list[i]);
+	snprintf(buf + n, sizeof buf - n, "%s%s%s",
 		 S.state == ST_NOAUTH && !S.io.tls && S.conf.tls_available ? " STARTTLS" : "",
 		 S.state == ST_NOAUTH && !login_ok ? " LOGINDISABLED" : "",
 		 S.state == ST_NOAUTH && login_ok ? " AUTH=PLAIN" : "");

@@ -44,6 +44,13 @@
 /* RFC 3501 section 3; bits, so a command names the states it is valid in. */
 enum imap_state { ST_NOAUTH = 1, ST_AUTH = 2, ST_SELECTED = 4 };
 
+/* Extensions a client turned on with ENABLE (RFC 5161), bits of S.enabled;
+ * enable_names in auth.c lists the names.  An extension that needs no
+ * enabling is not here. */
+enum imap_enabled {
+	EN_CONDSTORE = 1, EN_QRESYNC = 2, EN_UTF8 = 4, EN_REV2 = 8
+};
+
 /* One message of the selected folder as the client knows it. */
 struct vmsg {
 	uint32_t uid;
@@ -92,6 +99,7 @@ struct session {
 	unsigned told_kw;            /* keywords in the last * FLAGS sent */
 	unsigned long view_gen;      /* S.st.gen the view was last compared with */
 	int idling;
+	unsigned enabled;            /* EN_* bits: ENABLE'd extensions (RFC 5161) */
 	unsigned long fetched, stored, expunged, appended;   /* for the logout log line */
 };
 
