@@ -571,8 +571,10 @@ static int create_uses(const struct imap_arg *p, stralloc *uses)
 		const char *u;
 		if (a->type != IMAP_ATOM || a->s[0] != '\\') return -1;
 		if (!(u = use_known(a->s, a->len))) return -2;
-		if (!strstr(uses->s ? uses->s : "", u) && (!stralloc_cats(uses, u) || !stralloc_cats(uses, "\n") || !stralloc_0(uses)))
-			return -3;
+		/* once each; uses stays NUL-terminated for strstr (no use is
+		 * a part of another) */
+		if (uses->len && strstr(uses->s, u)) continue;
+		if (!stralloc_cats(uses, u) || !stralloc_cats(uses, "\n") || !stralloc_0(uses)) return -3;
 		uses->len--;
 	}
 	return 0;
