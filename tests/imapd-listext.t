@@ -100,6 +100,17 @@ for bad in ('LIST (RECURSIVEMATCH) "" "*"', 'LIST (NOSUCH) "" "*"', 'LIST "" "*"
             'LIST "" "*" FOO (CHILDREN)', 'LIST "" ("a" ("b"))'):
     got, tagged = cmd(bad)
     ok(tagged.startswith("t BAD") and not got, "BAD: " + bad, got + [tagged])
+# hostile: too many patterns, patterns too long, deep lists, many options
+got, tagged = cmd('LIST "" (%s)' % " ".join('"p%d"' % i for i in range(65)))
+ok(tagged.startswith("t BAD"), "65 patterns: BAD", tagged)
+got, tagged = cmd('LIST "" (%s "*")' % " ".join('"p%d"' % i for i in range(63)))
+ok(tagged.startswith("t OK") and len(got) == 8, "64 patterns: OK", got)
+got, tagged = cmd('LIST "%s" ("x" "%s")' % ("a" * 300, "b" * 300))
+ok(tagged.startswith("t BAD"), "a reference and pattern over the bound: BAD", tagged)
+got, tagged = cmd('LIST ' + "(" * 40 + ")" * 40 + ' "" "*"')
+ok(tagged.startswith("t BAD"), "nested selection lists: BAD", tagged)
+got, tagged = cmd('LIST (%s) "" "Tofu" RETURN (%s)' % ("SUBSCRIBED " * 2000, "CHILDREN " * 2000))
+ok(tagged.startswith("t OK"), "thousands of repeated options: OK", tagged)
 alive(r, "bad LIST options")
 
 # ---- LIST-STATUS (RFC 5819) ----

@@ -73,5 +73,9 @@ with open(os.path.join(md, ".Sent", "posthorn-specialuse"), "w") as f:
     f.write("\\Archive\nnonsense\n\\Bogus\n")
 got, _ = cmd('LIST (SPECIAL-USE) "" "Sent*"')
 is_(got, ['* LIST (\\Archive) "." "Sent"'], "the file over the name; unknown lines skipped")
+with open(os.path.join(md, ".Sent", "posthorn-specialuse"), "wb") as f:
+    f.write(b"\\Junk" + b"\x00\xff\r" * 5000 + b"\n\\Sent\n")
+got, tagged = cmd('LIST (SPECIAL-USE) "" "Sent*"')
+ok(tagged.startswith("t OK") and got == [], "a long file of junk: no use read (only its start is read)", got)
 r.close()
 done()

@@ -1,7 +1,9 @@
 /*
  * Folders: names, LIST and LSUB (RFC 3501 6.3.8-9, with the CHILDREN and
- * SPECIAL-USE attributes of RFC 3348 and RFC 6154), SUBSCRIBE,
- * UNSUBSCRIBE, CREATE, DELETE, RENAME, STATUS.
+ * SPECIAL-USE attributes of RFC 3348 and RFC 6154; LIST's extended form of
+ * RFC 5258 with RFC 5819's STATUS return option, at the end), SUBSCRIBE,
+ * UNSUBSCRIBE, CREATE (with RFC 6154's USE), DELETE, RENAME, STATUS (with
+ * SIZE, DELETED, DELETED-STORAGE and APPENDLIMIT).
  *
  * The hierarchy delimiter is '.', so an IMAP name is its Maildir++ name:
  * "Sent" is MAILDIR/.Sent, "Work.2024" is MAILDIR/.Work.2024, INBOX (any
