@@ -85,8 +85,8 @@ int main(int argc, char **argv)
 	static char login[AUTH_LOGIN_MAX + 1], password[PASSWD_MAX + 1];
 	static struct loginban_conf bans;
 	static struct peer peer;
-	static stralloc envs[sizeof keep_env / sizeof keep_env[0] + 2];
-	char *newenv[sizeof keep_env / sizeof keep_env[0] + 3];
+	static stralloc envs[sizeof keep_env / sizeof keep_env[0] + 3];
+	char *newenv[sizeof keep_env / sizeof keep_env[0] + 4];
 	const char *confdir = 0, *service;
 	stralloc cdb = {0}, path = {0};
 	unsigned i, n = 0;
@@ -146,6 +146,13 @@ int main(int argc, char **argv)
 	newenv[n] = envs[n].s, n++;
 	if (!setenv_from(&envs[n], "POSTHORN_MAILDIR", rec.maildir)) quit(EXIT_TEMP, "out of memory");
 	newenv[n] = envs[n].s, n++;
+	/* the user's quota, for IMAP's GETQUOTA (RFC 9208); 0 is none */
+	{
+		char q[24];
+		snprintf(q, sizeof q, "%llu", rec.quota);
+		if (!setenv_from(&envs[n], "POSTHORN_QUOTA", q)) quit(EXIT_TEMP, "out of memory");
+		newenv[n] = envs[n].s, n++;
+	}
 	newenv[n] = 0;
 	if (!exedir_path(&path, strcmp(service, "pop3d") ? "posthorn-imapd" : "posthorn-pop3d"))
 		quit(EXIT_TEMP, "unable to find the session program");

@@ -16,6 +16,7 @@
 #include "mailbox.h"
 #include "reply.h"
 #include "session.h"
+#include "storage.h"
 #include "view.h"
 #include "log.h"
 
@@ -91,6 +92,7 @@ void do_append(void)
 	if (mailbox_dir(name, dir, sizeof dir) < 0) { reply(R_NO_BADNAME); return; }
 	if (!mailbox_exists(dir)) { reply(R_NO_TRYCREATE); return; }
 	if (!msg->len) { reply(R_NO_LIMIT, "empty message"); return; }
+	if (quota_refuses(msg->len)) return;   /* RFC 9208 4.3.4, before anything is stored */
 	if (store_write_tmp(dir, msg->s, msg->len, &tmp) < 0) {
 		log_error("append", name);
 		reply(R_NO_CANNOT, "APPEND", strerror(errno));
@@ -122,5 +124,6 @@ void do_append(void)
 	}
 	stralloc_free(&tmp);
 	S.appended++;
+	quota_note(msg->len);
 	reply(R_OK_APPEND, (unsigned long)validity, (unsigned long)uid);
 }

@@ -1,7 +1,9 @@
 /*
  * Folders: names, LIST and LSUB (RFC 3501 6.3.8-9, with the CHILDREN and
- * SPECIAL-USE attributes of RFC 3348 and RFC 6154), SUBSCRIBE,
- * UNSUBSCRIBE, CREATE, DELETE, RENAME, STATUS.
+ * SPECIAL-USE attributes of RFC 3348 and RFC 6154; LIST's extended form of
+ * RFC 5258 with RFC 5819's STATUS return option, at the end), SUBSCRIBE,
+ * UNSUBSCRIBE, CREATE (with RFC 6154's USE), DELETE, RENAME, STATUS (with
+ * SIZE, DELETED, DELETED-STORAGE and APPENDLIMIT).
  *
  * The hierarchy delimiter is '.', so an IMAP name is its Maildir++ name:
  * "Sent" is MAILDIR/.Sent, "Work.2024" is MAILDIR/.Work.2024, INBOX (any
@@ -69,6 +71,7 @@
 #include "mailbox.h"
 #include "reply.h"
 #include "session.h"
+#include "storage.h"
 #include "view.h"
 #include "log.h"
 #include "maildir.h"
@@ -273,16 +276,54 @@ static int name_match(const char *pat, const char *name)
 	return match(pat, name);
 }
 
-static const char *special_use(const char *name)
+/* RFC 6154 special uses.  A folder's uses are the lines of its
+ * SPECIALUSE_FILE (CREATE ... (USE (...)) writes it, RFC 6154 3), or,
+ * without one, what its name says ("Sent" is \Sent). */
+#define SPECIALUSE_FILE "posthorn-specialuse"
+#define SPECIALUSE_MAX 128              /* bytes of the file we read */
+static const char *const use_names[] = {
+	"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash",
+};
+
+/* The canonical spelling of a use attribute (any case), or null. */
+static const char *use_known(const char *s, size_t len)
+{
+	unsigned i;
+	for (i = 0; i < sizeof use_names / sizeof use_names[0]; i++)
+		if (strlen(use_names[i]) == len && !strncasecmp(s, use_names[i], len)) return use_names[i];
+	return 0;
+}
+
+/* The uses of the folder name, space-separated, into out ("" for none;
+ * every use fits in 64 bytes). */
+static void special_uses(const char *name, char *out, size_t cap)
 {
 	static const char *const map[][2] = {
 		{"Sent", "\\Sent"}, {"Drafts", "\\Drafts"}, {"Trash", "\\Trash"}, {"Junk", "\\Junk"},
 		{"Archive", "\\Archive"},
 	};
+	char path[IMAP_MAILBOX_MAX + 32], buf[SPECIALUSE_MAX + 1];
+	FILE *fp;
 	unsigned i;
+
+	out[0] = 0;
+	if (!is_inbox(name) && path_fmt(path, sizeof path, ".%s/" SPECIALUSE_FILE, name) == 0 && (fp = fopen(path, "re"))) {
+		size_t n = fread(buf, 1, SPECIALUSE_MAX, fp), at = 0, l = 0;
+		fclose(fp);
+		buf[n] = 0;
+		while (at < n) {
+			const char *u;
+			char *nl = strchr(buf + at, '\n');
+			size_t len = nl ? (size_t)(nl - (buf + at)) : n - at;
+			/* unknown lines (a later version's) are skipped */
+			if ((u = use_known(buf + at, len)) && !strstr(out, u) && l + strlen(u) + 2 < cap)
+				l += (size_t)snprintf(out + l, cap - l, "%s%s", l ? " " : "", u);
+			at += len + 1;
+		}
+		return;
+	}
 	for (i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (!strcmp(name, map[i][0])) return map[i][1];
-	return 0;
+		if (!strcmp(name, map[i][0])) { snprintf(out, cap, "%s", map[i][1]); return; }
 }
 
 static void list_line(const char *verb, const char *name, const char *attrs)
@@ -307,12 +348,16 @@ static int pattern_of(char *pat, size_t cap)
 	return 0;
 }
 
+static void list_ext(void);
+
 void do_list(void)
 {
 	char pat[PATTERN_MAX + 1], attrs[128];
 	struct folders f;
 	unsigned long i;
 
+	/* anything but two strings is RFC 5258's extended LIST */
+	if (S.nargs != 2 || !imap_arg_string(S.args) || !imap_arg_string(S.args->next)) { list_ext(); return; }
 	if (pattern_of(pat, sizeof pat) < 0) return;
 	if (!S.args->next->len) {
 		/* RFC 3501 6.3.8: the delimiter and the root */
@@ -322,7 +367,8 @@ void do_list(void)
 	}
 	if (folders_read(&f) < 0) { reply(R_NO_CANNOT, "LIST", strerror(errno)); return; }
 	for (i = 0; i < f.n; i++) {
-		const char *nm = f.f[i].name, *su = f.f[i].noselect ? 0 : special_use(nm);
+		const char *nm = f.f[i].name;
+		char su[64] = "";
 		/* an implied parent that is no folder ("a" of "a.b"): \Noselect */
 		const char *dot = strchr(nm, '.');
 		while (dot) {
@@ -340,9 +386,10 @@ void do_list(void)
 			dot = strchr(dot + 1, '.');
 		}
 		if (!name_match(pat, nm)) continue;
-		/* fits: four fixed words, 40 bytes at most */
+		if (!f.f[i].noselect) special_uses(nm, su, sizeof su);
+		/* fits: two words and the uses, 90 bytes at most */
 		snprintf(attrs, sizeof attrs, "%s%s%s%s", f.f[i].noselect ? "\\Noselect " : "",
-			 has_children(&f, nm) ? "\\HasChildren" : "\\HasNoChildren", su ? " " : "", su ? su : "");
+			 has_children(&f, nm) ? "\\HasChildren" : "\\HasNoChildren", su[0] ? " " : "", su);
 		list_line("LIST", nm, attrs);
 	}
 	folders_free(&f);
@@ -513,30 +560,71 @@ void do_unsubscribe(void)
 
 /* ---- CREATE, DELETE, RENAME ---- */
 
+/* RFC 6154 3 (CREATE-SPECIAL-USE): the create parameter "(USE (...))"
+ * as the lines of SPECIALUSE_FILE into uses.  0; -1 when it is no such
+ * parameter (BAD), -2 for a use we do not know (NO [USEATTR]). */
+static int create_uses(const struct imap_arg *p, stralloc *uses)
+{
+	const struct imap_arg *a;
+	if (p->type != IMAP_LIST || p->len != 2 || !imap_arg_atom_is(p->list, "USE") || p->list->next->type != IMAP_LIST ||
+	    !p->list->next->len)
+		return -1;
+	for (a = p->list->next->list; a; a = a->next) {
+		const char *u;
+		if (a->type != IMAP_ATOM || a->s[0] != '\\') return -1;
+		if (!(u = use_known(a->s, a->len))) return -2;
+		/* once each; uses stays NUL-terminated for strstr (no use is
+		 * a part of another) */
+		if (uses->len && strstr(uses->s, u)) continue;
+		if (!stralloc_cats(uses, u) || !stralloc_cats(uses, "\n") || !stralloc_0(uses)) return -3;
+		uses->len--;
+	}
+	return 0;
+}
+
+/* RFC 3501 6.3.3; RFC 6154 3: CREATE name [(USE (attrs))] */
 void do_create(void)
 {
-	char name[IMAP_MAILBOX_MAX + 1], dir[IMAP_MAILBOX_MAX + 8];
+	char name[IMAP_MAILBOX_MAX + 1], dir[IMAP_MAILBOX_MAX + 8], upath[IMAP_MAILBOX_MAX + 32];
+	stralloc uses = {0};
 	size_t l;
+	int r;
 
-	if (S.nargs != 1 || !imap_arg_string(S.args)) { reply(R_BAD_ARGS); return; }
+	if (S.nargs < 1 || S.nargs > 2 || !imap_arg_string(S.args)) { reply(R_BAD_ARGS); return; }
+	if (S.nargs == 2 && (r = create_uses(S.args->next, &uses)) < 0) {
+		if (r == -1) reply(R_BAD_ARGS);
+		else if (r == -2) reply(R_NO_USEATTR);
+		else reply(R_NO_LIMIT, "out of memory");
+		goto out;
+	}
 	/* RFC 3501 6.3.3: a trailing delimiter says children will follow.  A
 	 * name that does not fit is too long, with or without it. */
-	if (path_fmt(name, sizeof name, "%s", S.args->s) < 0) { reply(R_NO_BADNAME); return; }
+	if (path_fmt(name, sizeof name, "%s", S.args->s) < 0) { reply(R_NO_BADNAME); goto out; }
 	l = strlen(name);
 	if (l > 1 && name[l - 1] == '.') name[l - 1] = 0;
-	if (is_inbox(name)) { reply(R_NO_EXISTS); return; }
+	if (is_inbox(name)) { reply(R_NO_EXISTS); goto out; }
 	/* a NUL in a literal would cut the name short */
 	if (S.args->len > IMAP_MAILBOX_MAX || strlen(S.args->s) != S.args->len || mailbox_dir(name, dir, sizeof dir) < 0) {
 		reply(R_NO_BADNAME);
-		return;
+		goto out;
 	}
-	if (mailbox_exists(dir)) { reply(R_NO_EXISTS); return; }
+	if (mailbox_exists(dir)) { reply(R_NO_EXISTS); goto out; }
 	if (maildir_create_folder(".", name, (uid_t)-1, (gid_t)-1) < 0) {
 		log_error("create", name);
 		reply(R_NO_CANNOT, "CREATE", strerror(errno));
-		return;
+		goto out;
+	}
+	/* the uses: the folder exists without them if this fails, as if
+	 * created by a plain CREATE, and the client is told */
+	if (uses.len && (path_fmt(upath, sizeof upath, "%s/" SPECIALUSE_FILE, dir) < 0 ||
+			 durable_write(upath, uses.s, uses.len, 0600) < 0)) {
+		log_error("create-specialuse", name);
+		reply(R_NO_CANNOT, "CREATE (USE)", strerror(errno));
+		goto out;
 	}
 	reply(R_OK_CREATE);
+out:
+	stralloc_free(&uses);
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -732,64 +820,334 @@ out:
 
 /* ---- STATUS ---- */
 
-void do_status(void)
-{
-	char name[IMAP_MAILBOX_MAX + 1], dir[IMAP_MAILBOX_MAX + 8];
-	const struct imap_arg *items, *a;
-	unsigned long messages = 0, recent = 0, unseen = 0, i;
-	uint32_t uidnext = 1, validity = 0;
-	int sp = 0;
+/* RFC 3501 6.3.10, RFC 8438 (SIZE), RFC 9208 4.2 (DELETED,
+ * DELETED-STORAGE), RFC 7889 (APPENDLIMIT). */
+static const char *const status_names[] = {
+	"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "SIZE", "DELETED", "DELETED-STORAGE",
+	"APPENDLIMIT",
+};
+enum { SI_MESSAGES, SI_RECENT, SI_UIDNEXT, SI_UIDVALIDITY, SI_UNSEEN, SI_SIZE, SI_DELETED, SI_DELSTORAGE,
+       SI_APPENDLIMIT, SI_N };
 
-	if (S.nargs != 2 || S.args->next->type != IMAP_LIST || !S.args->next->len) { reply(R_BAD_ARGS); return; }
-	if (one_name(S.args, name, dir) < 0) return;
-	items = S.args->next;
+static int status_item(const struct imap_arg *a)
+{
+	unsigned i;
+	for (i = 0; i < SI_N; i++)
+		if (imap_arg_atom_is(a, status_names[i])) return (int)i;
+	return -1;
+}
+
+/* A non-empty list of known items. */
+static int status_items_ok(const struct imap_arg *items)
+{
+	const struct imap_arg *a;
+	if (!items || items->type != IMAP_LIST || !items->len) return 0;
 	for (a = items->list; a; a = a->next)
-		if (!imap_arg_atom_is(a, "MESSAGES") && !imap_arg_atom_is(a, "RECENT") && !imap_arg_atom_is(a, "UIDNEXT") &&
-		    !imap_arg_atom_is(a, "UIDVALIDITY") && !imap_arg_atom_is(a, "UNSEEN")) {
-			reply(R_BAD_ARGS);
-			return;
-		}
-	if (!mailbox_exists(dir)) { reply(R_NO_NOMAILBOX); return; }
+		if (status_item(a) < 0) return 0;
+	return 1;
+}
+
+/* Adds message k of st to v (the counts of the items). */
+static void status_count(unsigned long long *v, struct store *st, unsigned long k, int recent, int sizes)
+{
+	unsigned long long b = sizes ? msg_bytes(st, k) : 0;
+	v[SI_MESSAGES]++;
+	if (recent) v[SI_RECENT]++;
+	if (!(st->m[k].flags & STORE_SEEN)) v[SI_UNSEEN]++;
+	v[SI_SIZE] += b;
+	if (st->m[k].flags & STORE_DELETED) {
+		v[SI_DELETED]++;
+		v[SI_DELSTORAGE] += b;
+	}
+}
+
+/* "* STATUS name (...)" of the folder (a valid name, dir its folder dir).
+ * 0, or -1 with errno. */
+static int status_emit(const char *name, const char *dir, const struct imap_arg *items)
+{
+	unsigned long long v[SI_N] = {0};
+	const struct imap_arg *a;
+	unsigned long i;
+	int sp = 0, sizes = 0;
+
+	for (a = items->list; a; a = a->next)
+		if (status_item(a) == SI_SIZE || status_item(a) == SI_DELSTORAGE) sizes = 1;
 	if (S.state == ST_SELECTED && !strcmp(S.mailbox, name)) {
 		view_update(0);
-		messages = S.nv;
 		for (i = 0; i < S.nv; i++) {
 			long k = view_store(i);
-			if (S.v[i].recent) recent++;
-			if (k >= 0 && !(S.st.m[k].flags & STORE_SEEN)) unseen++;
+			if (k >= 0) status_count(v, &S.st, (unsigned long)k, S.v[i].recent, sizes);
+			else v[SI_MESSAGES]++;
 		}
-		uidnext = S.st.ul.next;
-		validity = S.st.ul.validity;
+		v[SI_UIDNEXT] = S.st.ul.next;
+		v[SI_UIDVALIDITY] = S.st.ul.validity;
 	} else {
 		struct store st;
 		if (store_open(&st, dir) < 0 || store_sync(&st, 1) < 0) {
-			log_error("status", name);
-			reply(R_NO_CANNOT, "STATUS", strerror(errno));
+			int e = errno;
 			store_free(&st);
-			return;
+			errno = e;
+			return -1;
 		}
-		messages = st.n;
-		for (i = 0; i < st.n; i++) {
-			if (st.m[i].recent) recent++;
-			if (!(st.m[i].flags & STORE_SEEN)) unseen++;
-		}
-		uidnext = st.ul.next;
-		validity = st.ul.validity;
+		for (i = 0; i < st.n; i++) status_count(v, &st, i, st.m[i].recent, sizes);
+		v[SI_UIDNEXT] = st.ul.next;
+		v[SI_UIDVALIDITY] = st.ul.validity;
 		store_free(&st);
 	}
+	v[SI_APPENDLIMIT] = S.append_max;
 	out("* STATUS ");
 	out_string(name, strlen(name));
 	out(" (");
 	for (a = items->list; a; a = a->next) {
-		unsigned long v = imap_arg_atom_is(a, "MESSAGES") ? messages : imap_arg_atom_is(a, "RECENT") ? recent
-			: imap_arg_atom_is(a, "UIDNEXT") ? uidnext : imap_arg_atom_is(a, "UIDVALIDITY") ? validity : unseen;
-		char up[16];
-		size_t j;
-		for (j = 0; j < a->len && j < sizeof up - 1; j++) up[j] = (char)(a->s[j] & ~0x20);
-		up[j] = 0;
-		outf("%s%s %lu", sp ? " " : "", up, v);
+		int k = status_item(a);
+		outf("%s%s %llu", sp ? " " : "", status_names[k], v[k]);
 		sp = 1;
 	}
 	out(")\r\n");
+	return 0;
+}
+
+void do_status(void)
+{
+	char name[IMAP_MAILBOX_MAX + 1], dir[IMAP_MAILBOX_MAX + 8];
+
+	if (S.nargs != 2 || !status_items_ok(S.args->next)) { reply(R_BAD_ARGS); return; }
+	if (one_name(S.args, name, dir) < 0) return;
+	if (!mailbox_exists(dir)) { reply(R_NO_NOMAILBOX); return; }
+	if (status_emit(name, dir, S.args->next) < 0) {
+		log_error("status", name);
+		reply(R_NO_CANNOT, "STATUS", strerror(errno));
+		return;
+	}
 	reply(R_OK_STATUS);
+}
+
+/* ---- extended LIST: RFC 5258, RFC 5819 (STATUS), RFC 6154 (SPECIAL-USE) ---- */
+
+/* Selection options (RFC 5258 3.1, RFC 6154 5.1) and return options
+ * (RFC 5258 3.2, RFC 5819, RFC 6154 5.2). */
+enum { SEL_SUBSCRIBED = 1, SEL_REMOTE = 2, SEL_RECURSIVE = 4, SEL_SPECIALUSE = 8 };
+enum { RET_SUBSCRIBED = 1, RET_CHILDREN = 2, RET_SPECIALUSE = 4, RET_STATUS = 8 };
+#define LIST_PATTERNS_MAX 64
+
+/* The forms of a name in an extended LIST (see the top for the first
+ * three): K_NONE is a subscribed name that exists in no form, or a parent
+ * of one, \NonExistent (RFC 5258 3.4). */
+enum { K_FOLDER, K_PLACEHOLDER, K_IMPLIED, K_NONE };
+
+struct lent {
+	char *name;
+	unsigned char kind, subd, sel;
+};
+
+struct lents {
+	struct lent *e;
+	unsigned long n, cap;
+};
+
+static int lents_add(struct lents *l, const char *name, size_t len, int kind, int subd)
+{
+	if (l->n >= 4 * FOLDERS_MAX) return 0;   /* the rest are not listed */
+	if (l->n == l->cap) {
+		unsigned long cap = l->cap ? l->cap * 2 : 64;
+		struct lent *nn = realloc(l->e, cap * sizeof *nn);
+		if (!nn) return -1;
+		l->e = nn;
+		l->cap = cap;
+	}
+	if (!(l->e[l->n].name = strndup(name, len))) return -1;
+	l->e[l->n].kind = (unsigned char)kind;
+	l->e[l->n].subd = (unsigned char)subd;
+	l->e[l->n++].sel = 0;
+	return 0;
+}
+
+/* Adds each parent of name ("a" and "a.b" of "a.b.c") as kind: the
+ * implied parents of a folder, the \NonExistent ones of a subscription. */
+static int lents_parents(struct lents *l, const char *name, int kind)
+{
+	const char *dot;
+	for (dot = strchr(name, '.'); dot; dot = strchr(dot + 1, '.'))
+		if (lents_add(l, name, (size_t)(dot - name), kind, 0) < 0) return -1;
+	return 0;
+}
+
+static int cmp_lent(const void *a, const void *b)
+{
+	const struct lent *x = a, *y = b;
+	int c;
+	if (!strcmp(x->name, "INBOX")) return strcmp(y->name, "INBOX") ? -1 : x->kind - y->kind;
+	if (!strcmp(y->name, "INBOX")) return 1;
+	return (c = strcmp(x->name, y->name)) ? c : x->kind - y->kind;
+}
+
+static void lents_free(struct lents *l)
+{
+	unsigned long i;
+	for (i = 0; i < l->n; i++) free(l->e[i].name);
+	free(l->e);
+	l->e = 0;
+	l->n = l->cap = 0;
+}
+
+/* Every name in every form, INBOX first, once each (in its strongest
+ * form: a folder over a placeholder over an implied name), with its
+ * subscription.  0 or -1 with errno. */
+static int lents_read(struct lents *l, int with_subs)
+{
+	struct folders f;
+	stralloc sa = {0};
+	char **names = 0;
+	unsigned long i, n = 0, j;
+	int r = -1;
+
+	if (folders_read(&f) < 0) return -1;
+	if (with_subs) {
+		if (subs_read(&sa) < 0 || !(names = malloc(FOLDERS_MAX * sizeof *names))) goto out;
+		n = subs_split(&sa, names);
+	}
+	for (i = 0; i < f.n; i++)
+		if (lents_add(l, f.f[i].name, strlen(f.f[i].name), f.f[i].noselect ? K_PLACEHOLDER : K_FOLDER, 0) < 0 ||
+		    lents_parents(l, f.f[i].name, K_IMPLIED) < 0)
+			goto out;
+	for (i = 0; i < n; i++)
+		if (lents_add(l, names[i], strlen(names[i]), K_NONE, 1) < 0 || lents_parents(l, names[i], K_NONE) < 0) goto out;
+	qsort(l->e, l->n, sizeof *l->e, cmp_lent);
+	/* merge the runs of one name: the first has the strongest form */
+	for (i = j = 0; i < l->n; i++) {
+		if (j && !strcmp(l->e[j - 1].name, l->e[i].name)) {
+			l->e[j - 1].subd |= l->e[i].subd;
+			free(l->e[i].name);
+			continue;
+		}
+		l->e[j++] = l->e[i];
+	}
+	l->n = j;
+	r = 0;
+out:
+	{ int e = errno; folders_free(&f); free(names); stralloc_free(&sa); errno = e; }
+	return r;
+}
+
+static int status_items_ok(const struct imap_arg *items);
+static int status_emit(const char *name, const char *dir, const struct imap_arg *items);
+
+static int opt_bits(const struct imap_arg *list, const char *const *names, unsigned *bits, const struct imap_arg **status)
+{
+	const struct imap_arg *a;
+	unsigned i;
+	for (a = list ? list->list : 0; a; a = a->next) {
+		for (i = 0; names[i] && !imap_arg_atom_is(a, names[i]); i++)
+			;
+		if (!names[i]) return -1;
+		*bits |= 1u << i;
+		/* RFC 5819: STATUS takes the list of items */
+		if (status && imap_arg_atom_is(a, "STATUS")) {
+			if (!status_items_ok(a->next)) return -1;
+			*status = a = a->next;
+		}
+	}
+	return 0;
+}
+
+static void list_ext(void)
+{
+	static const char *const sel_names[] = {"SUBSCRIBED", "REMOTE", "RECURSIVEMATCH", "SPECIAL-USE", 0};
+	static const char *const ret_names[] = {"SUBSCRIBED", "CHILDREN", "SPECIAL-USE", "STATUS", 0};
+	const struct imap_arg *a = S.args, *ref, *pats, *items = 0;
+	char pat[LIST_PATTERNS_MAX][PATTERN_MAX + 1];
+	unsigned sel = 0, ret = 0, np = 0, i;
+	struct lents l = {0};
+	unsigned long k, m;
+
+	/* LIST [(selection)] reference (pattern | (pattern ...)) [RETURN (options)] */
+	if (a && a->type == IMAP_LIST) {
+		if (opt_bits(a, sel_names, &sel, 0) < 0) { reply(R_BAD_SYNTAX, "unknown LIST selection option"); return; }
+		a = a->next;
+	}
+	ref = a;
+	pats = ref ? ref->next : 0;
+	if (!imap_arg_string(ref) || !pats || (pats->type == IMAP_LIST ? !pats->len : !imap_arg_string(pats))) {
+		reply(R_BAD_ARGS);
+		return;
+	}
+	if ((a = pats->next)) {
+		if (!imap_arg_atom_is(a, "RETURN") || !a->next || a->next->type != IMAP_LIST || a->next->next) {
+			reply(R_BAD_ARGS);
+			return;
+		}
+		if (opt_bits(a->next, ret_names, &ret, &items) < 0) { reply(R_BAD_SYNTAX, "unknown LIST return option"); return; }
+	}
+	/* RFC 5258 3.1: RECURSIVEMATCH only refines another selection */
+	if ((sel & SEL_RECURSIVE) && !(sel & SEL_SUBSCRIBED)) {
+		reply(R_BAD_SYNTAX, "RECURSIVEMATCH needs SUBSCRIBED");
+		return;
+	}
+	for (a = pats->type == IMAP_LIST ? pats->list : pats; a; a = pats->type == IMAP_LIST ? a->next : 0) {
+		if (!imap_arg_string(a) || np == LIST_PATTERNS_MAX ||
+		    (size_t)snprintf(pat[np], sizeof pat[np], "%s%s", ref->s, a->s) >= sizeof pat[np]) {
+			reply(R_BAD_ARGS);
+			return;
+		}
+		if (a->len) np++;
+	}
+	if (!np) {
+		/* only empty patterns: the delimiter and the root (RFC 3501 6.3.8) */
+		out("* LIST (\\Noselect) \".\" \"\"\r\n");
+		reply(R_OK_LIST);
+		return;
+	}
+	if (lents_read(&l, (sel & SEL_SUBSCRIBED) || (ret & RET_SUBSCRIBED)) < 0) {
+		reply(R_NO_CANNOT, "LIST", strerror(errno));
+		return;
+	}
+	/* which names meet the selection (RFC 5258 3.1) */
+	for (k = 0; k < l.n; k++) {
+		struct lent *e = &l.e[k];
+		char su[64] = "";
+		e->sel = (sel & SEL_SUBSCRIBED) ? e->subd : e->kind != K_NONE;
+		if ((sel & SEL_SPECIALUSE) && e->sel) {
+			if (e->kind == K_FOLDER) special_uses(e->name, su, sizeof su);
+			e->sel = su[0] != 0;
+		}
+	}
+	for (k = 0; k < l.n && !S.dead; k++) {
+		const struct lent *e = &l.e[k];
+		char attrs[160], su[64] = "", dir[IMAP_MAILBOX_MAX + 8];
+		int matched = 0, childinfo = 0, kids = 0;
+		size_t n = 0;
+
+		for (i = 0; i < np && !matched; i++) matched = name_match(pat[i], e->name);
+		if (!matched) continue;
+		for (m = 0; m < l.n; m++) {
+			if (!is_inferior(l.e[m].name, e->name)) continue;
+			if (l.e[m].kind != K_NONE) kids = 1;
+			if (l.e[m].sel) childinfo = 1;
+		}
+		/* RFC 5258 3.5: CHILDINFO only where RECURSIVEMATCH asked */
+		childinfo = childinfo && (sel & SEL_RECURSIVE);
+		if (!e->sel && !childinfo) continue;
+		attrs[0] = 0;
+		/* fits: five words and the uses, 150 bytes at most */
+		if (e->kind == K_PLACEHOLDER || e->kind == K_IMPLIED) n += (size_t)snprintf(attrs + n, sizeof attrs - n, " \\Noselect");
+		if (e->kind == K_NONE) n += (size_t)snprintf(attrs + n, sizeof attrs - n, " \\NonExistent");
+		if ((sel & SEL_SUBSCRIBED || ret & RET_SUBSCRIBED) && e->subd)
+			n += (size_t)snprintf(attrs + n, sizeof attrs - n, " \\Subscribed");
+		if ((ret & RET_CHILDREN) && e->kind != K_NONE)
+			n += (size_t)snprintf(attrs + n, sizeof attrs - n, kids ? " \\HasChildren" : " \\HasNoChildren");
+		if ((ret & RET_SPECIALUSE || sel & SEL_SPECIALUSE) && e->kind == K_FOLDER) {
+			special_uses(e->name, su, sizeof su);
+			if (su[0]) snprintf(attrs + n, sizeof attrs - n, " %s", su);
+		}
+		outf("* LIST (%s) \".\" ", attrs[0] ? attrs + 1 : "");
+		out_string(e->name, strlen(e->name));
+		out(childinfo ? " (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n" : "\r\n");
+		/* RFC 5819: the STATUS of each selectable one, right after it; one
+		 * that cannot be read is left out */
+		if ((ret & RET_STATUS) && e->kind == K_FOLDER && mailbox_dir(e->name, dir, sizeof dir) == 0 &&
+		    status_emit(e->name, dir, items) < 0)
+			log_error("list-status", e->name);
+	}
+	lents_free(&l);
+	reply(R_OK_LIST);
 }

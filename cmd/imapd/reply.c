@@ -2,7 +2,8 @@
  * Every fixed response of posthorn-imapd, by name, and the output helpers.
  * Response codes in brackets: RFC 3501 7.1, RFC 5530 (AUTHENTICATIONFAILED,
  * UNAVAILABLE, SERVERBUG, CANNOT, LIMIT, NONEXISTENT, ALREADYEXISTS,
- * EXPUNGEISSUED, CLIENTBUG), RFC 7889 (TOOBIG).  A login failure says the
+ * EXPUNGEISSUED, CLIENTBUG, NOPERM), RFC 7889 (TOOBIG), RFC 9208 (OVERQUOTA),
+ * RFC 6154 (USEATTR).  A login failure says the
  * same whatever was wrong, so it tells a guesser nothing.
  */
 #include <stdarg.h>
@@ -81,6 +82,10 @@ static const char *const text[R_COUNT] = {
 	[R_OK_IDLE]           = "OK IDLE terminated",
 	[R_IDLE_GO]           = "idling",
 	[R_NO_LIMIT]          = "NO [LIMIT] %s",
+	[R_NO_OVERQUOTA]      = "NO [OVERQUOTA] the mailbox would go over its quota",
+	[R_NO_NOQUOTAROOT]    = "NO [NONEXISTENT] no such quota root",
+	[R_NO_SETQUOTA]       = "NO [NOPERM] quotas are set by the postmaster",
+	[R_NO_USEATTR]        = "NO [USEATTR] unsupported special-use attribute",
 };
 
 static void put(const char *s, size_t len)
@@ -218,6 +223,12 @@ static const char *const capability_list[] = {
 	"SPECIAL-USE",       /* RFC 6154 */
 	"UIDPLUS",           /* RFC 4315 */
 	"MOVE",              /* RFC 6851 */
+	"LIST-EXTENDED",     /* RFC 5258 */
+	"LIST-STATUS",       /* RFC 5819 */
+	"CREATE-SPECIAL-USE", /* RFC 6154 */
+	"STATUS=SIZE",       /* RFC 8438 */
+	"QUOTA",             /* RFC 9208 */
+	"QUOTA=RES-STORAGE", /* RFC 9208 5.1 */
 };
 
 const char *capabilities(void)
@@ -228,6 +239,8 @@ const char *capabilities(void)
 
 	for (i = 0; i < sizeof capability_list / sizeof capability_list[0]; i++)
 		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? " " : "", capability_list[i]);
+	/* RFC 7889: the bound on an APPENDed message (imapd-maxmsg) */
+	n += (size_t)snprintf(buf + n, sizeof buf - n, " APPENDLIMIT=%lu", S.append_max);
 	snprintf(buf + n, sizeof buf - n, "%s%s%s",
 		 S.state == ST_NOAUTH && !S.io.tls && S.conf.tls_available ? " STARTTLS" : "",
 		 S.state == ST_NOAUTH && !login_ok ? " LOGINDISABLED" : "",

@@ -49,7 +49,7 @@ struct command {
 };
 
 /* RFC 3501 section 6, with RFC 2177 (IDLE), 2342 (NAMESPACE), 2971 (ID),
- * 3691 (UNSELECT), 4315 (UIDPLUS), 5161 (ENABLE), 6851 (MOVE). */
+ * 3691 (UNSELECT), 4315 (UIDPLUS), 5161 (ENABLE), 6851 (MOVE), 9208 (QUOTA). */
 static const struct command commands[] = {
 	{"CAPABILITY", ST_NOAUTH | ST_AUTH | ST_SELECTED, 0, 1, do_capability},
 	{"NOOP", ST_NOAUTH | ST_AUTH | ST_SELECTED, 0, 1, do_noop},
@@ -70,6 +70,9 @@ static const struct command commands[] = {
 	{"LIST", ST_AUTH | ST_SELECTED, 0, 1, do_list},
 	{"LSUB", ST_AUTH | ST_SELECTED, 0, 1, do_lsub},
 	{"STATUS", ST_AUTH | ST_SELECTED, 0, 1, do_status},
+	{"GETQUOTAROOT", ST_AUTH | ST_SELECTED, 0, 1, do_getquotaroot},
+	{"GETQUOTA", ST_AUTH | ST_SELECTED, 0, 1, do_getquota},
+	{"SETQUOTA", ST_AUTH | ST_SELECTED, 0, 1, do_setquota},
 	{"APPEND", ST_AUTH | ST_SELECTED, 0, 1, do_append},
 	{"IDLE", ST_AUTH | ST_SELECTED, 0, 1, do_idle},
 	{"CHECK", ST_SELECTED, 0, 1, do_check},

@@ -8,8 +8,11 @@
  *   reply.c     every fixed response text by name; output helpers
  *   auth.c      CAPABILITY, NOOP, LOGOUT, STARTTLS, LOGIN, AUTHENTICATE,
  *               ID, ENABLE, NAMESPACE; the privilege drop
- *   list.c      LIST, LSUB, SUBSCRIBE, UNSUBSCRIBE, CREATE, DELETE, RENAME,
+ *   list.c      LIST (with LIST-EXTENDED, LIST-STATUS, SPECIAL-USE), LSUB,
+ *               SUBSCRIBE, UNSUBSCRIBE, CREATE (with USE), DELETE, RENAME,
  *               STATUS; folder names
+ *   quota.c     GETQUOTAROOT, GETQUOTA, SETQUOTA; the quota checks of
+ *               APPEND and COPY; message sizes (storage.h)
  *   select.c    SELECT, EXAMINE, CLOSE, UNSELECT, CHECK; the view of the
  *               selected folder and its untagged updates
  *   fetch.c     FETCH and UID FETCH
@@ -23,7 +26,8 @@
  * (session.h).  Headers: session.h (the state, reading, the end),
  * reply.h (responses and output), commands.h (the handlers the dispatch
  * table names), view.h (the selected folder as the client knows it),
- * mailbox.h (folder names), message.h (reading a message of the view).
+ * mailbox.h (folder names), message.h (reading a message of the view),
+ * storage.h (message sizes and the quota).
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -23,6 +23,7 @@
 #include "mailbox.h"
 #include "reply.h"
 #include "session.h"
+#include "storage.h"
 #include "view.h"
 #include "log.h"
 
@@ -191,6 +192,15 @@ static void copy_or_move(int move)
 		imapseq_free(&seq);
 		return;
 	}
+	/* RFC 9208 4.3.4: a COPY that would go over the quota stores nothing;
+	 * a MOVE adds nothing to a Maildir++ quota */
+	if (!move && quota_limit()) {
+		unsigned long long bytes = 0;
+		long k;
+		for (i = 0; i < S.nv; i++)
+			if (view_in(&seq, i, S.uid) && (k = view_store(i)) >= 0) bytes += msg_bytes(&S.st, (unsigned long)k);
+		if (quota_refuses(bytes)) { imapseq_free(&seq); return; }
+	}
 	/* into the junk folder: spam; out of it: ham (learn.h) */
 	lesson = mailbox_dir(S.mailbox, src_dir, sizeof src_dir) < 0 ? LEARN_NONE : learn_for_copy(src_dir, dir);
 	if (move && !(moved = calloc(S.nv + 1, sizeof *moved))) { reply(R_NO_LIMIT, "out of memory"); imapseq_free(&seq); return; }
@@ -222,6 +232,7 @@ static void copy_or_move(int move)
 			}
 		}
 		done++;
+		if (!move && quota_limit()) quota_note(msg_bytes(&S.st, (unsigned long)k));
 		if (set_add(&src, &sl, &ss, S.v[i].uid, 0) < 0 || set_add(&dst, &dl, &ds, uid, 0) < 0) failed = 1;
 		if (move) moved[nmoved++] = i + 1;
 	}
