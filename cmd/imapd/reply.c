@@ -2,7 +2,8 @@
  * Every fixed response of posthorn-imapd, by name, and the output helpers.
  * Response codes in brackets: RFC 3501 7.1, RFC 5530 (AUTHENTICATIONFAILED,
  * UNAVAILABLE, SERVERBUG, CANNOT, LIMIT, NONEXISTENT, ALREADYEXISTS,
- * EXPUNGEISSUED, CLIENTBUG), RFC 7889 (TOOBIG).  A login failure says the
+ * EXPUNGEISSUED, CLIENTBUG), RFC 7889 (TOOBIG), RFC 3516 (UNKNOWN-CTE),
+ * RFC 4469 (BADURL).  A login failure says the
  * same whatever was wrong, so it tells a guesser nothing.
  */
 #include <stdarg.h>
@@ -75,12 +76,16 @@ static const char *const text[R_COUNT] = {
 	[R_OK_COPY]           = "OK %s%s completed",
 	[R_OK_MOVE]           = "OK MOVE completed",
 	[R_NO_TRYCREATE]      = "NO [TRYCREATE] no such mailbox",
-	[R_OK_APPEND]         = "OK [APPENDUID %lu %lu] APPEND completed",
+	[R_OK_APPEND]         = "OK [APPENDUID %lu %s] APPEND completed",
 	[R_OK_SEARCH]         = "OK SEARCH completed",
 	[R_NO_CHARSET]        = "NO [BADCHARSET (UTF-8 US-ASCII)] charset not supported",
 	[R_OK_IDLE]           = "OK IDLE terminated",
 	[R_IDLE_GO]           = "idling",
 	[R_NO_LIMIT]          = "NO [LIMIT] %s",
+	[R_NO_UNKNOWN_CTE]    = "NO [UNKNOWN-CTE] a part's Content-Transfer-Encoding cannot be decoded",
+	[R_NO_BINARY_PART]    = "NO [CLIENTBUG] BINARY of a multipart or message part: leaf parts only",
+	[R_NO_BADURL]         = "NO [BADURL %s] %s",
+	[R_NO_TOOBIG_MSG]     = "NO [TOOBIG] the message put together is over the size limit",
 };
 
 static void put(const char *s, size_t len)
@@ -218,6 +223,7 @@ static const char *const capability_list[] = {
 	"SPECIAL-USE",       /* RFC 6154 */
 	"UIDPLUS",           /* RFC 4315 */
 	"MOVE",              /* RFC 6851 */
+	"BINARY",            /* RFC 3516 */
 };
 
 const char *capabilities(void)
