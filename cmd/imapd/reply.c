@@ -224,6 +224,8 @@ static const char *const capability_list[] = {
 	"UIDPLUS",           /* RFC 4315 */
 	"MOVE",              /* RFC 6851 */
 	"BINARY",            /* RFC 3516 */
+	"MULTIAPPEND",       /* RFC 3502 */
+	"CATENATE",          /* RFC 4469 */
 };
 
 const char *capabilities(void)
