@@ -156,6 +156,8 @@ parsed = email.message_from_bytes(msgs[0], policy=email.policy.compat32)
 parts = parsed.get_payload()
 for n, part in enumerate(parts, 1):
     want = part.get_payload(decode=True)
+    if part.get_content_maintype() == "text":
+        want = crlf(want)   # RFC 3516 4.2: text with CRLF line ends
     resp = cmd(r, "t FETCH 1 (BINARY.PEEK[%d] BINARY.SIZE[%d])" % (n, n))
     ok(tagged(resp).startswith("t OK"), "FETCH BINARY.PEEK[%d]: OK" % n, resp)
     lits = resp[0][1] if resp and resp[0][1] else [(None, None)]
@@ -178,8 +180,8 @@ ok(tagged(resp).startswith("t OK") and resp[0][1] and resp[0][1][0][1] == b"", "
 resp = cmd(r, "t FETCH 1 (FLAGS)")
 ok(b"\\Seen" not in resp[0][0], "BINARY.PEEK leaves \\Seen unset", resp)
 resp = cmd(r, "t FETCH 1 (BINARY[4])")
-ok(tagged(resp).startswith("t OK") and resp[0][1] and resp[0][1][0][1] == b"hello world\n" and b"\\Seen" in resp[0][0],
-   "BINARY[4] decodes base64 text and sets \\Seen (its FLAGS in the same response)", resp)
+ok(tagged(resp).startswith("t OK") and resp[0][1] and resp[0][1][0][1] == b"hello world\r\n" and b"\\Seen" in resp[0][0],
+   "BINARY[4] decodes base64 text, with CRLF (RFC 3516 4.2), and sets \\Seen (its FLAGS in the same response)", resp)
 
 # the whole message of a single-part base64 message: header, decoded body
 resp = cmd(r, "t FETCH 3 (BINARY.PEEK[] BINARY.PEEK[1] BINARY.SIZE[])")

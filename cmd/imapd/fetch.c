@@ -563,6 +563,23 @@ static enum resp_id binary_check(const struct mime *m)
 	return 0;
 }
 
+/* Every LF in sa from byte from on that has no CR before it gets one. */
+static int crlf_text(stralloc *sa, size_t from)
+{
+	static stralloc t;
+	size_t i, bare = 0;
+
+	for (i = from; i < sa->len; i++)
+		if (sa->s[i] == '\n' && (i == from || sa->s[i - 1] != '\r')) bare++;
+	if (!bare) return 0;
+	if (!stralloc_copyb(&t, sa->s, from) || !stralloc_ready(&t, sa->len + bare)) return -1;
+	for (i = from; i < sa->len; i++) {
+		if (sa->s[i] == '\n' && (i == from || sa->s[i - 1] != '\r')) t.s[t.len++] = '\r';
+		t.s[t.len++] = sa->s[i];
+	}
+	return stralloc_copy(sa, &t) ? 0 : -1;
+}
+
 /* The decoded bytes of a BINARY item into *s, *len (in m, or a static
  * buffer valid until the next call).  0, or -1 (ENOMEM). */
 static int binary_data(const struct mime *m, const struct fitem *it, const char **s, size_t *len)
@@ -580,6 +597,9 @@ static int binary_data(const struct mime *m, const struct fitem *it, const char 
 	/* BINARY[] of a single-part message: its header, then its body decoded */
 	if (!it->nnum && !stralloc_catb(&dec, m->data + p->hdr, p->hdrlen)) return -1;
 	if (cte_decode(cte_kind(p->encoding), m->data + p->body, p->bodylen, &dec) < 0) return -1;
+	/* RFC 3516 4.2: text goes out with CRLF line ends, whatever the
+	 * decoding gave (base64 text usually holds bare LFs) */
+	if (p->type && !strcasecmp(p->type, "text") && crlf_text(&dec, it->nnum ? 0 : p->hdrlen) < 0) return -1;
 	*s = dec.s ? dec.s : "";
 	*len = dec.len;
 	return 0;
