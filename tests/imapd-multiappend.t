@@ -110,6 +110,36 @@ t = r.until("t")[-1].strip()
 ok(t.startswith("t BAD") and count() == before, "flags after the last message: BAD, none added", t)
 alive(r, "the refused MULTIAPPENDs")
 
+# a failure while they enter cur/: the UID list is made to run out of
+# UIDs after the first (RFC 3501 2.3.1.1: 4294967295 is the last), so the
+# second cannot be added; the first, already in cur/, is taken out again
+out = r.cmd("CREATE full")
+full = inst.folder_dir("alice", "full")
+r.send(b"t APPEND full {8+}\r\nA: 1\r\n\r\n\r\n")
+t = r.until("t")[-1].strip()
+ok(t.startswith("t OK"), "one message in folder full", t)
+ulp = os.path.join(full, "posthorn-uidlist")
+with open(ulp) as f:
+    ul = f.read()
+first, rest = ul.split("\n", 1)
+v = re.search(r"V(\d+)", first).group(1)
+ul2 = "1 V%s N4294967294 R4294967294\n%s" % (v, rest)
+with open(ulp, "w") as f:
+    f.write(ul2)
+cur_before = sorted(os.listdir(os.path.join(full, "cur")))
+r.send(b"t APPEND full {8+}\r\nB: 2\r\n\r\n (\\Seen) {8+}\r\nC: 3\r\n\r\n\r\n")
+t = r.until("t")[-1].strip()
+ok(t.startswith("t NO"), "a second message that gets no UID: NO", t)
+with open(ulp) as f:
+    ul3 = f.read()
+ok(sorted(os.listdir(os.path.join(full, "cur"))) == cur_before and
+   os.listdir(os.path.join(full, "tmp")) == [] and ul3 == ul2,
+   "the first is taken out of cur/ again, tmp/ is empty, the UID list is as it was",
+   (cur_before, os.listdir(os.path.join(full, "cur")), ul3))
+r.send(b"t APPEND full {8+}\r\nD: 4\r\n\r\n\r\n")
+t = r.until("t")[-1].strip()
+ok(t.startswith("t OK [APPENDUID %s 4294967294]" % v), "and the next APPEND gets the UID that was not used", t)
+
 # the folder is still whole: the UIDs given out are the ones there
 out = r.cmd("SELECT saved-messages")
 out = r.cmd("UID FETCH 1:* (UID)")

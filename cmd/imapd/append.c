@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -94,6 +95,9 @@ struct amsg {
 	size_t len;
 	stralloc built;               /* CATENATE: the message put together */
 	stralloc tmp;                 /* its file in tmp/, once written */
+	ino_t ino;                    /* and that file's identity */
+	dev_t dev;
+	int renamed;                  /* store_add took it (it is no longer in tmp/) */
 	uint32_t uid;
 };
 
@@ -107,26 +111,25 @@ static void drop_tmp(unsigned from, unsigned n)
 		if (msgs[i].tmp.len) { unlink(msgs[i].tmp.s); msgs[i].tmp.len = 0; }
 }
 
-/* Removes from dir/cur the messages added so far (the last k records of
- * the adder's UID list): their file names are "NAME:2,INFO", and the
- * info letters are found by looking, not recomputed. */
-static void remove_added(const char *dir, const struct store_adder *ad, unsigned k)
+/* Removes from dir/cur the files of msgs[0..n-1] that store_add renamed
+ * there (a rename keeps the inode; store_add may also fail after its
+ * rename, leaving a file with no UID).  The names are found by looking,
+ * since the info letters were made by store_add. */
+static void remove_added(const char *dir, unsigned n)
 {
 	char cur[1100], p[2400];
 	DIR *d;
 	struct dirent *e;
-	unsigned long j;
+	struct stat st;
+	unsigned j;
 
 	if (snprintf(cur, sizeof cur, "%s/cur", dir) >= (int)sizeof cur || !(d = opendir(cur))) return;
 	while ((e = readdir(d))) {
-		for (j = ad->ul.n - k; j < ad->ul.n; j++) {
-			const char *name = ad->ul.names.s + ad->ul.r[j].name;
-			size_t l = strlen(name);
-			if (!strncmp(e->d_name, name, l) && !strncmp(e->d_name + l, ":2,", 3)) {
-				if (snprintf(p, sizeof p, "%s/%s", cur, e->d_name) < (int)sizeof p) unlink(p);
-				break;
-			}
-		}
+		if (e->d_name[0] == '.' || snprintf(p, sizeof p, "%s/%s", cur, e->d_name) >= (int)sizeof p ||
+		    lstat(p, &st) < 0)
+			continue;
+		for (j = 0; j < n; j++)
+			if (msgs[j].renamed && st.st_ino == msgs[j].ino && st.st_dev == msgs[j].dev) { unlink(p); break; }
 	}
 	closedir(d);
 }
@@ -146,6 +149,7 @@ static int parse_msgs(const struct imap_arg *a, unsigned *n)
 		m->date = 0;
 		m->lit = m->cat = 0;
 		m->tmp.len = m->built.len = 0;
+		m->renamed = 0;
 		if (a->type == IMAP_LIST) {
 			if (parse_flags(a, &m->sys, m->kw, &m->nkw, 0) < 0) { reply(R_BAD_SYNTAX, "invalid flag"); return -1; }
 			a = a->next;
@@ -328,7 +332,7 @@ static int catenate(struct amsg *m)
 void do_append(void)
 {
 	char name[IMAP_MAILBOX_MAX + 1], dir[IMAP_MAILBOX_MAX + 8], set[32];
-	unsigned n, i, added = 0;
+	unsigned n, i;
 	uint32_t validity;
 	struct store_adder ad;
 	int e;
@@ -345,14 +349,18 @@ void do_append(void)
 		if (!m->len) { reply(R_NO_LIMIT, "empty message"); return; }
 	}
 	for (i = 0; i < n; i++) {
-		if (store_write_tmp(dir, msgs[i].data, msgs[i].len, &msgs[i].tmp) < 0) {
+		struct stat st;
+		int w = store_write_tmp(dir, msgs[i].data, msgs[i].len, &msgs[i].tmp);
+		if (w < 0) msgs[i].tmp.len = 0;   /* nothing of it is left */
+		if (w < 0 || stat(msgs[i].tmp.s, &st) < 0) {
 			e = errno;
-			msgs[i].tmp.len = 0;
 			log_error("append", name);
 			drop_tmp(0, n);
 			reply(R_NO_CANNOT, "APPEND", strerror(e));
 			return;
 		}
+		msgs[i].ino = st.st_ino;
+		msgs[i].dev = st.st_dev;
 	}
 	if (store_add_begin(&ad, dir) < 0) {
 		e = errno;
@@ -364,23 +372,28 @@ void do_append(void)
 	}
 	for (i = 0; i < n; i++) {
 		struct amsg *m = &msgs[i];
+		int r;
 		/* into the junk folder: spam (learn.h).  mbsync and other
 		 * synchronizers carry a move between folders as an APPEND to the
 		 * target and an expunge at the source.  A lesson of a message
 		 * that a later failure takes out again stays: it was filed as
 		 * spam all the same. */
 		learn_job(m->tmp.s, learn_for_copy(0, dir));
-		if (store_add(&ad, m->tmp.s, STORE_ADD_RENAME, m->sys, m->kw, m->nkw, m->date ? m->date : time(0), &m->uid) < 0)
-			break;
-		m->tmp.len = 0;   /* renamed away */
-		added++;
+		r = store_add(&ad, m->tmp.s, STORE_ADD_RENAME, m->sys, m->kw, m->nkw, m->date ? m->date : time(0), &m->uid);
+		e = errno;
+		/* taken, or taken and then failed (no UID): in cur/ either way */
+		if (r == 0 || access(m->tmp.s, F_OK) < 0) {
+			m->renamed = 1;
+			m->tmp.len = 0;
+		}
+		if (r < 0) break;
 	}
 	if (i < n) {
 		/* all or none (RFC 3502): out with those already in */
-		e = errno;
 		learn_cancel();
+		errno = e;
 		log_error("append", name);
-		remove_added(dir, &ad, added);
+		remove_added(dir, i + 1);
 		ad.added = 0;     /* so the UID list is not written: their UIDs were never told */
 		store_add_end(&ad);
 		drop_tmp(0, n);
