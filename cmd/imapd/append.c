@@ -13,9 +13,9 @@
  * given, becomes the file's mtime (INTERNALDATE).
  *
  * Bounds: the literals of one APPEND together are at most
- * imapd-append-max bytes (checked before each is read, session.c), and so
- * is each message a CATENATE puts together; at most APPEND_MSGS_MAX
- * messages.  A NUL byte is allowed only in a literal8 (RFC 3516 4.4).
+ * imapd-maxmsg bytes (checked before each is read, session.c), and so is
+ * each message a CATENATE puts together; at most APPEND_MSGS_MAX
+ * messages.  Buffers over BUF_KEEP are let go after each command.  A NUL byte is allowed only in a literal8 (RFC 3516 4.4).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -89,8 +89,7 @@ struct amsg {
 	const char *kw[STORE_KEYWORDS_MAX];   /* into the command's arguments */
 	unsigned nkw;
 	time_t date;
-	const struct imap_arg *lit;   /* the literal, or null: */
-	const struct imap_arg *cat;   /* the CATENATE part list */
+	const struct imap_arg *cat;   /* the CATENATE part list, or null */
 	const char *data;             /* the message: the literal's bytes or built */
 	size_t len;
 	stralloc built;               /* CATENATE: the message put together */
@@ -102,6 +101,14 @@ struct amsg {
 };
 
 static struct amsg *msgs;
+static stralloc urlraw, urlmsg, urlpart;   /* CATENATE: a URL's message, its part */
+
+#define BUF_KEEP (1UL << 20)
+
+static void let_go(stralloc *sa)
+{
+	if (sa->a > BUF_KEEP) stralloc_free(sa);
+}
 
 /* Unlinks the tmp/ files of msgs[from..n-1] that were written. */
 static void drop_tmp(unsigned from, unsigned n)
@@ -142,12 +149,13 @@ static int parse_msgs(const struct imap_arg *a, unsigned *n)
 	if (!a) { reply(R_BAD_ARGS); return -1; }
 	if (!msgs && !(msgs = calloc(APPEND_MSGS_MAX, sizeof *msgs))) { reply(R_NO_LIMIT, "out of memory"); return -1; }
 	while (a) {
-		struct amsg *m = &msgs[*n];
+		struct amsg *m;
 		if (*n >= APPEND_MSGS_MAX) { reply(R_NO_LIMIT, "too many messages in one APPEND"); return -1; }
+		m = &msgs[*n];
 		m->sys = 0;
 		m->nkw = 0;
 		m->date = 0;
-		m->lit = m->cat = 0;
+		m->cat = 0;
 		m->tmp.len = m->built.len = 0;
 		m->renamed = 0;
 		if (a->type == IMAP_LIST) {
@@ -164,7 +172,6 @@ static int parse_msgs(const struct imap_arg *a, unsigned *n)
 				reply(R_BAD_SYNTAX, "NUL in a literal: send the message as a literal8 (RFC 3516)");
 				return -1;
 			}
-			m->lit = a;
 			m->data = a->s;
 			m->len = a->len;
 		} else if (imap_arg_atom_is(a, "CATENATE") && a->next && a->next->type == IMAP_LIST && a->next->len) {
@@ -205,7 +212,7 @@ static int badurl(const struct imap_arg *url, const char *why)
  * is over max bytes. */
 static int url_message(const char *dir, uint32_t validity, uint32_t uid, size_t max, stralloc *out)
 {
-	static stralloc raw;
+	stralloc *raw = &urlraw;
 	struct store st;
 	long k;
 	int fd, r = -1;
@@ -217,23 +224,23 @@ static int url_message(const char *dir, uint32_t validity, uint32_t uid, size_t 
 	if (validity && st.ul.validity != validity) goto done;
 	if ((k = store_find(&st, uid)) < 0) goto done;
 	if ((fd = store_open_msg(&st, (unsigned long)k)) < 0) goto done;
-	raw.len = 0;
+	raw->len = 0;
 	for (;;) {
 		char buf[65536];
 		ssize_t n = read(fd, buf, sizeof buf);
 		if (n < 0 && errno == EINTR) continue;
 		if (n < 0) { r = -1; break; }
 		if (!n) { r = 0; break; }
-		if (raw.len + (size_t)n > max) { r = -2; break; }
-		if (!stralloc_catb(&raw, buf, (size_t)n)) { errno = ENOMEM; r = -1; break; }
+		if (raw->len + (size_t)n > max) { r = -2; break; }
+		if (!stralloc_catb(raw, buf, (size_t)n)) { errno = ENOMEM; r = -1; break; }
 	}
 	close(fd);
 	if (r) goto done;
 	out->len = 0;
-	if (!stralloc_ready(out, raw.len + raw.len / 16 + 16)) { errno = ENOMEM; r = -1; goto done; }
-	for (i = 0; i < raw.len; i++) {
-		if (raw.s[i] == '\n' && (i == 0 || raw.s[i - 1] != '\r') && !stralloc_append(out, "\r")) { r = -1; break; }
-		if (!stralloc_append(out, &raw.s[i])) { r = -1; break; }
+	if (!stralloc_ready(out, raw->len + raw->len / 16 + 16)) { errno = ENOMEM; r = -1; goto done; }
+	for (i = 0; i < raw->len; i++) {
+		if (raw->s[i] == '\n' && (i == 0 || raw->s[i - 1] != '\r') && !stralloc_append(out, "\r")) { r = -1; break; }
+		if (!stralloc_append(out, &raw->s[i])) { r = -1; break; }
 	}
 	if (out->len > max) r = -2;
 done:
@@ -245,7 +252,8 @@ done:
  * (answered: BADURL, TOOBIG, or a failure of ours). */
 static int url_part(struct amsg *m, const struct imap_arg *url)
 {
-	static stralloc msg, part, box;
+	static stralloc box;
+	stralloc *msg = &urlmsg, *part = &urlpart;
 	struct imapurl u;
 	char name[IMAP_MAILBOX_MAX + 1], dir[IMAP_MAILBOX_MAX + 8];
 	const char *s;
@@ -266,7 +274,7 @@ static int url_part(struct amsg *m, const struct imap_arg *url)
 	}
 	if (!name[0] || mailbox_dir(name, dir, sizeof dir) < 0 || !mailbox_exists(dir))
 		return badurl(url, "no such mailbox");
-	r = url_message(dir, u.uidvalidity, u.uid, S.append_max, &msg);
+	r = url_message(dir, u.uidvalidity, u.uid, S.append_max, msg);
 	if (r == 1) return badurl(url, "no such message (or UIDVALIDITY changed)");
 	if (r == -2) { reply(R_NO_TOOBIG_MSG); return -1; }
 	if (r < 0) {
@@ -274,17 +282,17 @@ static int url_part(struct amsg *m, const struct imap_arg *url)
 		reply(R_NO_CANNOT, "CATENATE", strerror(errno));
 		return -1;
 	}
-	s = msg.s ? msg.s : "";
-	len = msg.len;
+	s = msg->s ? msg->s : "";
+	len = msg->len;
 	if (u.section[0]) {
-		part.len = 0;
-		if (message_section(s, len, u.section, &part) < 0) {
+		part->len = 0;
+		if (message_section(s, len, u.section, part) < 0) {
 			if (errno == EINVAL) return badurl(url, "no such section");
 			reply(R_NO_LIMIT, "out of memory");
 			return -1;
 		}
-		s = part.s ? part.s : "";
-		len = part.len;
+		s = part->s ? part->s : "";
+		len = part->len;
 	}
 	if (u.partial) {
 		/* RFC 5092 ipartial: octets of the section as fetched */
@@ -329,7 +337,7 @@ static int catenate(struct amsg *m)
 	return 0;
 }
 
-void do_append(void)
+static void append(void)
 {
 	char name[IMAP_MAILBOX_MAX + 1], dir[IMAP_MAILBOX_MAX + 8], set[32];
 	unsigned n, i;
@@ -411,4 +419,16 @@ void do_append(void)
 	if (n == 1) snprintf(set, sizeof set, "%lu", (unsigned long)msgs[0].uid);
 	else snprintf(set, sizeof set, "%lu:%lu", (unsigned long)msgs[0].uid, (unsigned long)msgs[n - 1].uid);
 	reply(R_OK_APPEND, (unsigned long)validity, set);
+}
+
+void do_append(void)
+{
+	unsigned i;
+
+	append();
+	/* a big message is not kept in memory for the rest of the session */
+	for (i = 0; msgs && i < APPEND_MSGS_MAX; i++) let_go(&msgs[i].built);
+	let_go(&urlraw);
+	let_go(&urlmsg);
+	let_go(&urlpart);
 }
