@@ -28,6 +28,7 @@ struct parser {
 	const char *p, *end;
 	int depth;
 	int sections;              /* FETCH: fetch-att sections are kept whole */
+	int literal8;              /* APPEND: "~{N}" is allowed */
 };
 
 int imap_atom_char(unsigned char c)
@@ -235,8 +236,16 @@ static int parse_arg(struct parser *ps, struct imap_arg **first, struct imap_arg
 	unsigned char ch = (unsigned char)*ps->p;
 	int r;
 
-	a = new_arg(ps, ch == '(' ? IMAP_LIST : ch == '"' ? IMAP_QUOTED : ch == '{' ? IMAP_LITERAL : IMAP_ATOM);
+	int lit8 = ch == '~' && ps->p + 1 < ps->end && ps->p[1] == '{';
+
+	a = new_arg(ps, ch == '(' ? IMAP_LIST : ch == '"' ? IMAP_QUOTED : ch == '{' || lit8 ? IMAP_LITERAL : IMAP_ATOM);
 	if (!a) return bad(ps, "too many arguments");
+	if (lit8) {
+		if (!ps->literal8) return bad(ps, "literal8 outside APPEND");
+		a->literal8 = 1;
+		ps->p++;
+		ch = '{';
+	}
 	if (ch == '(') {
 		if (++ps->depth > IMAP_DEPTH_MAX) return bad(ps, "parentheses nested too deeply");
 		ps->p++;
@@ -381,6 +390,7 @@ int imapparse_command(struct imap_cmd *c, const char *buf, size_t len)
 	ps.end = buf + len;
 	ps.depth = 0;
 	ps.sections = 0;
+	ps.literal8 = 0;
 	if (eol(&ps, buf) == len && len) return IMAPPARSE_EMPTY;
 	{
 		const char *q = buf;
@@ -392,6 +402,7 @@ int imapparse_command(struct imap_cmd *c, const char *buf, size_t len)
 	if (r < 0) return IMAPPARSE_BAD;
 	ps.p = rest;
 	if (ps.p < ps.end && !eol(&ps, ps.p) && *ps.p != ' ') return bad(&ps, "bad command name");
+	ps.literal8 = !strcmp(c->name, "APPEND");
 	ps.sections = !strcmp(c->name, "FETCH") || (!strcmp(c->name, "UID") && next_word_is(rest, ps.end, "FETCH"));
 	memset(&top, 0, sizeof top);
 	r = parse_list(&ps, &top, 0);

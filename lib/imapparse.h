@@ -13,6 +13,9 @@
  * "{N+}" or "{N-}"... followed by its line end and then N bytes of data.
  *
  * Arguments are atoms, quoted strings, literals and parenthesised lists.
+ * A literal8, "~{N}" or "~{N+}" (RFC 3516 4.4), is a literal with
+ * literal8 set; it is accepted in APPEND only (its message and CATENATE's
+ * TEXT parts), the one place the grammar has it, and BAD elsewhere.
  * An atom here is the token of RFC 3501's atom, astring, list-mailbox,
  * sequence-set, flag and fetch-att: a run of bytes other than space,
  * controls, "(", ")", "{" and '"'; "[", "]", "%", "*" and "\" are bytes
@@ -56,6 +59,7 @@ struct imap_arg {
 	struct imap_arg *list;     /* lists: first element, or null */
 	struct imap_arg *next;     /* the next argument at the same level, or null */
 	size_t off;                /* internal */
+	int literal8;              /* a literal8 "~{N}" (RFC 3516 4.4): may hold NUL */
 };
 
 struct imap_cmd {

@@ -14,6 +14,15 @@
  * ".MIME", ".HEADER", ".TEXT", ... suffix; a <origin.count> partial
  * range.  BODY[...] without .PEEK, RFC822 and RFC822.TEXT set \Seen (not
  * in an EXAMINEd folder), and the new FLAGS go out in the same response.
+ *
+ * BINARY (RFC 3516): BINARY[part]<partial>, BINARY.PEEK[...] and
+ * BINARY.SIZE[part] send a leaf part's body with its transfer encoding
+ * undone (lib/cte), as a literal8 when it holds NUL; BINARY[] is the
+ * whole message, its body decoded when it is a single part.  Before any
+ * response line of a message goes out, its BINARY items are checked: an
+ * encoding we cannot undo, or a multipart or message/rfc822 part, leaves
+ * the message out and fails the command (NO [UNKNOWN-CTE], RFC 3516 4.3;
+ * NO [CLIENTBUG]: RFC 9051 6.4.5 allows leaf parts only).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +40,7 @@
 #include "view.h"
 #include "log.h"
 #include "mime.h"
+#include "cte.h"
 #include "wire.h"
 
 #define FETCH_ITEMS_MAX 64
@@ -40,7 +50,8 @@
 
 enum fkind {
 	F_FLAGS = 1, F_INTERNALDATE, F_SIZE, F_ENVELOPE, F_UID, F_BODY, F_BODYSTRUCTURE, F_SECTION,
-	F_RFC822, F_RFC822_HEADER, F_RFC822_TEXT
+	F_RFC822, F_RFC822_HEADER, F_RFC822_TEXT,
+	F_BINARY, F_BINARY_SIZE
 };
 enum fwhat { W_ALL, W_HEADER, W_FIELDS, W_FIELDS_NOT, W_TEXT, W_MIME };
 
@@ -57,6 +68,7 @@ struct fitem {
 
 static struct fitem items[FETCH_ITEMS_MAX];
 static unsigned nitems;
+static enum resp_id binary_failed;     /* why a message's BINARY items could not be sent, or 0 */
 static stralloc raw, wire;
 
 /* ---- loading ---- */
@@ -188,6 +200,17 @@ static int parse_section(struct fitem *it, const char *s, size_t len)
 	return 0;
 }
 
+/* BINARY, BINARY.PEEK, BINARY.SIZE (n bytes at s, before the "["):
+ * sets the kind and peek; 0, or -1 for any other name. */
+static int binary_att(struct fitem *it, const char *s, size_t n)
+{
+	if (n == 6 && !strncasecmp(s, "BINARY", 6)) it->kind = F_BINARY;
+	else if (n == 11 && !strncasecmp(s, "BINARY.PEEK", 11)) { it->kind = F_BINARY; it->peek = 1; }
+	else if (n == 11 && !strncasecmp(s, "BINARY.SIZE", 11)) { it->kind = F_BINARY_SIZE; it->peek = 1; }
+	else return -1;
+	return 0;
+}
+
 static int parse_item(const struct imap_arg *a)
 {
 	static const struct { const char *name; enum fkind kind; } simple[] = {
@@ -208,14 +231,17 @@ static int parse_item(const struct imap_arg *a)
 			if (!strcasecmp(s, simple[i].name)) { it->kind = simple[i].kind; nitems++; return 0; }
 		return -1;
 	}
+	it->kind = F_SECTION;
 	if ((size_t)(br - s) == 4 && !strncasecmp(s, "BODY", 4)) it->peek = 0;
 	else if ((size_t)(br - s) == 9 && !strncasecmp(s, "BODY.PEEK", 9)) it->peek = 1;
-	else return -1;
+	else if (binary_att(it, s, (size_t)(br - s)) < 0) return -1;
 	close = strrchr(br, ']');   /* the last: a quoted header name may hold one */
 	if (!close || parse_section(it, br + 1, (size_t)(close - br - 1)) < 0) return -1;
-	it->kind = F_SECTION;
+	/* RFC 3516 section-binary: part numbers only */
+	if (it->kind != F_SECTION && it->what != W_ALL) return -1;
 	s = close + 1;
 	if (*s) {
+		if (it->kind == F_BINARY_SIZE) return -1;   /* no partial (RFC 3516 section 6) */
 		/* "<" number "." nz-number ">" (RFC 3501 section 9): 32-bit
 		 * numbers, read with their bound */
 		const char *dot = strchr(s, '.');
@@ -245,11 +271,11 @@ static int parse_items(const struct imap_arg *a)
 		for (m = 0; m < 3; m++) {
 			if (!imap_arg_atom_is(a, macros[m][0])) continue;
 			for (j = 1; j < 5 && macros[m][j]; j++) {
-				struct imap_arg t = {IMAP_ATOM, macros[m][j], strlen(macros[m][j]), 0, 0, 0};
+				struct imap_arg t = {IMAP_ATOM, macros[m][j], strlen(macros[m][j]), 0, 0, 0, 0};
 				parse_item(&t);
 			}
 			if (m == 2) {
-				struct imap_arg t = {IMAP_ATOM, "BODY", 4, 0, 0, 0};
+				struct imap_arg t = {IMAP_ATOM, "BODY", 4, 0, 0, 0, 0};
 				parse_item(&t);
 			}
 			return 0;
@@ -505,6 +531,131 @@ static int section_data(const struct mime *m, const struct fitem *it, const char
 	return 0;
 }
 
+/* ---- BINARY (RFC 3516) ---- */
+
+/* The part a BINARY item names: the message for BINARY[], or null when
+ * there is no such part. */
+static const struct mime_part *binary_part(const struct mime *m, const struct fitem *it)
+{
+	return it->nnum ? find_part(m, it->nums, it->nnum) : &m->part[0];
+}
+
+static int non_leaf(const struct mime_part *p)
+{
+	return p->multipart || p->message ||
+	       (p->type && !strcasecmp(p->type, "message") && p->subtype &&
+	        (!strcasecmp(p->subtype, "rfc822") || !strcasecmp(p->subtype, "global")));
+}
+
+/* Can every BINARY item of this FETCH be served from message m?  0, or
+ * the tagged response that fails the command. */
+static enum resp_id binary_check(const struct mime *m)
+{
+	unsigned j;
+	for (j = 0; j < nitems; j++) {
+		const struct fitem *it = &items[j];
+		const struct mime_part *p;
+		if (it->kind != F_BINARY && it->kind != F_BINARY_SIZE) continue;
+		if (!(p = binary_part(m, it))) continue;
+		if (it->nnum && non_leaf(p)) return R_NO_BINARY_PART;
+		if (!p->multipart && cte_kind(p->encoding) == CTE_UNKNOWN) return R_NO_UNKNOWN_CTE;
+	}
+	return 0;
+}
+
+/* Every LF in sa from byte from on that has no CR before it gets one. */
+static int crlf_text(stralloc *sa, size_t from)
+{
+	static stralloc t;
+	size_t i, bare = 0;
+
+	for (i = from; i < sa->len; i++)
+		if (sa->s[i] == '\n' && (i == from || sa->s[i - 1] != '\r')) bare++;
+	if (!bare) return 0;
+	if (!stralloc_copyb(&t, sa->s, from) || !stralloc_ready(&t, sa->len + bare)) return -1;
+	for (i = from; i < sa->len; i++) {
+		if (sa->s[i] == '\n' && (i == from || sa->s[i - 1] != '\r')) t.s[t.len++] = '\r';
+		t.s[t.len++] = sa->s[i];
+	}
+	return stralloc_copy(sa, &t) ? 0 : -1;
+}
+
+/* The decoded bytes of a BINARY item into *s, *len (in m, or a static
+ * buffer valid until the next call).  0, or -1 (ENOMEM). */
+static int binary_data(const struct mime *m, const struct fitem *it, const char **s, size_t *len)
+{
+	static stralloc dec;
+	const struct mime_part *p = binary_part(m, it);
+
+	*s = "";
+	*len = 0;
+	if (!p) return 0;
+	/* a multipart message is sent as it is: its own encoding can only be
+	 * an identity one (RFC 2045 6.4) */
+	if (p->multipart) { *s = m->data; *len = m->len; return 0; }
+	dec.len = 0;
+	/* BINARY[] of a single-part message: its header, then its body decoded */
+	if (!it->nnum && !stralloc_catb(&dec, m->data + p->hdr, p->hdrlen)) return -1;
+	if (cte_decode(cte_kind(p->encoding), m->data + p->body, p->bodylen, &dec) < 0) return -1;
+	/* RFC 3516 4.2: text goes out with CRLF line ends, whatever the
+	 * decoding gave (base64 text usually holds bare LFs) */
+	if (p->type && !strcasecmp(p->type, "text") && crlf_text(&dec, it->nnum ? 0 : p->hdrlen) < 0) return -1;
+	*s = dec.s ? dec.s : "";
+	*len = dec.len;
+	return 0;
+}
+
+/* One BINARY or BINARY.SIZE item of the response: a literal8 when the
+ * data holds NUL, else a literal (RFC 3516 4.2 says a string SHOULD be
+ * used then); the partial range counts decoded bytes. */
+static void out_binary(const struct mime *m, const struct fitem *it)
+{
+	const char *s;
+	size_t len;
+
+	if (binary_data(m, it, &s, &len) < 0) {
+		outf("%s[%s] NIL", it->kind == F_BINARY ? "BINARY" : "BINARY.SIZE", it->echo);
+		return;
+	}
+	if (it->kind == F_BINARY_SIZE) { outf("BINARY.SIZE[%s] %zu", it->echo, len); return; }
+	outf("BINARY[%s]", it->echo);
+	if (it->partial) {
+		outf("<%lu>", it->origin);
+		if (it->origin >= len) len = 0;
+		else {
+			s += it->origin;
+			len -= it->origin;
+			if (len > it->count) len = it->count;
+		}
+	}
+	if (memchr(s, 0, len)) {
+		outf(" ~{%zu}\r\n", len);
+		outb(s, len);
+	} else {
+		out(" ");
+		out_literal(s, len);
+	}
+}
+
+int message_section(const char *data, size_t len, const char *section, stralloc *out)
+{
+	static struct fitem it;
+	struct mime m;
+	const char *s;
+	size_t sl;
+	int r = -1;
+
+	memset(&it, 0, sizeof it);
+	if (parse_section(&it, section, strlen(section)) < 0) { errno = EINVAL; return -1; }
+	memset(&m, 0, sizeof m);
+	if (mime_parse(&m, data, len) < 0) { errno = ENOMEM; return -1; }
+	if (it.nnum && !find_part(&m, it.nums, it.nnum)) errno = EINVAL;
+	else if (section_data(&m, &it, &s, &sl) < 0 || !stralloc_catb(out, s, sl)) errno = ENOMEM;
+	else r = 0;
+	mime_free(&m);
+	return r;
+}
+
 static int needs(int *full, int *header, int *setseen)
 {
 	unsigned i;
@@ -514,6 +665,10 @@ static int needs(int *full, int *header, int *setseen)
 		case F_ENVELOPE: case F_RFC822_HEADER: *header = 1; break;
 		case F_BODY: case F_BODYSTRUCTURE: *full = 1; break;
 		case F_RFC822: case F_RFC822_TEXT: *full = 1; *setseen = 1; break;
+		case F_BINARY: case F_BINARY_SIZE:
+			*full = 1;
+			if (!items[i].peek) *setseen = 1;
+			break;
 		case F_SECTION:
 			if (items[i].nnum || items[i].what == W_ALL || items[i].what == W_TEXT) *full = 1;
 			else *header = 1;
@@ -556,6 +711,10 @@ static void fetch_one(unsigned long i, int full, int header, int setseen)
 		return;
 	}
 	if (full && mime_parse(&m, data, len) == 0) parsed = 1;
+	if (parsed && (binary_failed = binary_check(&m)) != 0) {
+		mime_free(&m);
+		return;
+	}
 	/* the flags now, as this or another session left them */
 	S.v[i].flags = S.st.m[k].flags;
 	S.v[i].dirty = 0;
@@ -602,6 +761,10 @@ static void fetch_one(unsigned long i, int full, int header, int setseen)
 			out_literal(data + h, len - h);
 			break;
 		}
+		case F_BINARY: case F_BINARY_SIZE:
+			if (parsed) out_binary(&m, it);
+			else outf("%s[%s] NIL", it->kind == F_BINARY ? "BINARY" : "BINARY.SIZE", it->echo);
+			break;
 		case F_SECTION: {
 			const char *s = "";
 			size_t sl = 0;
@@ -651,6 +814,7 @@ void do_fetch(void)
 	if (view_set(S.args->s, &seq, S.uid) < 0) { imapseq_free(&seq); return; }
 	needs(&full, &header, &setseen);
 	flags_announce();
+	binary_failed = 0;
 	for (i = 0; i < S.nv && !S.dead; i++) {
 		if (!view_in(&seq, i, S.uid)) continue;
 		fetch_one(i, full, header, setseen);
@@ -658,5 +822,6 @@ void do_fetch(void)
 		if (S.io.outlen > STREAM_BUF / 2 && stream_flush(&S.io) < 0) S.dead = 1;
 	}
 	imapseq_free(&seq);
-	reply(R_OK_FETCH);
+	if (binary_failed) reply(binary_failed);
+	else reply(R_OK_FETCH);
 }

@@ -3,7 +3,7 @@
  * Response codes in brackets: RFC 3501 7.1, RFC 5530 (AUTHENTICATIONFAILED,
  * UNAVAILABLE, SERVERBUG, CANNOT, LIMIT, NONEXISTENT, ALREADYEXISTS,
  * EXPUNGEISSUED, CLIENTBUG, NOPERM), RFC 7889 (TOOBIG), RFC 9208 (OVERQUOTA),
- * RFC 6154 (USEATTR).  A login failure says the
+ * RFC 6154 (USEATTR), RFC 3516 (UNKNOWN-CTE), RFC 4469 (BADURL).  A login failure says the
  * same whatever was wrong, so it tells a guesser nothing.
  */
 #include <stdarg.h>
@@ -76,7 +76,7 @@ static const char *const text[R_COUNT] = {
 	[R_OK_COPY]           = "OK %s%s completed",
 	[R_OK_MOVE]           = "OK MOVE completed",
 	[R_NO_TRYCREATE]      = "NO [TRYCREATE] no such mailbox",
-	[R_OK_APPEND]         = "OK [APPENDUID %lu %lu] APPEND completed",
+	[R_OK_APPEND]         = "OK [APPENDUID %lu %s] APPEND completed",
 	[R_OK_SEARCH]         = "OK SEARCH completed",
 	[R_NO_CHARSET]        = "NO [BADCHARSET (UTF-8 US-ASCII)] charset not supported",
 	[R_OK_IDLE]           = "OK IDLE terminated",
@@ -86,6 +86,10 @@ static const char *const text[R_COUNT] = {
 	[R_NO_NOQUOTAROOT]    = "NO [NONEXISTENT] no such quota root",
 	[R_NO_SETQUOTA]       = "NO [NOPERM] quotas are set by the postmaster",
 	[R_NO_USEATTR]        = "NO [USEATTR] unsupported special-use attribute",
+	[R_NO_UNKNOWN_CTE]    = "NO [UNKNOWN-CTE] a part's Content-Transfer-Encoding cannot be decoded",
+	[R_NO_BINARY_PART]    = "NO [CLIENTBUG] BINARY of a multipart or message part: leaf parts only",
+	[R_NO_BADURL]         = "NO [BADURL %s] %s",
+	[R_NO_TOOBIG_MSG]     = "NO [TOOBIG] the message put together is over the size limit",
 };
 
 static void put(const char *s, size_t len)
@@ -229,6 +233,9 @@ static const char *const capability_list[] = {
 	"STATUS=SIZE",       /* RFC 8438 */
 	"QUOTA",             /* RFC 9208 */
 	"QUOTA=RES-STORAGE", /* RFC 9208 5.1 */
+	"BINARY",            /* RFC 3516 */
+	"MULTIAPPEND",       /* RFC 3502 */
+	"CATENATE",          /* RFC 4469 */
 };
 
 const char *capabilities(void)

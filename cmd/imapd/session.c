@@ -12,8 +12,9 @@
  * So does an announcement whose size we cannot read (not digits, or over
  * 2^63-1, imapparse_literal): we cannot know where the command ends, and
  * whatever follows must never run as a command.
- * APPEND's message may be up to S.append_max bytes; every other literal
- * IMAP_LITERAL_MAX, the whole command IMAP_CMD_MAX.
+ * APPEND's messages (several with MULTIAPPEND, RFC 3502; literal8s,
+ * RFC 3516) may be up to S.append_max bytes together; every other
+ * literal IMAP_LITERAL_MAX, the whole command IMAP_CMD_MAX.
  *
  * Then imapparse_command splits it, the table gives the handler and the
  * states it is valid in, and the handler checks its arguments and runs.
@@ -181,6 +182,7 @@ static int read_command(void)
 	static stralloc line;
 	char name[IMAP_NAME_MAX + 1];
 	size_t text = 0;
+	unsigned long long appending = 0;   /* APPEND: bytes of its literals so far */
 	int first = 1;
 
 	S.buf.len = 0;
@@ -216,7 +218,7 @@ static int read_command(void)
 			session_end("literal-unreadable", EXIT_DONE);
 		}
 		/* n is at most 2^63-1 here; each bound is compared before any sum */
-		if (n > (!strcmp(name, "APPEND") ? S.append_max : IMAP_LITERAL_MAX) ||
+		if (n > (!strcmp(name, "APPEND") ? S.append_max - appending : IMAP_LITERAL_MAX) ||
 		    (strcmp(name, "APPEND") && n > IMAP_CMD_MAX - text)) {
 			if (nonsync) {
 				/* the bytes are on their way and could be read as
@@ -235,6 +237,7 @@ static int read_command(void)
 			if (stream_flush(&S.io) < 0) S.dead = 1;
 		}
 		if (strcmp(name, "APPEND")) text += (size_t)n;
+		else appending += n;
 		if (read_literal(n) < 0) { reply(R_NO_LIMIT, "out of memory"); return 0; }
 	}
 }

@@ -15,9 +15,10 @@
  *               APPEND and COPY; message sizes (storage.h)
  *   select.c    SELECT, EXAMINE, CLOSE, UNSELECT, CHECK; the view of the
  *               selected folder and its untagged updates
- *   fetch.c     FETCH and UID FETCH
+ *   fetch.c     FETCH and UID FETCH, with BINARY (RFC 3516)
  *   store.c     STORE, EXPUNGE, UID EXPUNGE, COPY, MOVE
- *   append.c    APPEND
+ *   append.c    APPEND, with MULTIAPPEND (RFC 3502), literal8 messages
+ *               (RFC 3516) and CATENATE (RFC 4469)
  *   search.c    SEARCH and UID SEARCH
  *   idle.c      IDLE (inotify on new/ and cur/)
  *   learn.c     learning jobs of MOVE, COPY, STORE and APPEND for the

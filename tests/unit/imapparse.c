@@ -60,6 +60,24 @@ int main(void)
 		ok(a->type == IMAP_LITERAL && a->len == 5 && !memcmp(a->s, "al\0ce", 5), "literal with NUL kept");
 		is_str(nth(c.args, 1)->s, "pw!", "LITERAL+ literal");
 	}
+	{
+		/* literal8 (RFC 3516 4.4): APPEND only, sync and non-sync, NUL kept */
+		static const char l8[] = "t APPEND INBOX (\\Seen) ~{5}\r\na\0b\0c ~{2+}\r\nxy\r\n";
+		is_int(imapparse_command(&c, l8, sizeof l8 - 1), IMAPPARSE_OK, "APPEND with literal8s");
+		a = nth(c.args, 2);
+		ok(a->type == IMAP_LITERAL && a->literal8 && a->len == 5 && !memcmp(a->s, "a\0b\0c", 5), "literal8 with NUL");
+		a = nth(c.args, 3);
+		ok(a->type == IMAP_LITERAL && a->literal8 && a->len == 2, "non-sync literal8");
+		ok(!nth(c.args, 1)->literal8, "a list is no literal8");
+		is_int(parse("t APPEND INBOX {2}\r\nxy\r\n"), IMAPPARSE_OK, "plain literal in APPEND");
+		ok(!nth(c.args, 1)->literal8, "plain literal is no literal8");
+		is_int(parse("t LOGIN ~{1}\r\nx y\r\n"), IMAPPARSE_BAD, "literal8 outside APPEND is BAD");
+		is_int(parse("t APPEND INBOX ~{9}\r\nxy\r\n"), IMAPPARSE_BAD, "literal8 shorter than announced");
+		is_int(parse("t APPEND INBOX ~{x}\r\nxy\r\n"), IMAPPARSE_BAD, "literal8 size not a number");
+		is_int(parse("t APPEND INBOX ~\r\n"), IMAPPARSE_OK, "a lone ~ is an atom");
+		ok(imapparse_literal("a APPEND x ~{12}\r\n", 18, &n, &ns) == 1 && n == 12 && !ns, "literal8 announcement found");
+		ok(imapparse_literal("a APPEND x ~{12+}\r\n", 19, &n, &ns) == 1 && n == 12 && ns, "non-sync literal8 announcement");
+	}
 	is_int(parse("f FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.100> UID)\r\n"), IMAPPARSE_OK,
 	       "FETCH with a bracketed section");
 	a = nth(c.args, 1);
