@@ -14,5 +14,6 @@ void do_select(void); void do_examine(void); void do_close(void); void do_unsele
 void do_check(void); void do_expunge(void); void do_fetch(void); void do_store(void);
 void do_copy(void); void do_move(void); void do_append(void); void do_search(void);
 void do_idle(void);
+void do_compress(void);
 
 #endif

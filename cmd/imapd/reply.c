@@ -81,6 +81,8 @@ static const char *const text[R_COUNT] = {
 	[R_OK_IDLE]           = "OK IDLE terminated",
 	[R_IDLE_GO]           = "idling",
 	[R_NO_LIMIT]          = "NO [LIMIT] %s",
+	[R_OK_COMPRESS]       = "OK DEFLATE active",
+	[R_NO_COMPRESSIONACTIVE] = "NO [COMPRESSIONACTIVE] DEFLATE is active already",
 };
 
 static void put(const char *s, size_t len)
@@ -218,6 +220,7 @@ static const char *const capability_list[] = {
 	"SPECIAL-USE",       /* RFC 6154 */
 	"UIDPLUS",           /* RFC 4315 */
 	"MOVE",              /* RFC 6851 */
+	"COMPRESS=DEFLATE",  /* RFC 4978 */
 };
 
 const char *capabilities(void)
