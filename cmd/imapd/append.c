@@ -75,7 +75,7 @@ void do_append(void)
 	struct store_adder ad;
 	int taught;
 
-	if (S.nargs < 2 || S.nargs > 4 || !imap_arg_string(a)) { reply(R_BAD_ARGS); return; }
+	if (S.nargs < 2 || S.nargs > 5 || !imap_arg_string(a)) { reply(R_BAD_ARGS); return; }
 	msg = a->next;
 	if (msg->type == IMAP_LIST) {
 		if (parse_flags(msg, &sys, kw, &nkw, 0) < 0) { reply(R_BAD_SYNTAX, "invalid flag"); return; }
@@ -85,6 +85,11 @@ void do_append(void)
 		if (parse_date(msg->s, &date) < 0) { reply(R_BAD_SYNTAX, "invalid date-time"); return; }
 		msg = msg->next;
 	}
+	/* RFC 6855 4: UTF8 (literal), the message as it is (UTF-8 headers
+	 * need no conversion in a Maildir) */
+	if (msg && imap_arg_atom_is(msg, "UTF8") && msg->next && msg->next->type == IMAP_LIST && !msg->next->next &&
+	    msg->next->list && !msg->next->list->next)
+		msg = msg->next->list;
 	if (!msg || msg->next || msg->type != IMAP_LITERAL) { reply(R_BAD_ARGS); return; }
 	mailbox_canon(a->s, name, sizeof name);
 	/* TRYCREATE only where a CREATE could help (RFC 3501 6.3.11) */

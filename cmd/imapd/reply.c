@@ -221,6 +221,7 @@ static const char *const capability_list[] = {
 	"UIDPLUS",           /* RFC 4315 */
 	"MOVE",              /* RFC 6851 */
 	"COMPRESS=DEFLATE",  /* RFC 4978 */
+	"UTF8=ACCEPT",       /* RFC 6855 */
 };
 
 const char *capabilities(void)
