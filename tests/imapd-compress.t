@@ -6,7 +6,8 @@
 # login half holds).  A large FETCH through it matches the file; COMPRESS
 # before login is BAD, a second one NO [COMPRESSIONACTIVE]; a bomb (a few
 # KiB that inflate to 8 MiB on one line) is "line too long" and the
-# session goes on; a corrupt stream ends the session with a log line.
+# session goes on; IDLE tells a delivery through it at once; a corrupt
+# stream ends the session with a log line.
 # mbsync (isync 1.4 asks for COMPRESS=DEFLATE when offered) syncs through it.
 import os
 import re
@@ -159,6 +160,17 @@ out = z.until("b1")
 ok(out[-1].startswith("b1 BAD") and "too long" in out[-1], "bomb: 8 MiB on one line is BAD line too long", out)
 out = z.cmd("NOOP")
 ok(out[-1].startswith("z OK"), "bomb: the session goes on", out)
+# IDLE through deflate: the update of a delivery reaches the client at once
+# (a sync flush), and DONE (compressed) ends it
+z.cmd("SELECT INBOX")
+z.send(b"i IDLE\r\n")
+ok(z.line().startswith("+ "), "IDLE under COMPRESS: continuation")
+inst.deliver("alice", "Subject: during idle\n\nhi\n")
+l = z.line()
+ok(l == "* 3 EXISTS\r\n", "IDLE under COMPRESS: the new message is told", l)
+z.send(b"DONE\r\n")
+out = z.until("i")
+ok(out[-1].startswith("i OK"), "IDLE under COMPRESS: DONE", out)
 r.close()
 
 # a corrupt stream ends the session, with a log line
@@ -210,8 +222,8 @@ if shutil.which("mbsync"):
         for f in os.listdir(d) if os.path.isdir(d) else []:
             with open(os.path.join(d, f), "rb") as fh:
                 got.append(fh.read())
-    ok(len(got) == 2 and any(body.encode() in g.replace(b"\r\n", b"\n") for g in got),
-       "mbsync: both messages arrived, the big one whole", len(got))
+    ok(len(got) == 3 and any(body.encode() in g.replace(b"\r\n", b"\n") for g in got),
+       "mbsync: all three messages arrived, the big one whole", len(got))
 else:
     note("no mbsync: skipped")
 
