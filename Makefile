@@ -11,6 +11,9 @@
 PROGRAMS     = $(sort $(basename $(notdir $(wildcard cmd/*.c))) \
                       $(notdir $(patsubst %/,%,$(dir $(wildcard cmd/*/*.c)))))
 TLS_PROGRAMS = smtpd remote pop3d imapd dnscheck learn
+# Programs that compress a session (lib/zstream: IMAP COMPRESS=DEFLATE):
+# the only ones linked with zlib.
+ZLIB_PROGRAMS = imapd
 # posthorn-queue signs (lib/dkimsign) with libcrypto opened on first use,
 # not linked: --gc-sections drops lib/dkim's verifier, which it does not
 # call, and with it every libcrypto reference (lib objects are compiled
@@ -77,7 +80,7 @@ TLS_LIBS = -Wl,--wrap=SSL_CTX_callback_ctrl -Wl,-u,__wrap_SSL_CTX_callback_ctrl 
 
 LIB_SRC  = $(filter-out lib/tlsdl.c,$(wildcard lib/*.c))
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
-TLS_OBJ  = $(filter $(B)/lib/stream.o $(B)/lib/tlsserver.o $(B)/lib/tlsticket.o $(B)/lib/tlsticketwrap.o $(B)/lib/handoff.o $(B)/lib/srvopts.o,$(LIB_OBJ))
+TLS_OBJ  = $(filter $(B)/lib/stream.o $(B)/lib/zstream.o $(B)/lib/tlsserver.o $(B)/lib/tlsticket.o $(B)/lib/tlsticketwrap.o $(B)/lib/handoff.o $(B)/lib/srvopts.o,$(LIB_OBJ))
 CORE_OBJ = $(filter-out $(TLS_OBJ),$(LIB_OBJ))
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%.t)
@@ -113,7 +116,7 @@ HARDEN   = -fstack-protector-strong -fPIE
 LDFLAGS  = -static-pie -Wl,-z,relro,-z,now
 LIBS     = $(CDB_LIB) $(MUSLDIR)/lib/libowfat.a
 TLS_OBJ  =
-CORE_OBJ = $(filter-out $(B)/lib/passwd.o $(B)/lib/dmarc.o $(B)/lib/stream.o $(B)/lib/tlsserver.o \
+CORE_OBJ = $(filter-out $(B)/lib/passwd.o $(B)/lib/dmarc.o $(B)/lib/stream.o $(B)/lib/zstream.o $(B)/lib/tlsserver.o \
                         $(B)/lib/handoff.o $(B)/lib/srvopts.o,$(LIB_OBJ))
 DEPS_CMD = tools/deps-musl $(MUSLDIR)
 else
@@ -157,12 +160,13 @@ $(BINDIR)/posthorn-%: $$(call prog_objs,$$*) $(B)/libposthorn.a $(B)/libposthorn
 	$(CC) $(LDFLAGS) -o $@ $(call prog_objs,$*) $(if $(filter $*,$(TLSDL_PROGRAMS)),$(B)/lib/tlsdl.o $(TLSDL_LDFLAGS)) \
 		$(if $(filter $*,$(TLS_PROGRAMS)),$(B)/libposthorn-tls.a) $(B)/libposthorn.a $(LIBS) \
 		$(if $(filter $*,$(TLSDL_PROGRAMS)),,$(if $(filter $*,$(TLS_PROGRAMS)),$(TLS_LIBS))) \
+		$(if $(filter $*,$(ZLIB_PROGRAMS)),-lz) \
 		$(if $(filter $*,$(GC_PROGRAMS)),$(GC_LDFLAGS)) \
 		$(if $(filter $*,$(NOPIE_PROGRAMS)),$(NOPIE_LDFLAGS))
 
 # Unit tests link everything (TLS included): they are not on any hot path.
 $(B)/tests/%.t: $(B)/tests/%.o $(B)/libposthorn.a $(B)/libposthorn-tls.a
-	$(CC) $(LDFLAGS) -o $@ $< $(B)/libposthorn-tls.a $(B)/libposthorn.a $(LIBS) $(TLS_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(B)/libposthorn-tls.a $(B)/libposthorn.a $(LIBS) $(TLS_LIBS) -lz
 
 musl:
 	@$(MAKE) MUSL=1 musl-programs
@@ -212,16 +216,22 @@ FUZZ_SECONDS = 60
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(CPPFLAGS)
 # lib/ is compiled for the fuzzers once, into an archive each target links
 # (compiling every module again for each target took most of `make test`).
-FUZZ_LIB_SRC = $(filter-out lib/stream.c lib/tlsserver.c lib/tlsticket.c lib/tlsticketwrap.c lib/handoff.c lib/srvopts.c,$(LIB_SRC))
+FUZZ_LIB_SRC = $(filter-out lib/stream.c lib/zstream.c lib/tlsserver.c lib/tlsticket.c lib/tlsticketwrap.c lib/handoff.c lib/srvopts.c,$(LIB_SRC))
 FUZZ_LIB_OBJ = $(FUZZ_LIB_SRC:lib/%.c=$(B)/fuzz/lib/%.o)
 $(B)/fuzz/lib/%.o: lib/%.c $(CDB_LIB)
 	@mkdir -p $(@D)
 	$(CLANG) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -D_GNU_SOURCE $(CPPFLAGS) -MMD -MP -c -o $@ $<
 $(B)/fuzz/libposthorn-fuzz.a: $(FUZZ_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
+# The inflating reader's target (zstream) runs lib/stream over a pipe: it
+# alone links lib/stream, libtls and zlib.
+FUZZ_ZSTREAM = $(B)/fuzz/lib/stream.o $(B)/fuzz/lib/zstream.o
+FUZZ_ZSTREAM_LIBS = -l:libtls.a -l:libssl.a -lz
+$(B)/fuzz/zstream: $(FUZZ_ZSTREAM)
 $(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzz/libposthorn-fuzz.a $(CDB_LIB)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(B)/fuzz/libposthorn-fuzz.a $(LIBS) -l:libcrypto.a -lpthread
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(if $(filter zstream,$*),$(FUZZ_ZSTREAM)) $(B)/fuzz/libposthorn-fuzz.a $(LIBS) \
+		$(if $(filter zstream,$*),$(FUZZ_ZSTREAM_LIBS)) -l:libcrypto.a -lpthread
 
 fuzz-build: $(FUZZERS)
 

@@ -25,6 +25,10 @@
  *   kept at all: the caller answers with an error, not with the text.
  * - stream_flush drops what it could not write: after an error the session
  *   is over, and stream_close must not wait a second timeout for it.
+ * - Layers (stream_push_layer).  A layer sits between the buffers and
+ *   read_some/write_all: fill asks it for decoded bytes, stream_flush and
+ *   big stream_puts give it plain bytes, flushing at the end of each burst
+ *   (every stream_flush), so the peer can always decode all we sent.
  * - stream_starttls_client also discards pending input: bytes a server sent
  *   before the handshake would otherwise be read as if they came over TLS
  *   (the client side of RFC 3207 section 4.2's concern).
@@ -179,6 +183,8 @@ void stream_init(struct stream *s, int infd, int outfd, unsigned timeout_seconds
 	s->tls = s->tls_owned = 0;
 	s->inpos = s->inlen = 0;
 	s->outlen = 0;
+	s->layer = 0;
+	s->layer_state = 0;
 	s->err[0] = 0;
 	/* Replies are already gathered until the peer's input is drained, so
 	 * Nagle's algorithm only adds the peer's delayed-ACK wait (40 ms) to
@@ -271,8 +277,15 @@ static int fill(struct stream *s)
 {
 	long r;
 
-	if (s->outlen && (r = stream_flush(s))) return (int)r;
+	/* a layer may hold output of a big stream_put even when out is empty */
+	if ((s->outlen || s->layer) && (r = stream_flush(s))) return (int)r;
 	s->inpos = s->inlen = 0;
+	if (s->layer) {
+		r = s->layer->read(s, s->in, sizeof s->in);
+		if (r < 0) return (int)r;
+		s->inlen = (size_t)r;
+		return STREAM_OK;
+	}
 	r = read_some(s, s->in, sizeof s->in);
 	if (r < 0) return (int)r;
 	if (r == 0) return fail(s, STREAM_EOF, "connection closed by peer");
@@ -336,7 +349,8 @@ long stream_read(struct stream *s, char *buf, size_t len)
 
 size_t stream_pending(const struct stream *s)
 {
-	return s->inlen - s->inpos;
+	size_t n = s->inlen - s->inpos;
+	return n || !s->layer ? n : (size_t)(s->layer->more(s) != 0);
 }
 
 size_t stream_discard(struct stream *s)
@@ -365,7 +379,7 @@ int stream_put(struct stream *s, const char *buf, size_t len)
 
 	if (len > sizeof s->out - s->outlen) {
 		if ((r = stream_flush(s))) return r;
-		if (len >= sizeof s->out) return write_all(s, buf, len);
+		if (len >= sizeof s->out) return s->layer ? s->layer->write(s, buf, len, 0) : write_all(s, buf, len);
 	}
 	memcpy(s->out + s->outlen, buf, len);
 	s->outlen += len;
@@ -382,7 +396,41 @@ int stream_flush(struct stream *s)
 	size_t n = s->outlen;
 
 	s->outlen = 0;
+	/* under a layer even 0 bytes: a big stream_put may have left output
+	 * in it that this flush must push out */
+	if (s->layer) return s->layer->write(s, s->out, n, 1);
 	return n ? write_all(s, s->out, n) : STREAM_OK;
+}
+
+int stream_push_layer(struct stream *s, const struct stream_layer *layer, void *state)
+{
+	int r;
+
+	if (s->layer) return fail(s, STREAM_ERROR, "a layer is already active");
+	if ((r = stream_flush(s))) return r;
+	s->layer = layer;
+	s->layer_state = state;
+	return STREAM_OK;
+}
+
+size_t stream_take(struct stream *s, char *buf, size_t len)
+{
+	size_t n = s->inlen - s->inpos;
+
+	if (n > len) n = len;
+	memcpy(buf, s->in + s->inpos, n);
+	s->inpos += n;
+	return n;
+}
+
+long stream_raw_read(struct stream *s, char *buf, size_t len)
+{
+	return read_some(s, buf, len);
+}
+
+int stream_raw_write(struct stream *s, const char *buf, size_t len)
+{
+	return write_all(s, buf, len);
 }
 
 static int handshake(struct stream *s, struct tls *ctx)
@@ -485,6 +533,7 @@ int stream_relay(struct stream *s, int fd)
 	size_t uplen = 0, uppos = 0, downlen = 0, downpos = 0;
 	int peer_eof = 0, peer_dead = 0, local_eof = 0, status = STREAM_OK;
 
+	if (s->layer) return fail(s, STREAM_ERROR, "no relay under a layer");
 	if ((status = stream_flush(s))) return status;
 	if (set_nonblock(fd) || set_nonblock(s->infd) || set_nonblock(s->outfd)) return fail_sys(s, "fcntl O_NONBLOCK");
 	for (;;) {
@@ -590,6 +639,11 @@ int stream_relay(struct stream *s, int fd)
 void stream_close(struct stream *s)
 {
 	stream_flush(s);
+	if (s->layer) {
+		s->layer->end(s);
+		s->layer = 0;
+		s->layer_state = 0;
+	}
 	if (s->tls) {
 		long long deadline = deadline_of(s);
 		for (;;) {

@@ -21,6 +21,25 @@
 #define STREAM_BUF 16384
 
 struct tls;
+struct stream;
+
+/* A layer between the stream's buffers and the peer (lib/zstream: the
+ * deflate of IMAP COMPRESS).  Under a layer the buffers hold decoded
+ * bytes, so every bound on lines and literals applies to what the layer
+ * produced, never to what arrived; the layer reads and writes the peer
+ * (in the clear or through TLS) with stream_raw_read and stream_raw_write. */
+struct stream_layer {
+	/* Up to len decoded bytes into buf: the count (> 0) or a
+	 * stream_status (its text in s->err). */
+	long (*read)(struct stream *s, char *buf, size_t len);
+	/* Encodes len bytes for the peer; flush: everything so far must reach
+	 * the peer decodable now.  0 or a stream_status. */
+	int (*write)(struct stream *s, const char *buf, size_t len, int flush);
+	/* Nonzero when read may give bytes without reading the peer. */
+	int (*more)(const struct stream *s);
+	/* Frees the layer's state (stream_close). */
+	void (*end)(struct stream *s);
+};
 
 enum stream_status {
 	STREAM_OK = 0,
@@ -40,6 +59,8 @@ struct stream {
 	struct tls *tls_owned;     /* what stream_close must free */
 	size_t inpos, inlen;
 	size_t outlen;
+	const struct stream_layer *layer;   /* null: none */
+	void *layer_state;
 	char err[256];             /* last error text */
 	/* the buffers last: a stream in .bss dirties only the pages it uses */
 	char in[STREAM_BUF];
@@ -64,7 +85,9 @@ int stream_getline(struct stream *s, stralloc *line, size_t max);
  * a negative stream_status. */
 long stream_read(struct stream *s, char *buf, size_t len);
 
-/* Bytes already buffered but not yet consumed. */
+/* Bytes already buffered but not yet consumed; under a layer, nonzero
+ * also when the layer may decode more without reading the peer (so a
+ * caller that polls the fd when this is 0 never waits on bytes we hold). */
 size_t stream_pending(const struct stream *s);
 
 /* Puts len bytes in front of the input, as if the peer had sent them
@@ -93,6 +116,20 @@ int stream_starttls_client(struct stream *s, struct tls *client_ctx, const char 
 const char *stream_tls_version(const struct stream *s);
 const char *stream_tls_cipher(const struct stream *s);
 
+/* Puts a layer on the stream (its state already in s->layer_state);
+ * input already buffered but not consumed stays for the layer to decode
+ * (stream_take).  Output is flushed in the clear first. */
+int stream_push_layer(struct stream *s, const struct stream_layer *layer, void *state);
+
+/* For layers: moves the buffered, unconsumed input (up to len bytes) to
+ * buf; the count. */
+size_t stream_take(struct stream *s, char *buf, size_t len);
+
+/* For layers: one read of the peer (0 at EOF), and a write of all of buf,
+ * under the stream's timeouts and TLS. */
+long stream_raw_read(struct stream *s, char *buf, size_t len);
+int stream_raw_write(struct stream *s, const char *buf, size_t len);
+
 /* The text of the last error. */
 const char *stream_error(const struct stream *s);
 
@@ -101,10 +138,11 @@ const char *stream_error(const struct stream *s);
  * it sent has reached the peer.  When the peer ends, fd gets a shutdown
  * for writing.  Waits without limit while both sides are idle (the
  * session has its own timeouts); a peer that takes none of our output for
- * the stream's timeout ends the relay.  0, or a stream_status. */
+ * the stream's timeout ends the relay.  Not under a layer (the relay
+ * copies raw bytes): STREAM_ERROR.  0, or a stream_status. */
 int stream_relay(struct stream *s, int fd);
 
-/* Flushes, closes the TLS session (close_notify) and frees it; the fds stay
- * open (they belong to the caller). */
+/* Flushes, ends the layer, closes the TLS session (close_notify) and frees
+ * it; the fds stay open (they belong to the caller). */
 void stream_close(struct stream *s);
 #endif

@@ -175,6 +175,13 @@ static int parse_msgs(const struct imap_arg *a, unsigned *n)
 			}
 			m->data = a->s;
 			m->len = a->len;
+		} else if (imap_arg_atom_is(a, "UTF8") && a->next && a->next->type == IMAP_LIST && a->next->list &&
+			   !a->next->list->next && a->next->list->type == IMAP_LITERAL) {
+			/* RFC 6855 4: UTF8 (literal8), the message as it is (UTF-8
+			 * headers need no conversion in a Maildir) */
+			a = a->next;
+			m->data = a->list->s;
+			m->len = a->list->len;
 		} else if (imap_arg_atom_is(a, "CATENATE") && a->next && a->next->type == IMAP_LIST && a->next->len) {
 			a = a->next;
 			m->cat = a;

@@ -71,7 +71,7 @@ void do_id(void)
  * here is ignored, as RFC 5161 3.1 says (its capability is not offered).
  * QRESYNC implies CONDSTORE (RFC 7162 3.2.3). */
 static const struct { const char *name; unsigned bits; } enable_names[] = {
-	{"", 0},   /* placeholder: none yet */
+	{"UTF8=ACCEPT", EN_UTF8},   /* RFC 6855 3: folder names in UTF-8 (list.c) */
 };
 
 void do_enable(void)

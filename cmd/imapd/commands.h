@@ -15,5 +15,6 @@ void do_check(void); void do_expunge(void); void do_fetch(void); void do_store(v
 void do_copy(void); void do_move(void); void do_append(void); void do_search(void);
 void do_idle(void);
 void do_getquotaroot(void); void do_getquota(void); void do_setquota(void);
+void do_compress(void);
 
 #endif

@@ -94,10 +94,41 @@ static int is_inbox(const char *name)
 }
 
 /* A name too long for out becomes "", which no check accepts: cut short,
- * it could name another folder. */
+ * it could name another folder.  After ENABLE UTF8=ACCEPT the client's
+ * names are UTF-8 (RFC 6855 3): they become the modified UTF-7 name the
+ * disk has, and text that is not UTF-8 becomes "" too. */
 void mailbox_canon(const char *name, char *out, size_t cap)
 {
+	static stralloc m;
+
+	if (S.enabled & EN_UTF8) {
+		if (mutf7_from_utf8(name, strlen(name), &m) != MUTF7_OK) {
+			if (cap) out[0] = 0;
+			return;
+		}
+		name = m.s;
+	}
 	if ((size_t)snprintf(out, cap, "%s", is_inbox(name) ? "INBOX" : name) >= cap) out[0] = 0;
+}
+
+/* A folder name as the client reads it: modified UTF-7, or its UTF-8
+ * text after ENABLE UTF8=ACCEPT (RFC 6855 3), quoted, as a quoted string
+ * may then hold UTF-8 (a valid name holds no control character). */
+static void out_mailbox(const char *name)
+{
+	static stralloc u;
+	size_t i;
+
+	if (!(S.enabled & EN_UTF8) || mutf7_to_utf8(name, strlen(name), &u) != MUTF7_OK) {
+		out_string(name, strlen(name));
+		return;
+	}
+	out("\"");
+	for (i = 0; i < u.len; i++) {
+		if (u.s[i] == '"' || u.s[i] == '\\') out("\\");
+		outb(&u.s[i], 1);
+	}
+	out("\"");
 }
 
 static int name_ok(const char *name, size_t len)
@@ -329,7 +360,7 @@ static void special_uses(const char *name, char *out, size_t cap)
 static void list_line(const char *verb, const char *name, const char *attrs)
 {
 	outf("* %s (%s) \".\" ", verb, attrs);
-	out_string(name, strlen(name));
+	out_mailbox(name);
 	out("\r\n");
 }
 
@@ -344,6 +375,16 @@ static int pattern_of(char *pat, size_t cap)
 	if ((size_t)snprintf(pat, cap, "%s%s", ref->s, mb->s) >= cap) {
 		reply(R_BAD_ARGS);
 		return -1;
+	}
+	/* a UTF-8 pattern (RFC 6855 3) selects among the modified UTF-7
+	 * names as its modified UTF-7 form; the wildcards stand for
+	 * themselves in it */
+	if (S.enabled & EN_UTF8) {
+		static stralloc m;
+		if (mutf7_from_utf8(pat, strlen(pat), &m) != MUTF7_OK || (size_t)snprintf(pat, cap, "%s", m.s) >= cap) {
+			reply(R_BAD_ARGS);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -599,7 +640,8 @@ void do_create(void)
 	}
 	/* RFC 3501 6.3.3: a trailing delimiter says children will follow.  A
 	 * name that does not fit is too long, with or without it. */
-	if (path_fmt(name, sizeof name, "%s", S.args->s) < 0) { reply(R_NO_BADNAME); goto out; }
+	mailbox_canon(S.args->s, name, sizeof name);
+	if (!name[0]) { reply(R_NO_BADNAME); goto out; }
 	l = strlen(name);
 	if (l > 1 && name[l - 1] == '.') name[l - 1] = 0;
 	if (is_inbox(name)) { reply(R_NO_EXISTS); goto out; }
@@ -896,7 +938,7 @@ static int status_emit(const char *name, const char *dir, const struct imap_arg 
 	}
 	v[SI_APPENDLIMIT] = S.append_max;
 	out("* STATUS ");
-	out_string(name, strlen(name));
+	out_mailbox(name);
 	out(" (");
 	for (a = items->list; a; a = a->next) {
 		int k = status_item(a);

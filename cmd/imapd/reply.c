@@ -90,6 +90,8 @@ static const char *const text[R_COUNT] = {
 	[R_NO_BINARY_PART]    = "NO [CLIENTBUG] BINARY of a multipart or message part: leaf parts only",
 	[R_NO_BADURL]         = "NO [BADURL %s] %s",
 	[R_NO_TOOBIG_MSG]     = "NO [TOOBIG] the message put together is over the size limit",
+	[R_OK_COMPRESS]       = "OK DEFLATE active",
+	[R_NO_COMPRESSIONACTIVE] = "NO [COMPRESSIONACTIVE] DEFLATE is active already",
 };
 
 static void put(const char *s, size_t len)
@@ -236,6 +238,8 @@ static const char *const capability_list[] = {
 	"BINARY",            /* RFC 3516 */
 	"MULTIAPPEND",       /* RFC 3502 */
 	"CATENATE",          /* RFC 4469 */
+	"COMPRESS=DEFLATE",  /* RFC 4978 */
+	"UTF8=ACCEPT",       /* RFC 6855 */
 };
 
 const char *capabilities(void)

@@ -431,6 +431,9 @@ void do_search(void)
 	if (cur && imap_arg_atom_is(cur, "CHARSET")) {
 		const struct imap_arg *cs = cur->next;
 		if (!imap_arg_string(cs)) { reply(R_BAD_ARGS); return; }
+		/* RFC 6855 3 (erratum 4029): after ENABLE UTF8=ACCEPT a charset
+		 * conflicts with the UTF-8 the client promised */
+		if (S.enabled & EN_UTF8) { reply(R_BAD_SYNTAX, "no CHARSET after ENABLE UTF8=ACCEPT"); return; }
 		if (strcasecmp(cs->s, "UTF-8") && strcasecmp(cs->s, "US-ASCII")) { reply(R_NO_CHARSET); return; }
 		cur = cs->next;
 	}

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <tls.h>
 #include "cmdline.h"
@@ -40,6 +41,7 @@
 #include "session.h"
 #include "view.h"
 #include "tlsserver.h"
+#include "zstream.h"
 
 struct command {
 	const char *name;
@@ -50,7 +52,8 @@ struct command {
 };
 
 /* RFC 3501 section 6, with RFC 2177 (IDLE), 2342 (NAMESPACE), 2971 (ID),
- * 3691 (UNSELECT), 4315 (UIDPLUS), 5161 (ENABLE), 6851 (MOVE), 9208 (QUOTA). */
+ * 3691 (UNSELECT), 4315 (UIDPLUS), 5161 (ENABLE), 6851 (MOVE), 9208 (QUOTA),
+ * 4978 (COMPRESS). */
 static const struct command commands[] = {
 	{"CAPABILITY", ST_NOAUTH | ST_AUTH | ST_SELECTED, 0, 1, do_capability},
 	{"NOOP", ST_NOAUTH | ST_AUTH | ST_SELECTED, 0, 1, do_noop},
@@ -85,6 +88,7 @@ static const struct command commands[] = {
 	{"STORE", ST_SELECTED, 1, 0, do_store},
 	{"COPY", ST_SELECTED, 1, 1, do_copy},
 	{"MOVE", ST_SELECTED, 1, 1, do_move},
+	{"COMPRESS", ST_AUTH | ST_SELECTED, 0, 1, do_compress},
 };
 
 static void error_reply(enum resp_id id, const char *why)
@@ -172,6 +176,8 @@ static void read_failed(int r)
 		session_end("timeout", EXIT_DONE);
 	}
 	if (r == STREAM_EOF) session_end("eof", EXIT_DONE);
+	/* a corrupt compressed stream, a TLS error: say which */
+	log_event("error", "user", S.user, "ip", S.ip, "op", "read", "error", stream_error(&S.io), (char *)0);
 	session_end("read-error", EXIT_DONE);
 }
 
@@ -239,6 +245,30 @@ static int read_command(void)
 		if (strcmp(name, "APPEND")) text += (size_t)n;
 		else appending += n;
 		if (read_literal(n) < 0) { reply(R_NO_LIMIT, "out of memory"); return 0; }
+	}
+}
+
+/* RFC 4978: COMPRESS DEFLATE.  The OK goes out uncompressed, and
+ * everything after it both ways is raw deflate (zstream.h).  It works
+ * whichever process holds the socket: after a login over TLS, the login
+ * half's relay (handoff.h) carries the compressed bytes as it carries any
+ * others, so the deflate is inside the TLS.  libtls does no TLS-level
+ * compression, so only our own makes COMPRESSIONACTIVE. */
+void do_compress(void)
+{
+	if (S.nargs != 1 || S.args->type != IMAP_ATOM || strcasecmp(S.args->s, "DEFLATE")) {
+		reply(R_BAD_ARGS);
+		return;
+	}
+	if (zstream_active(&S.io)) {
+		reply(R_NO_COMPRESSIONACTIVE);
+		return;
+	}
+	reply(R_OK_COMPRESS);
+	reply_send();
+	if (stream_flush(&S.io) < 0 || zstream_start(&S.io) < 0) {
+		log_event("error", "user", S.user, "ip", S.ip, "op", "compress", "error", stream_error(&S.io), (char *)0);
+		S.dead = 1;
 	}
 }
 
