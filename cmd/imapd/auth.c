@@ -71,7 +71,8 @@ void do_id(void)
  * here is ignored, as RFC 5161 3.1 says (its capability is not offered).
  * QRESYNC implies CONDSTORE (RFC 7162 3.2.3). */
 static const struct { const char *name; unsigned bits; } enable_names[] = {
-	{"", 0},   /* placeholder: none yet */
+	{"CONDSTORE", EN_CONDSTORE},              /* RFC 7162 3.1 */
+	{"QRESYNC", EN_QRESYNC | EN_CONDSTORE},   /* RFC 7162 3.2.3: implies CONDSTORE */
 };
 
 void do_enable(void)

@@ -738,6 +738,7 @@ void do_status(void)
 	const struct imap_arg *items, *a;
 	unsigned long messages = 0, recent = 0, unseen = 0, i;
 	uint32_t uidnext = 1, validity = 0;
+	uint64_t highest = 0;      /* RFC 7162 3.1.10 STATUS HIGHESTMODSEQ */
 	int sp = 0;
 
 	if (S.nargs != 2 || S.args->next->type != IMAP_LIST || !S.args->next->len) { reply(R_BAD_ARGS); return; }
@@ -745,9 +746,12 @@ void do_status(void)
 	items = S.args->next;
 	for (a = items->list; a; a = a->next)
 		if (!imap_arg_atom_is(a, "MESSAGES") && !imap_arg_atom_is(a, "RECENT") && !imap_arg_atom_is(a, "UIDNEXT") &&
-		    !imap_arg_atom_is(a, "UIDVALIDITY") && !imap_arg_atom_is(a, "UNSEEN")) {
+		    !imap_arg_atom_is(a, "UIDVALIDITY") && !imap_arg_atom_is(a, "UNSEEN") &&
+		    !imap_arg_atom_is(a, "HIGHESTMODSEQ")) {
 			reply(R_BAD_ARGS);
 			return;
+		} else if (imap_arg_atom_is(a, "HIGHESTMODSEQ")) {
+			S.enabled |= EN_CONDSTORE;   /* RFC 7162 3.1: a CONDSTORE enabling command */
 		}
 	if (!mailbox_exists(dir)) { reply(R_NO_NOMAILBOX); return; }
 	if (S.state == ST_SELECTED && !strcmp(S.mailbox, name)) {
@@ -760,6 +764,7 @@ void do_status(void)
 		}
 		uidnext = S.st.ul.next;
 		validity = S.st.ul.validity;
+		highest = store_highestmodseq(&S.st);
 	} else {
 		struct store st;
 		if (store_open(&st, dir) < 0 || store_sync(&st, 1) < 0) {
@@ -775,19 +780,21 @@ void do_status(void)
 		}
 		uidnext = st.ul.next;
 		validity = st.ul.validity;
+		highest = store_highestmodseq(&st);
 		store_free(&st);
 	}
 	out("* STATUS ");
 	out_string(name, strlen(name));
 	out(" (");
 	for (a = items->list; a; a = a->next) {
-		unsigned long v = imap_arg_atom_is(a, "MESSAGES") ? messages : imap_arg_atom_is(a, "RECENT") ? recent
-			: imap_arg_atom_is(a, "UIDNEXT") ? uidnext : imap_arg_atom_is(a, "UIDVALIDITY") ? validity : unseen;
+		unsigned long long v = imap_arg_atom_is(a, "MESSAGES") ? messages : imap_arg_atom_is(a, "RECENT") ? recent
+			: imap_arg_atom_is(a, "UIDNEXT") ? uidnext : imap_arg_atom_is(a, "UIDVALIDITY") ? validity
+			: imap_arg_atom_is(a, "HIGHESTMODSEQ") ? highest : unseen;
 		char up[16];
 		size_t j;
 		for (j = 0; j < a->len && j < sizeof up - 1; j++) up[j] = (char)(a->s[j] & ~0x20);
 		up[j] = 0;
-		outf("%s%s %lu", sp ? " " : "", up, v);
+		outf("%s%s %llu", sp ? " " : "", up, v);
 		sp = 1;
 	}
 	out(")\r\n");

@@ -16,6 +16,8 @@
  *   store.c     STORE, EXPUNGE, UID EXPUNGE, COPY, MOVE
  *   append.c    APPEND
  *   search.c    SEARCH and UID SEARCH
+ *   condstore.c CONDSTORE and QRESYNC (RFC 7162) pieces shared by the
+ *               commands: mod-sequence syntax, FETCH modifiers, VANISHED
  *   idle.c      IDLE (inotify on new/ and cur/)
  *   learn.c     learning jobs of MOVE, COPY, STORE and APPEND for the
  *               spam classifier (learn.h)
@@ -23,7 +25,8 @@
  * (session.h).  Headers: session.h (the state, reading, the end),
  * reply.h (responses and output), commands.h (the handlers the dispatch
  * table names), view.h (the selected folder as the client knows it),
- * mailbox.h (folder names), message.h (reading a message of the view).
+ * mailbox.h (folder names), message.h (reading a message of the view),
+ * condstore.h (RFC 7162).
  */
 #include <stddef.h>
 #include <stdint.h>
