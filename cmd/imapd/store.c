@@ -131,13 +131,13 @@ void do_store(void)
 		if (!silent || S.v[i].flags != want) {
 			outf("* %lu FETCH (FLAGS ", i + 1);
 			out_flags(S.v[i].flags, S.v[i].recent);
-			if (S.uid) outf(" UID %lu", (unsigned long)S.v[i].uid);
+			if (S.uid || qresync_on()) outf(" UID %lu", (unsigned long)S.v[i].uid);
 			if (condstore_on()) outf(" MODSEQ (%llu)", (unsigned long long)S.st.m[k].modseq);
 			out(")\r\n");
 		} else if (changed && condstore_on()) {
 			/* RFC 7162 3.1.3: .SILENT still tells the new modseq */
 			outf("* %lu FETCH (", i + 1);
-			if (S.uid) outf("UID %lu ", (unsigned long)S.v[i].uid);
+			if (S.uid || qresync_on()) outf("UID %lu ", (unsigned long)S.v[i].uid);
 			outf("MODSEQ (%llu))\r\n", (unsigned long long)S.st.m[k].modseq);
 		}
 	}

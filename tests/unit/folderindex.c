@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "tap.h"
@@ -202,6 +204,42 @@ int main(void)
 	ok(store_sync(&s, 1) == 1 && store_highestmodseq(&s) > hi2, "no index, no floor file: still above");
 	k = folderindex_find(&s.ix, s.m[0].uid);
 	ok(k >= 0, "the message is in the new index");
+
+	/* a crash between the renames of a STORE and its index write: the
+	 * child is killed (SIGKILL) with the lock held and nothing written */
+	{
+		char q[512];
+		pid_t pid;
+		int st, all = 1;
+		unsigned long j;
+		for (i = 0; i < 50; i++) {
+			snprintf(q, sizeof q, "2000.k%02u.host:2,", i);
+			put("cur", q);
+		}
+		store_free(&s);
+		store_open(&s, root);
+		store_sync(&s, 1);
+		hi = store_highestmodseq(&s);
+		pid = fork();
+		if (pid == 0) {
+			static struct store c;
+			store_open(&c, root);
+			store_sync(&c, 1);
+			store_begin(&c);
+			for (j = 0; j < c.n; j++) store_setflags(&c, j, STORE_SEEN, 0);
+			kill(getpid(), SIGKILL);
+			_exit(0);
+		}
+		waitpid(pid, &st, 0);
+		ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "the child was killed in the middle of its STORE");
+		store_free(&s);
+		store_open(&s, root);
+		ok(store_sync(&s, 1) == 1 && store_highestmodseq(&s) > hi, "after it: the index moved on");
+		for (j = 0; j < s.n; j++)
+			if (!(s.m[j].flags & STORE_SEEN) || s.m[j].modseq <= hi) all = 0;
+		ok(all && s.n == 51, "every message it renamed has \\Seen and a modseq above the old highest");
+		ok(store_begin(&s) == 0 && store_commit(&s) == 0, "the lock it held is free again");
+	}
 
 	store_free(&s);
 	store_free(&s2);
