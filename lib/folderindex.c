@@ -86,7 +86,7 @@ int folderindex_parse(struct folderindex *x, const char *data, size_t len)
 	unsigned long n, ng, i;
 	uint64_t highest;
 
-	x->n = x->ng = 0;
+	x->n = x->ng = x->dead = 0;
 	x->validity = 0;
 	x->highest = x->gone_floor = 0;
 	if (len < FOLDERINDEX_HEAD + 8 || len > FILE_MAX || memcmp(p, FOLDERINDEX_MAGIC, 8)) goto bad;
@@ -143,7 +143,7 @@ int folderindex_read(struct folderindex *x, const char *dir)
 	size_t got = 0;
 	int fd, r;
 
-	x->n = x->ng = 0;
+	x->n = x->ng = x->dead = 0;
 	x->validity = 0;
 	x->highest = x->gone_floor = 0;
 	if (path_join(path, sizeof path, dir, FOLDERINDEX_FILE) < 0) return -1;
@@ -167,24 +167,27 @@ int folderindex_read(struct folderindex *x, const char *dir)
 
 int folderindex_format(const struct folderindex *x, char **out, size_t *len)
 {
-	size_t sz = FOLDERINDEX_HEAD + x->n * FOLDERINDEX_REC + x->ng * FOLDERINDEX_VREC + 8;
+	/* records expunged in this batch (modseq 0) are left out */
+	size_t sz = FOLDERINDEX_HEAD + (x->n - x->dead) * FOLDERINDEX_REC + x->ng * FOLDERINDEX_VREC + 8;
 	unsigned char *b = calloc(1, sz), *p;
 	unsigned long i;
 
 	if (!b) return -1;
 	memcpy(b, FOLDERINDEX_MAGIC, 8);
 	put32(b + 8, x->validity);
-	put32(b + 12, (uint32_t)x->n);
+	put32(b + 12, (uint32_t)(x->n - x->dead));
 	put64(b + 16, x->highest);
 	put64(b + 24, x->gone_floor);
 	put32(b + 32, (uint32_t)x->ng);
 	p = b + FOLDERINDEX_HEAD;
-	for (i = 0; i < x->n; i++, p += FOLDERINDEX_REC) {
+	for (i = 0; i < x->n; i++) {
+		if (!x->r[i].modseq) continue;
 		put32(p, x->r[i].uid);
 		put32(p + 4, x->r[i].flags);
 		put64(p + 8, x->r[i].modseq);
 		put64(p + 16, x->r[i].size);
 		put64(p + 24, (uint64_t)x->r[i].date);
+		p += FOLDERINDEX_REC;
 	}
 	for (i = 0; i < x->ng; i++, p += FOLDERINDEX_VREC) {
 		put32(p, x->g[i].lo);
@@ -267,7 +270,7 @@ void folderindex_rebuild(struct folderindex *x, const char *dir, uint32_t validi
 
 	if (t > f) f = t;
 	if (old > f) f = old;
-	x->n = x->ng = 0;
+	x->n = x->ng = x->dead = 0;
 	x->validity = validity;
 	/* one more: modseq f itself may have been seen */
 	x->highest = f < FOLDERINDEX_MODSEQ_MAX ? f + 1 : f;
@@ -282,7 +285,7 @@ long folderindex_find(const struct folderindex *x, uint32_t uid)
 		unsigned long mid = lo + (hi - lo) / 2;
 		if (uid < x->r[mid].uid) hi = mid;
 		else if (uid > x->r[mid].uid) lo = mid + 1;
-		else return (long)mid;
+		else return x->r[mid].modseq ? (long)mid : -1;
 	}
 	return -1;
 }
@@ -310,9 +313,10 @@ int folderindex_set(struct folderindex *x, uint32_t uid, uint32_t flags)
 	unsigned long i = find_pos(x, uid);
 	uint64_t modseq;
 
-	if (i < x->n && x->r[i].uid == uid && x->r[i].flags == flags) return 0;
+	if (i < x->n && x->r[i].uid == uid && x->r[i].flags == flags && x->r[i].modseq) return 0;
 	if (!(modseq = folderindex_next(x))) return -1;
 	if (i < x->n && x->r[i].uid == uid) {
+		if (!x->r[i].modseq) x->dead--;   /* expunged in this batch, yet here */
 		x->r[i].flags = flags;
 		x->r[i].modseq = modseq;
 		return 1;
@@ -344,10 +348,22 @@ int folderindex_expunge(struct folderindex *x, uint32_t uid)
 
 	if (!modseq) return -1;
 	if (i >= 0) {
-		memmove(&x->r[i], &x->r[i + 1], (x->n - (unsigned long)i - 1) * sizeof *x->r);
-		x->n--;
+		/* a tombstone: removing it here would make an EXPUNGE of many
+		 * messages quadratic; folderindex_compact drops them */
+		x->r[i].modseq = 0;
+		x->dead++;
 	}
 	return folderindex_gone(x, uid, modseq);
+}
+
+void folderindex_compact(struct folderindex *x)
+{
+	unsigned long i, o = 0;
+	if (!x->dead) return;
+	for (i = 0; i < x->n; i++)
+		if (x->r[i].modseq) x->r[o++] = x->r[i];
+	x->n = o;
+	x->dead = 0;
 }
 
 /* Drops the range with the oldest modseq, raising gone_floor to it. */

@@ -59,6 +59,7 @@ struct folderindex {
 	uint64_t gone_floor;       /* expunges at modseqs up to this one may be missing from gone */
 	struct folderindex_rec *r; /* n records, ascending UIDs; owned */
 	unsigned long n, cap;
+	unsigned long dead;        /* records expunged (modseq 0) not yet compacted */
 	struct folderindex_gone *g;   /* ng ranges, ascending, apart; owned */
 	unsigned long ng, capg;
 };
@@ -80,7 +81,7 @@ int folderindex_write(const struct folderindex *x, const char *dir);
  * that no longer checks, or 0).  Every expunge before is unknown. */
 void folderindex_rebuild(struct folderindex *x, const char *dir, uint32_t validity, uint64_t old);
 
-/* The index of uid's record, or -1. */
+/* The index of uid's record, or -1 (none, or expunged). */
 long folderindex_find(const struct folderindex *x, uint32_t uid);
 /* The next mod-sequence (HIGHESTMODSEQ + 1, now the highest); 0 with
  * ERANGE when they are used up. */
@@ -90,8 +91,11 @@ uint64_t folderindex_next(struct folderindex *x);
 int folderindex_set(struct folderindex *x, uint32_t uid, uint32_t flags);
 /* Gives record i the next modseq.  0 or -1 (ERANGE). */
 int folderindex_touch(struct folderindex *x, long i);
-/* Removes uid's record and notes it expunged at the next modseq.  0 or -1. */
+/* Removes uid's record and notes it expunged at the next modseq.  0 or -1.
+ * The record stays as a tombstone (modseq 0, not found, not written)
+ * until folderindex_compact, so that expunging many is linear. */
 int folderindex_expunge(struct folderindex *x, uint32_t uid);
+void folderindex_compact(struct folderindex *x);
 /* Notes uid expunged at modseq (no record needed); bounded: the ranges
  * with the oldest modseqs are dropped first, raising gone_floor. */
 int folderindex_gone(struct folderindex *x, uint32_t uid, uint64_t modseq);

@@ -431,15 +431,15 @@ static int index_apply(struct store *s)
 
 	while (i < s->n || j < s->ix.n) {
 		if (j < s->ix.n && (i >= s->n || s->ix.r[j].uid < s->m[i].uid)) {
-			if (s->ix.r[j].uid < s->ul.next) {
+			if (s->ix.r[j].uid < s->ul.next && s->ix.r[j].modseq) {
 				if (folderindex_expunge(&s->ix, s->ix.r[j].uid) < 0) return -1;
 				s->ixdirty = 1;
-				continue;   /* record j is removed */
 			}
 			j++;
 			continue;
 		}
-		if (j >= s->ix.n || s->m[i].uid < s->ix.r[j].uid || s->m[i].flags != s->ix.r[j].flags) {
+		if (j >= s->ix.n || s->m[i].uid < s->ix.r[j].uid || s->m[i].flags != s->ix.r[j].flags ||
+		    !s->ix.r[j].modseq) {
 			int r;
 			if (store_path(s, i, p, sizeof p) < 0 || access(p, F_OK) < 0) {
 				i++;
@@ -455,6 +455,7 @@ static int index_apply(struct store *s)
 		i++;
 		j++;
 	}
+	folderindex_compact(&s->ix);
 	return 0;
 }
 
@@ -504,6 +505,7 @@ int store_commit(struct store *s)
 	if (!s->ixlocked) return 0;
 	if (s->ixdirty && folderindex_write(&s->ix, s->dir) < 0) r = -1;
 	s->ixdirty = 0;
+	folderindex_compact(&s->ix);
 	{ int e = errno; close(s->ixfd); s->ixlocked = 0; errno = e; }
 	return r;
 }

@@ -65,6 +65,8 @@ static void one(const uint8_t *data, size_t size)
 		if (folderindex_set(&x, uid, 1) < 0) abort();
 		if (folderindex_expunge(&x, uid) < 0) abort();
 		if (folderindex_gone(&x, uid + 1, x.highest) < 0) abort();
+		if (folderindex_find(&x, uid) >= 0) abort();
+		folderindex_compact(&x);
 		check(&x);
 	}
 }

@@ -67,7 +67,9 @@ int main(void)
 	ok(x.r[0].modseq == hi + 2 && x.highest == hi + 2, "each change its own modseq");
 	is_int(folderindex_set(&x, 5, STORE_SEEN | STORE_KW(3)), 1, "changed flags");
 	ok(x.r[1].modseq == hi + 3 && x.r[1].flags == (STORE_SEEN | STORE_KW(3)), "new modseq and flags");
-	ok(folderindex_expunge(&x, 3) == 0 && x.n == 1 && folderindex_find(&x, 3) < 0, "expunge");
+	ok(folderindex_expunge(&x, 3) == 0 && folderindex_find(&x, 3) < 0, "expunge");
+	folderindex_compact(&x);
+	ok(x.n == 1 && x.r[0].uid == 5, "compacted");
 	ok(x.ng == 1 && x.g[0].lo == 3 && x.g[0].modseq == hi + 4, "recorded with its modseq");
 	folderindex_gone(&x, 4, folderindex_next(&x));
 	folderindex_gone(&x, 1, folderindex_next(&x));
