@@ -573,7 +573,9 @@ static void fetch_one(unsigned long i, int full, int header, int setseen)
 		setseen = 0;
 	}
 	outf("* %lu FETCH (", i + 1);
-	if (S.uid) {
+	/* UID FETCH, and every FETCH once QRESYNC is on: a QRESYNC client
+	 * keys its copy by UID (RFC 7162 3.2), not by message number */
+	if (S.uid || qresync_on()) {
 		int has = 0;
 		for (j = 0; j < nitems; j++) has |= items[j].kind == F_UID;
 		if (!has) { outf("UID %lu", (unsigned long)S.v[i].uid); sp = 1; }
