@@ -374,6 +374,166 @@ fail:
 	return -1;
 }
 
+/* ---- the index (folderindex.h) ---- */
+
+/* Copies the modseqs of the index into s->m (both ascending by UID). */
+static void index_fill(struct store *s)
+{
+	unsigned long i, j = 0;
+	for (i = 0; i < s->n; i++) {
+		while (j < s->ix.n && s->ix.r[j].uid < s->m[i].uid) j++;
+		s->m[i].modseq = j < s->ix.n && s->ix.r[j].uid == s->m[i].uid ? s->ix.r[j].modseq : s->ix.highest;
+	}
+}
+
+/* Does the index differ from the listing in s->m?  A record of a UID
+ * below the list's next UID that the listing lacks was expunged; one at
+ * or above it may be a message assigned after our listing. */
+static int index_differs(const struct store *s)
+{
+	unsigned long i = 0, j = 0;
+	while (i < s->n || j < s->ix.n) {
+		if (j >= s->ix.n || (i < s->n && s->m[i].uid < s->ix.r[j].uid)) return 1;
+		if (i >= s->n || s->ix.r[j].uid < s->m[i].uid) {
+			if (s->ix.r[j].uid < s->ul.next) return 1;
+			j++;
+			continue;
+		}
+		if (s->m[i].flags != s->ix.r[j].flags) return 1;
+		i++;
+		j++;
+	}
+	return 0;
+}
+
+/* Reads the index under the lock, rebuilding it when it does not fit the
+ * folder.  0 or -1. */
+static int index_load(struct store *s)
+{
+	int r = folderindex_read(&s->ix, s->dir);
+	if (r < 0 && errno != EINVAL) return -1;
+	if (r <= 0 || s->ix.validity != s->ul.validity) {
+		/* a corrupt file's highest is lost: the floors cover it */
+		folderindex_rebuild(&s->ix, s->dir, s->ul.validity, r > 0 ? s->ix.highest : 0);
+		s->ixdirty = 1;
+	}
+	return 0;
+}
+
+/* Applies the listing to the index (the lock is held): new and changed
+ * messages get modseqs, missing ones are expunged.  A message whose file
+ * is no longer where the listing saw it was changed again meanwhile: the
+ * next sync (its directory's mtime moved) looks at it. */
+static int index_apply(struct store *s)
+{
+	unsigned long i = 0, j = 0;
+	char p[2048];
+
+	while (i < s->n || j < s->ix.n) {
+		if (j < s->ix.n && (i >= s->n || s->ix.r[j].uid < s->m[i].uid)) {
+			if (s->ix.r[j].uid < s->ul.next && s->ix.r[j].modseq) {
+				if (folderindex_expunge(&s->ix, s->ix.r[j].uid) < 0) return -1;
+				s->ixdirty = 1;
+			}
+			j++;
+			continue;
+		}
+		if (j >= s->ix.n || s->m[i].uid < s->ix.r[j].uid || s->m[i].flags != s->ix.r[j].flags ||
+		    !s->ix.r[j].modseq) {
+			int r;
+			if (store_path(s, i, p, sizeof p) < 0 || access(p, F_OK) < 0) {
+				i++;
+				continue;
+			}
+			if ((r = folderindex_set(&s->ix, s->m[i].uid, s->m[i].flags)) < 0) return -1;
+			if (r) s->ixdirty = 1;
+			/* a new record went in before j: skip it */
+			if (j < s->ix.n && s->ix.r[j].uid == s->m[i].uid) j++;
+			i++;
+			continue;
+		}
+		i++;
+		j++;
+	}
+	folderindex_compact(&s->ix);
+	return 0;
+}
+
+/* The index in step with the listing just made (store_sync). */
+static int index_sync(struct store *s, struct timespec *tix)
+{
+	int r = folderindex_read(&s->ix, s->dir), fd;
+
+	if (r < 0 && errno != EINVAL) return -1;
+	if (r > 0 && s->ix.validity == s->ul.validity && !index_differs(s)) {
+		index_fill(s);
+		return 0;
+	}
+	if ((fd = uidlist_lock(s->dir)) < 0) return -1;
+	s->ixdirty = 0;
+	r = index_load(s);
+	if (r == 0) r = index_apply(s);
+	if (r == 0 && s->ixdirty && folderindex_write(&s->ix, s->dir) < 0) r = -1;
+	s->ixdirty = 0;
+	/* our own write is no news */
+	if (r == 0) mtime_of(s->dir, FOLDERINDEX_FILE, tix);
+	{ int e = errno; close(fd); errno = e; }
+	if (r == 0) index_fill(s);
+	return r;
+}
+
+int store_begin(struct store *s)
+{
+	if (s->ixlocked) return 0;
+	if ((s->ixfd = uidlist_lock(s->dir)) < 0) return -1;
+	s->ixlocked = 1;
+	s->ixdirty = 0;
+	if (index_load(s) < 0) {
+		int e = errno;
+		close(s->ixfd);
+		s->ixlocked = 0;
+		errno = e;
+		return -1;
+	}
+	index_fill(s);
+	return 0;
+}
+
+int store_commit(struct store *s)
+{
+	int r = 0;
+	if (!s->ixlocked) return 0;
+	if (s->ixdirty && folderindex_write(&s->ix, s->dir) < 0) r = -1;
+	s->ixdirty = 0;
+	folderindex_compact(&s->ix);
+	{ int e = errno; close(s->ixfd); s->ixlocked = 0; errno = e; }
+	return r;
+}
+
+uint64_t store_highestmodseq(const struct store *s)
+{
+	return s->ix.highest;
+}
+
+/* Records message i's new flags (or, with gone, its expunge) in the
+ * index, taking the lock for this one change when no store_begin did. */
+static int index_note(struct store *s, unsigned long i, int gone)
+{
+	int own = !s->ixlocked, r;
+
+	if (own && store_begin(s) < 0) return -1;
+	if (gone) r = folderindex_expunge(&s->ix, s->m[i].uid);
+	else {
+		long k;
+		r = folderindex_set(&s->ix, s->m[i].uid, s->m[i].flags);
+		if (r >= 0 && (k = folderindex_find(&s->ix, s->m[i].uid)) >= 0) s->m[i].modseq = s->ix.r[k].modseq;
+	}
+	if (r > 0) r = 0;
+	if (r == 0) s->ixdirty = 1;
+	if (own && store_commit(s) < 0) r = -1;
+	return r;
+}
+
 /* Could a change after start leave mtime t as it is?  A change is stamped
  * with the coarse clock, at least start for a change after start: only a
  * stamp of the same tick (or of the same second, on a file system that
@@ -391,7 +551,7 @@ static int too_fresh(const struct timespec *t, const struct timespec *start)
 int store_sync(struct store *s, int force)
 {
 	struct scan sc = {0};
-	struct timespec tnew, tcur, tlist, tkw, start;
+	struct timespec tnew, tcur, tlist, tkw, tix, start;
 	unsigned long i, unknown = 0;
 	int r = -1, any_unclaimed = 0;
 
@@ -400,9 +560,10 @@ int store_sync(struct store *s, int force)
 	mtime_of(s->dir, "cur", &tcur);
 	mtime_of(s->dir, UIDLIST_FILE, &tlist);
 	mtime_of(s->dir, STORE_KEYWORDS_FILE, &tkw);
+	mtime_of(s->dir, FOLDERINDEX_FILE, &tix);
 	if (tcur.tv_sec < 0) { errno = ENOENT; return -1; }
 	if (!force && s->synced && !s->unsure && same_time(&tnew, &s->t_new) && same_time(&tcur, &s->t_cur) &&
-	    same_time(&tlist, &s->t_list) && same_time(&tkw, &s->t_kw))
+	    same_time(&tlist, &s->t_list) && same_time(&tkw, &s->t_kw) && same_time(&tix, &s->t_ix))
 		return 0;
 	if (store_kw_read(&s->kw, s->dir) < 0) return -1;
 	if (uidlist_read(&s->ul, s->dir) < 0 || scan(&sc, s->dir, &tnew, &tcur) < 0) goto out;
@@ -450,12 +611,14 @@ int store_sync(struct store *s, int force)
 				i--;
 			}
 	}
+	if (index_sync(s, &tix) < 0) goto out;
 	s->t_new = tnew;
 	s->t_cur = tcur;
 	s->t_list = tlist;
 	s->t_kw = tkw;
+	s->t_ix = tix;
 	s->unsure = too_fresh(&tnew, &start) || too_fresh(&tcur, &start) || too_fresh(&tlist, &start) ||
-		    too_fresh(&tkw, &start);
+		    too_fresh(&tkw, &start) || too_fresh(&tix, &start);
 	s->synced = 1;
 	s->gen++;
 	r = 1;
@@ -550,13 +713,13 @@ int store_setflags(struct store *s, unsigned long i, uint32_t add, uint32_t del)
 		if (path_fmt(rel, sizeof rel, "cur/%.*s:2,%s", (int)s->m[i].base, name, info) < 0 ||
 		    store_path(s, i, from, sizeof from) < 0 || path_join(to, sizeof to, s->dir, rel) < 0)
 			return -1;
-		if (!strcmp(from, to)) { s->m[i].flags = flags; return 0; }
+		if (!strcmp(from, to)) { s->m[i].flags = flags; return index_note(s, i, 0); }
 		if (rename(from, to) == 0) {
 			off = s->names.len;
 			if (!stralloc_cats(&s->names, rel) || !stralloc_0(&s->names)) { errno = ENOMEM; return -1; }
 			s->m[i].name = (uint32_t)off;
 			s->m[i].flags = flags;
-			return 0;
+			return index_note(s, i, 0);
 		}
 		if (errno != ENOENT) return -1;
 		if (relocate(s, i) < 0) return errno == ENOENT ? 1 : -1;
@@ -571,9 +734,9 @@ int store_remove(struct store *s, unsigned long i)
 
 	for (tries = 0; tries < 3; tries++) {
 		if (store_path(s, i, p, sizeof p) < 0) return -1;
-		if (unlink(p) == 0) return 0;
+		if (unlink(p) == 0) return index_note(s, i, 1);
 		if (errno != ENOENT) return -1;
-		if (relocate(s, i) < 0) return errno == ENOENT ? 0 : -1;
+		if (relocate(s, i) < 0) return errno == ENOENT ? index_note(s, i, 1) : -1;
 	}
 	return 0;
 }
@@ -722,6 +885,8 @@ int store_write_tmp(const char *dir, const char *data, size_t len, stralloc *pat
 
 void store_free(struct store *s)
 {
+	store_commit(s);
+	folderindex_free(&s->ix);
 	uidlist_free(&s->ul);
 	free(s->claims);
 	free(s->m);

@@ -43,6 +43,19 @@
  * unique name).  New messages (APPEND, COPY, MOVE) enter cur/ directly
  * under the lock: store_add_*.
  *
+ * Mod-sequences (RFC 7162, CONDSTORE): the folder's index (folderindex.h)
+ * holds each message's flags as last seen and the modseq of their last
+ * change.  Each sync that lists the folder compares the flags of the file
+ * names with it; a message that is new, or whose flags changed behind our
+ * back (another Maildir tool renamed it), gets the next modseq, and one
+ * that is gone is recorded expunged, under the UID list lock (a message
+ * whose file changed again meanwhile is left to the next sync).  Our own
+ * changes (store_setflags, store_remove) are written to the index between
+ * store_begin and store_commit, under the lock; without them each call
+ * takes the lock itself.  A crash between a rename and the index write
+ * leaves a difference that the next sync gives a new modseq: modseqs
+ * never go backwards.
+ *
  * Paths are relative to the folder dir given to store_open (the server
  * runs inside the Maildir, so "." is INBOX and ".Sent" is Sent).
  */
@@ -52,6 +65,7 @@
 #include <sys/types.h>
 #include <time.h>
 #include <stralloc.h>
+#include "folderindex.h"
 #include "mdflags.h"
 #include "uidlist.h"
 
@@ -77,6 +91,7 @@ struct store_msg {
 	uint32_t name;             /* offset in names of "cur/NAME" or "new/NAME" */
 	uint16_t base;             /* bytes of the unique part of NAME */
 	uint8_t recent;            /* \Recent for this store (see claim) */
+	uint64_t modseq;           /* RFC 7162 MODSEQ, from the index */
 };
 
 struct store_claim { uint32_t lo, hi; };   /* UIDs lo..hi-1 */
@@ -88,7 +103,10 @@ struct store {
 	unsigned long n, cap;
 	stralloc names;
 	struct store_kw kw;
-	struct timespec t_new, t_cur, t_list, t_kw;   /* as of the last sync */
+	struct timespec t_new, t_cur, t_list, t_kw, t_ix;   /* as of the last sync */
+	struct folderindex ix;     /* the index as last read or written */
+	int ixlocked, ixfd;        /* between store_begin and store_commit: the UID list lock's fd */
+	int ixdirty;
 	int synced;
 	int unsure;                /* those mtimes were too fresh to trust */
 	unsigned long gen;         /* changes whenever m[] is rebuilt or a flag is learnt */
@@ -122,8 +140,18 @@ int store_open_msg(struct store *s, unsigned long i);
  * holds the result), 1 when it is gone, -1 with errno. */
 int store_setflags(struct store *s, unsigned long i, uint32_t add, uint32_t del);
 
-/* Removes message i (EXPUNGE).  A message already gone is fine.  0 or -1. */
+/* Removes message i (EXPUNGE) and records it expunged in the index.  A
+ * message already gone is fine.  0 or -1. */
 int store_remove(struct store *s, unsigned long i);
+
+/* Takes the UID list lock and reads the index, so that a run of
+ * store_setflags and store_remove writes it once (store_commit); the
+ * modseqs of s->m are then current (UNCHANGEDSINCE tests them).  0 or -1. */
+int store_begin(struct store *s);
+/* Writes the index if changed and releases the lock.  0 or -1. */
+int store_commit(struct store *s);
+/* HIGHESTMODSEQ as of the last sync or change. */
+uint64_t store_highestmodseq(const struct store *s);
 
 /* The keyword index of name (case-insensitive), or -1.  With create, a
  * missing keyword is added to the file (under the lock); -1 with ENOSPC

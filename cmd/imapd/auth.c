@@ -72,6 +72,8 @@ void do_id(void)
  * QRESYNC implies CONDSTORE (RFC 7162 3.2.3). */
 static const struct { const char *name; unsigned bits; } enable_names[] = {
 	{"UTF8=ACCEPT", EN_UTF8},   /* RFC 6855 3: folder names in UTF-8 (list.c) */
+	{"CONDSTORE", EN_CONDSTORE},              /* RFC 7162 3.1 */
+	{"QRESYNC", EN_QRESYNC | EN_CONDSTORE},   /* RFC 7162 3.2.3: implies CONDSTORE */
 };
 
 void do_enable(void)

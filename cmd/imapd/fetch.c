@@ -23,6 +23,10 @@
  * encoding we cannot undo, or a multipart or message/rfc822 part, leaves
  * the message out and fails the command (NO [UNKNOWN-CTE], RFC 3516 4.3;
  * NO [CLIENTBUG]: RFC 9051 6.4.5 allows leaf parts only).
+ * CONDSTORE (RFC 7162 3.1.4): the MODSEQ item, the (CHANGEDSINCE n)
+ * modifier and, with QRESYNC, (CHANGEDSINCE n VANISHED) on UID FETCH
+ * (condstore.c); once the client enabled CONDSTORE, a response that shows
+ * flags shows MODSEQ too.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "commands.h"
+#include "condstore.h"
 #include "message.h"
 #include "reply.h"
 #include "session.h"
@@ -51,7 +56,7 @@
 enum fkind {
 	F_FLAGS = 1, F_INTERNALDATE, F_SIZE, F_ENVELOPE, F_UID, F_BODY, F_BODYSTRUCTURE, F_SECTION,
 	F_RFC822, F_RFC822_HEADER, F_RFC822_TEXT,
-	F_BINARY, F_BINARY_SIZE
+	F_BINARY, F_BINARY_SIZE, F_MODSEQ
 };
 enum fwhat { W_ALL, W_HEADER, W_FIELDS, W_FIELDS_NOT, W_TEXT, W_MIME };
 
@@ -69,6 +74,7 @@ struct fitem {
 static struct fitem items[FETCH_ITEMS_MAX];
 static unsigned nitems;
 static enum resp_id binary_failed;     /* why a message's BINARY items could not be sent, or 0 */
+static int fetch_add_modseq;     /* CONDSTORE on and MODSEQ not asked for */
 static stralloc raw, wire;
 
 /* ---- loading ---- */
@@ -217,6 +223,7 @@ static int parse_item(const struct imap_arg *a)
 		{"FLAGS", F_FLAGS}, {"INTERNALDATE", F_INTERNALDATE}, {"RFC822.SIZE", F_SIZE},
 		{"ENVELOPE", F_ENVELOPE}, {"UID", F_UID}, {"BODYSTRUCTURE", F_BODYSTRUCTURE}, {"BODY", F_BODY},
 		{"RFC822", F_RFC822}, {"RFC822.HEADER", F_RFC822_HEADER}, {"RFC822.TEXT", F_RFC822_TEXT},
+		{"MODSEQ", F_MODSEQ},
 	};
 	struct fitem *it;
 	const char *s = a->s, *br, *close;
@@ -724,7 +731,9 @@ static void fetch_one(unsigned long i, int full, int header, int setseen)
 		setseen = 0;
 	}
 	outf("* %lu FETCH (", i + 1);
-	if (S.uid) {
+	/* UID FETCH, and every FETCH once QRESYNC is on: a QRESYNC client
+	 * keys its copy by UID (RFC 7162 3.2), not by message number */
+	if (S.uid || qresync_on()) {
 		int has = 0;
 		for (j = 0; j < nitems; j++) has |= items[j].kind == F_UID;
 		if (!has) { outf("UID %lu", (unsigned long)S.v[i].uid); sp = 1; }
@@ -741,6 +750,7 @@ static void fetch_one(unsigned long i, int full, int header, int setseen)
 			flags_sent = 1;
 			break;
 		case F_INTERNALDATE: out("INTERNALDATE "); out_date(date); break;
+		case F_MODSEQ: outf("MODSEQ (%llu)", (unsigned long long)S.st.m[k].modseq); break;
 		case F_SIZE: outf("RFC822.SIZE %llu", (unsigned long long)size); break;
 		case F_ENVELOPE: out("ENVELOPE "); out_envelope(data, mime_header_end(data, len)); break;
 		case F_BODY: case F_BODYSTRUCTURE:
@@ -798,6 +808,8 @@ static void fetch_one(unsigned long i, int full, int header, int setseen)
 		out(" FLAGS ");
 		out_flags(S.v[i].flags, S.v[i].recent);
 	}
+	if (fetch_add_modseq && (flags_sent || setseen))
+		outf(" MODSEQ (%llu)", (unsigned long long)S.st.m[k].modseq);
 	out(")\r\n");
 	if (parsed) mime_free(&m);
 	S.fetched++;
@@ -807,20 +819,43 @@ void do_fetch(void)
 {
 	struct imapseq seq = {0};
 	unsigned long i;
-	int full, header, setseen;
+	int full, header, setseen, vanished = 0;
+	uint64_t since = 0;
+	unsigned j;
 
-	if (S.nargs != 2 || S.args->type != IMAP_ATOM) { reply(R_BAD_ARGS); return; }
+	if ((S.nargs != 2 && S.nargs != 3) || S.args->type != IMAP_ATOM) { reply(R_BAD_ARGS); return; }
 	if (parse_items(S.args->next) < 0) { reply(R_BAD_SYNTAX, "invalid FETCH item"); return; }
+	if (S.nargs == 3 && fetch_modifiers(S.args->next->next, &since, &vanished) < 0) return;
 	if (view_set(S.args->s, &seq, S.uid) < 0) { imapseq_free(&seq); return; }
 	needs(&full, &header, &setseen);
+	/* RFC 7162 3.1.4.1: CHANGEDSINCE adds MODSEQ; asking for MODSEQ enables CONDSTORE */
+	for (j = 0; j < nitems && items[j].kind != F_MODSEQ; j++) {}
+	if (j < nitems) condstore_enable();
+	else if (S.nargs == 3 && nitems < FETCH_ITEMS_MAX) {
+		memset(&items[nitems], 0, sizeof items[nitems]);
+		items[nitems++].kind = F_MODSEQ;
+	}
+	fetch_add_modseq = condstore_on();
+	for (j = 0; j < nitems; j++)
+		if (items[j].kind == F_MODSEQ) fetch_add_modseq = 0;
 	flags_announce();
 	binary_failed = 0;
+	if (vanished) vanished_earlier(&seq, since);
+	/* the \Seen changes go to the index in one write per batch of
+	 * output; the lock is never held while the client reads */
+	setseen = setseen && !S.readonly;
 	for (i = 0; i < S.nv && !S.dead; i++) {
 		if (!view_in(&seq, i, S.uid)) continue;
+		if (S.nargs == 3 && view_modseq(i) <= since) continue;
+		if (setseen && store_begin(&S.st) < 0) log_error("fetch", S.mailbox);
 		fetch_one(i, full, header, setseen);
 		/* a big FETCH goes out as it is made */
-		if (S.io.outlen > STREAM_BUF / 2 && stream_flush(&S.io) < 0) S.dead = 1;
+		if (S.io.outlen > STREAM_BUF / 2) {
+			if (store_commit(&S.st) < 0) log_error("fetch", S.mailbox);
+			if (stream_flush(&S.io) < 0) S.dead = 1;
+		}
 	}
+	if (store_commit(&S.st) < 0) log_error("fetch", S.mailbox);
 	imapseq_free(&seq);
 	if (binary_failed) reply(binary_failed);
 	else reply(R_OK_FETCH);

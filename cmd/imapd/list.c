@@ -863,13 +863,13 @@ out:
 /* ---- STATUS ---- */
 
 /* RFC 3501 6.3.10, RFC 8438 (SIZE), RFC 9208 4.2 (DELETED,
- * DELETED-STORAGE), RFC 7889 (APPENDLIMIT). */
+ * DELETED-STORAGE), RFC 7889 (APPENDLIMIT), RFC 7162 3.1.10 (HIGHESTMODSEQ). */
 static const char *const status_names[] = {
 	"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "SIZE", "DELETED", "DELETED-STORAGE",
-	"APPENDLIMIT",
+	"APPENDLIMIT", "HIGHESTMODSEQ",
 };
 enum { SI_MESSAGES, SI_RECENT, SI_UIDNEXT, SI_UIDVALIDITY, SI_UNSEEN, SI_SIZE, SI_DELETED, SI_DELSTORAGE,
-       SI_APPENDLIMIT, SI_N };
+       SI_APPENDLIMIT, SI_HIGHESTMODSEQ, SI_N };
 
 static int status_item(const struct imap_arg *a)
 {
@@ -912,8 +912,11 @@ static int status_emit(const char *name, const char *dir, const struct imap_arg 
 	unsigned long i;
 	int sp = 0, sizes = 0;
 
-	for (a = items->list; a; a = a->next)
-		if (status_item(a) == SI_SIZE || status_item(a) == SI_DELSTORAGE) sizes = 1;
+	for (a = items->list; a; a = a->next) {
+		int k = status_item(a);
+		if (k == SI_SIZE || k == SI_DELSTORAGE) sizes = 1;
+		if (k == SI_HIGHESTMODSEQ) S.enabled |= EN_CONDSTORE;   /* RFC 7162 3.1: a CONDSTORE enabling command */
+	}
 	if (S.state == ST_SELECTED && !strcmp(S.mailbox, name)) {
 		view_update(0);
 		for (i = 0; i < S.nv; i++) {
@@ -923,6 +926,7 @@ static int status_emit(const char *name, const char *dir, const struct imap_arg 
 		}
 		v[SI_UIDNEXT] = S.st.ul.next;
 		v[SI_UIDVALIDITY] = S.st.ul.validity;
+		v[SI_HIGHESTMODSEQ] = store_highestmodseq(&S.st);
 	} else {
 		struct store st;
 		if (store_open(&st, dir) < 0 || store_sync(&st, 1) < 0) {
@@ -934,6 +938,7 @@ static int status_emit(const char *name, const char *dir, const struct imap_arg 
 		for (i = 0; i < st.n; i++) status_count(v, &st, i, st.m[i].recent, sizes);
 		v[SI_UIDNEXT] = st.ul.next;
 		v[SI_UIDVALIDITY] = st.ul.validity;
+		v[SI_HIGHESTMODSEQ] = store_highestmodseq(&st);
 		store_free(&st);
 	}
 	v[SI_APPENDLIMIT] = S.append_max;

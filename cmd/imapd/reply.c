@@ -72,6 +72,7 @@ static const char *const text[R_COUNT] = {
 	[R_OK_FETCH]          = "OK FETCH completed",
 	[R_NO_EXPUNGED]       = "NO [EXPUNGEISSUED] some messages were expunged",
 	[R_OK_STORE]          = "OK STORE completed",
+	[R_OK_STORE_MODIFIED] = "OK [MODIFIED %s] conditional STORE failed for these",
 	[R_NO_KEYWORDS]       = "NO [LIMIT] no room for more keywords in this mailbox",
 	[R_OK_COPY]           = "OK %s%s completed",
 	[R_OK_MOVE]           = "OK MOVE completed",
@@ -240,6 +241,8 @@ static const char *const capability_list[] = {
 	"CATENATE",          /* RFC 4469 */
 	"COMPRESS=DEFLATE",  /* RFC 4978 */
 	"UTF8=ACCEPT",       /* RFC 6855 */
+	"CONDSTORE",         /* RFC 7162 */
+	"QRESYNC",           /* RFC 7162 */
 };
 
 const char *capabilities(void)

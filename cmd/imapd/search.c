@@ -16,6 +16,10 @@
  * CHARSET UTF-8 and US-ASCII are accepted;
  * a key is read as UTF-8 with either (US-ASCII is a subset).
  * Dates compare days: INTERNALDATE's in UTC, the Date field's as written.
+ * MODSEQ n (RFC 7162 3.1.5) matches messages whose modseq is n or more
+ * (an entry name and type are accepted and ignored: we keep one modseq a
+ * message, not one per flag); the result line then ends in
+ * "(MODSEQ highest-of-the-matches)".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +29,7 @@
 #include <time.h>
 #include "casefold.h"
 #include "commands.h"
+#include "condstore.h"
 #include "message.h"
 #include "reply.h"
 #include "session.h"
@@ -38,7 +43,7 @@
 enum skey {
 	K_ALL = 1, K_AND, K_OR, K_NOT, K_SEQ, K_UID, K_FLAG, K_UNFLAG, K_KEYWORD, K_UNKEYWORD, K_NEW, K_OLD,
 	K_RECENT, K_HEADER, K_BODY, K_TEXT, K_LARGER, K_SMALLER, K_BEFORE, K_ON, K_SINCE, K_SENTBEFORE, K_SENTON,
-	K_SENTSINCE, K_ADDRESS
+	K_SENTSINCE, K_ADDRESS, K_MODSEQ
 };
 
 struct snode {
@@ -191,6 +196,22 @@ static struct snode *parse_key(void)
 		if (!(n = node(K_NOT)) || !(n->a = parse_key())) return 0;
 	} else if (imap_arg_atom_is(a, "OR")) {
 		if (!(n = node(K_OR)) || !(n->a = parse_key()) || !(n->b = parse_key())) return 0;
+	} else if (imap_arg_atom_is(a, "MODSEQ")) {
+		uint64_t v;
+		/* MODSEQ [entry-name entry-type-req] mod-sequence-valzer */
+		if (cur && cur->type != IMAP_ATOM) {
+			if (!need_string() || !cur || !(imap_arg_atom_is(cur, "priv") || imap_arg_atom_is(cur, "shared") ||
+							 imap_arg_atom_is(cur, "all"))) {
+				why = "bad MODSEQ entry";
+				return 0;
+			}
+			cur = cur->next;
+		}
+		if (!(n = node(K_MODSEQ))) return 0;
+		if (modseq_parse(cur, &v, 1) < 0) { why = "bad mod-sequence"; return 0; }
+		cur = cur->next;
+		n->num = (unsigned long)v;
+		condstore_enable();
 	} else if (imap_arg_atom_is(a, "UID")) {
 		const char *v;
 		if (!(n = node(K_UID)) || !(v = need_string())) return 0;
@@ -394,6 +415,7 @@ static int match(const struct snode *n, struct msgctx *c)
 	case K_NEW: return S.v[c->i].recent && !(flags & STORE_SEEN);
 	case K_OLD: return !S.v[c->i].recent;
 	case K_RECENT: return S.v[c->i].recent;
+	case K_MODSEQ: return view_modseq(c->i) >= n->num;
 	case K_HEADER: return header_match(c, n->field, n->str);
 	case K_ADDRESS: return address_match(c, n->field, n->str);
 	case K_BODY: return body_match(c, n->str);
@@ -423,6 +445,8 @@ void do_search(void)
 	struct snode *root;
 	unsigned long i;
 	unsigned j;
+	uint64_t top = 0;
+	int has_modseq;
 
 	nnodes = 0;
 	depth = 0;
@@ -450,14 +474,21 @@ void do_search(void)
 		return;
 	}
 	out("* SEARCH");
+	for (j = 0; j < nnodes && nodes[j].key != K_MODSEQ; j++) {}
+	has_modseq = j < nnodes;
 	for (i = 0; i < S.nv && !S.dead; i++) {
 		/* expunged by someone else: never a match (its EXPUNGE follows) */
 		if (S.v[i].gone || view_store(i) < 0) continue;
 		c.i = i;
 		c.have_hdr = c.have_full = c.failed = 0;
-		if (match(root, &c)) outf(" %lu", S.uid ? (unsigned long)S.v[i].uid : i + 1);
+		if (match(root, &c)) {
+			outf(" %lu", S.uid ? (unsigned long)S.v[i].uid : i + 1);
+			if (view_modseq(i) > top) top = view_modseq(i);
+		}
 		if (c.parsed) { mime_free(&c.m); c.parsed = 0; }
 	}
+	/* RFC 7162 3.1.5: the highest modseq of the matches, when any */
+	if (has_modseq && top) outf(" (MODSEQ %llu)", (unsigned long long)top);
 	out("\r\n");
 	for (j = 0; j < nnodes; j++) imapseq_free(&nodes[j].seq);
 	reply(R_OK_SEARCH);

@@ -15,6 +15,15 @@
  * and tells: EXPUNGEs (descending), a new FLAGS list when keywords
  * appeared, FETCH FLAGS, EXISTS, RECENT.  Both read the disk only when a
  * directory or the UID list changed (store_sync).
+ *
+ * CONDSTORE and QRESYNC (RFC 7162): every SELECT and EXAMINE reports
+ * [HIGHESTMODSEQ n] (the index always has mod-sequences, so never
+ * [NOMODSEQ]); SELECT (CONDSTORE) enables CONDSTORE, SELECT (QRESYNC
+ * (validity modseq [known-uids [seq-match]])) answers VANISHED (EARLIER)
+ * and the FETCH of every message changed since; once QRESYNC is enabled,
+ * expunges go out as "* VANISHED uid-set" and unsolicited FETCHes carry
+ * UID and MODSEQ.  A SELECT that replaces a selected folder sends
+ * [CLOSED] first (3.2.11).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +31,7 @@
 #include <string.h>
 #include "exitcode.h"
 #include "commands.h"
+#include "condstore.h"
 #include "mailbox.h"
 #include "reply.h"
 #include "session.h"
@@ -142,10 +152,21 @@ void view_update(int allow_expunge)
 	if (allow_expunge) {
 		unsigned long o;
 		int any = 0;
+		struct idset gone = {0};
+		if (qresync_on()) {
+			/* RFC 7162 3.2.10: one VANISHED of UIDs, not an EXPUNGE each */
+			for (i = 0; i < S.nv; i++)
+				if (S.v[i].gone && i < S.told_exists) idset_add(&gone, S.v[i].uid, S.v[i].uid);
+			{
+				const char *t = idset_text(&gone);
+				if (*t) outf("* VANISHED %s\r\n", t);
+			}
+			idset_free(&gone);
+		}
 		/* descending, so each number is the one the client knows */
 		for (i = S.nv; i-- > 0;)
 			if (S.v[i].gone) {
-				outf("* %lu EXPUNGE\r\n", i + 1);
+				if (!qresync_on()) outf("* %lu EXPUNGE\r\n", i + 1);
 				if (i < S.told_exists) {
 					S.told_exists--;
 					/* the client drops its \Recent with it */
@@ -168,8 +189,11 @@ void view_update(int allow_expunge)
 		S.v[i].flags = S.st.m[j].flags;
 		/* new messages are told by EXISTS; their flags come when asked */
 		if (i >= S.told_exists) continue;
-		outf("* %lu FETCH (FLAGS ", i + 1);
+		outf("* %lu FETCH (", i + 1);
+		if (qresync_on()) outf("UID %lu ", (unsigned long)S.v[i].uid);
+		out("FLAGS ");
 		out_flags(S.v[i].flags, S.v[i].recent);
+		if (condstore_on()) outf(" MODSEQ (%llu)", (unsigned long long)S.st.m[j].modseq);
 		out(")\r\n");
 	}
 	if (S.nv > S.told_exists) {
@@ -208,15 +232,96 @@ int view_in(const struct imapseq *seq, unsigned long i, int uid)
 }
 
 
+/* The parameters of SELECT and EXAMINE (RFC 7162 3.1.8, 3.2.5):
+ * (CONDSTORE) or (QRESYNC (validity modseq [known-uids [(seqs uids)]])). */
+struct qresync {
+	int on;
+	uint32_t validity;
+	uint64_t modseq;
+	const char *known;       /* known-uids, or null */
+};
+
+static int select_params(const struct imap_arg *a, struct qresync *q)
+{
+	memset(q, 0, sizeof *q);
+	if (!a) return 0;
+	if (a->type != IMAP_LIST || !a->len) return -1;
+	for (a = a->list; a; a = a->next) {
+		if (imap_arg_atom_is(a, "CONDSTORE")) {
+			condstore_enable();
+		} else if (imap_arg_atom_is(a, "QRESYNC") && !q->on && a->next && a->next->type == IMAP_LIST) {
+			const struct imap_arg *p = a->next->list, *m = p ? p->next : 0, *k = m ? m->next : 0;
+			struct imapseq t = {0};
+			a = a->next;
+			if (!p || p->type != IMAP_ATOM || imap_nz_number(p->s, p->len, &q->validity) < 0) return -1;
+			if (modseq_parse(m, &q->modseq, 0) < 0) return -1;
+			if (k) {
+				const struct imap_arg *sm = k->type == IMAP_LIST ? k : k->next;
+				if (k->type == IMAP_ATOM) {
+					/* known-uids: a UID set without "*" (RFC 7162 7) */
+					if (strchr(k->s, '*') || imapseq_parse(&t, k->s) < 0) { imapseq_free(&t); return -1; }
+					imapseq_free(&t);
+					q->known = k->s;
+				} else sm = k;
+				if (sm) {
+					/* seq-match-data: checked, not needed (our record of
+					 * expunges answers without it) */
+					const struct imap_arg *s1 = sm->type == IMAP_LIST && sm->len == 2 ? sm->list : 0;
+					if (!s1 || s1->type != IMAP_ATOM || s1->next->type != IMAP_ATOM || sm->next) return -1;
+					if (imapseq_parse(&t, s1->s) < 0 || (imapseq_free(&t), imapseq_parse(&t, s1->next->s) < 0)) {
+						imapseq_free(&t);
+						return -1;
+					}
+					imapseq_free(&t);
+				}
+			}
+			q->on = 1;
+		} else {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* RFC 7162 3.2.5: what changed since the client's last look, when its
+ * UIDVALIDITY is still the folder's. */
+static void qresync_report(const struct qresync *q)
+{
+	struct imapseq known = {0};
+	uint32_t last = S.st.ul.next > 1 ? S.st.ul.next - 1 : 0;
+	unsigned long i;
+
+	if (q->validity != S.st.ul.validity) return;
+	if (q->known && imapseq_parse(&known, q->known) == 0) imapseq_resolve(&known, last);
+	vanished_earlier(q->known ? &known : 0, q->modseq);
+	for (i = 0; i < S.nv; i++) {
+		uint64_t ms = view_modseq(i);
+		if (ms <= q->modseq) continue;
+		if (q->known && !imapseq_has(&known, S.v[i].uid)) continue;
+		outf("* %lu FETCH (UID %lu FLAGS ", i + 1, (unsigned long)S.v[i].uid);
+		out_flags(S.v[i].flags, S.v[i].recent);
+		outf(" MODSEQ (%llu))\r\n", (unsigned long long)ms);
+	}
+	imapseq_free(&known);
+}
+
 static void select_common(int readonly)
 {
 	char name[IMAP_MAILBOX_MAX + 1], dir[IMAP_MAILBOX_MAX + 8];
 	unsigned long i, unseen = 0;
+	struct qresync q;
 
-	if (S.nargs != 1 || !imap_arg_string(S.args)) { reply(R_BAD_ARGS); return; }
+	if ((S.nargs != 1 && S.nargs != 2) || !imap_arg_string(S.args)) { reply(R_BAD_ARGS); return; }
+	if (select_params(S.nargs == 2 ? S.args->next : 0, &q) < 0) { reply(R_BAD_SYNTAX, "invalid SELECT parameters"); return; }
+	/* RFC 7162 3.2.5: QRESYNC without ENABLE QRESYNC is an error */
+	if (q.on && !qresync_on()) { reply(R_BAD_SYNTAX, "QRESYNC is not enabled"); return; }
 	if (S.state == ST_SELECTED) {
 		view_close();
 		S.state = ST_AUTH;
+		/* RFC 7162 3.2.11: what follows is the new folder's (for a
+		 * QRESYNC client, to which it matters which folder a VANISHED
+		 * or FETCH belongs) */
+		if (qresync_on()) out("* OK [CLOSED] previous mailbox closed\r\n");
 	}
 	mailbox_canon(S.args->s, name, sizeof name);
 	if (strlen(S.args->s) != S.args->len || mailbox_dir(name, dir, sizeof dir) < 0 || !mailbox_exists(dir)) {
@@ -261,6 +366,8 @@ static void select_common(int readonly)
 	if (unseen) outf("* OK [UNSEEN %lu] first unseen\r\n", unseen);
 	outf("* OK [UIDVALIDITY %lu] UIDs valid\r\n* OK [UIDNEXT %lu] predicted next UID\r\n",
 	     (unsigned long)S.st.ul.validity, (unsigned long)S.st.ul.next);
+	outf("* OK [HIGHESTMODSEQ %llu] highest\r\n", (unsigned long long)store_highestmodseq(&S.st));
+	if (q.on) qresync_report(&q);
 	S.state = ST_SELECTED;
 	reply(readonly ? R_OK_SELECT_RO : R_OK_SELECT_RW, readonly ? "EXAMINE" : "SELECT");
 }
@@ -291,11 +398,13 @@ void do_close(void)
 
 	if (S.nargs) { reply(R_BAD_ARGS); return; }
 	if (!S.readonly) {
+		if (store_begin(&S.st) < 0) log_error("close", S.mailbox);
 		for (i = 0; i < S.nv; i++) {
 			long k = view_store(i);
 			if (k >= 0 && (S.st.m[k].flags & STORE_DELETED) && store_remove(&S.st, (unsigned long)k) == 0)
 				S.expunged++;
 		}
+		if (store_commit(&S.st) < 0) log_error("close", S.mailbox);
 	}
 	view_close();
 	S.state = ST_AUTH;

@@ -20,6 +20,8 @@
  *   append.c    APPEND, with MULTIAPPEND (RFC 3502), literal8 messages
  *               (RFC 3516) and CATENATE (RFC 4469)
  *   search.c    SEARCH and UID SEARCH
+ *   condstore.c CONDSTORE and QRESYNC (RFC 7162) pieces shared by the
+ *               commands: mod-sequence syntax, FETCH modifiers, VANISHED
  *   idle.c      IDLE (inotify on new/ and cur/)
  *   learn.c     learning jobs of MOVE, COPY, STORE and APPEND for the
  *               spam classifier (learn.h)
@@ -29,6 +31,7 @@
  * table names), view.h (the selected folder as the client knows it),
  * mailbox.h (folder names), message.h (reading a message of the view),
  * storage.h (message sizes and the quota).
+ * condstore.h (RFC 7162).
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -8,6 +8,12 @@
  * new unique name (a copy when links are refused), MOVE renames it there;
  * both give the new messages their UIDs in one pass under the target's
  * UID list lock, so COPYUID can name them.
+ * CONDSTORE (RFC 7162 3.1.3): STORE set (UNCHANGEDSINCE n) changes only
+ * the messages whose MODSEQ is at most n and names the others in
+ * [MODIFIED set]; the test and the changes are made under the UID list
+ * lock, which every writer of modseqs holds (imapstore.h), so no change
+ * by another session slips in between.  Every change gets a modseq and
+ * the FETCH responses show it once CONDSTORE is on.
  * Each of them may be a lesson for the spam classifier (learn.h): the job
  * is written as the message changes, and posthorn-learn started after the
  * tagged reply.
@@ -19,6 +25,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include "commands.h"
+#include "condstore.h"
 #include "learn.h"
 #include "mailbox.h"
 #include "reply.h"
@@ -38,17 +45,34 @@
 void do_store(void)
 {
 	struct imapseq seq = {0};
-	const struct imap_arg *set = S.args, *item = set ? set->next : 0, *fl = item ? item->next : 0;
+	const struct imap_arg *set = S.args, *item = set ? set->next : 0, *fl = item ? item->next : 0, *mod = 0;
 	const char *kw[STORE_KEYWORDS_MAX];
 	unsigned nkw, j;
 	uint32_t sys, kwbits = 0, add, del;
-	int mode, silent;
+	int mode, silent, cond = 0;
 	unsigned long i;
 	const char *it;
 	char path[2048];
 	enum learn_kind lesson;
+	uint64_t unchanged = 0;
+	struct idset modified = {0};
 
-	if (S.nargs != 3 || set->type != IMAP_ATOM || item->type != IMAP_ATOM) { reply(R_BAD_ARGS); return; }
+	if (S.nargs == 4 && item && item->type == IMAP_LIST) {
+		/* RFC 7162 3.1.3: STORE set (UNCHANGEDSINCE n) item flags */
+		mod = item;
+		item = fl;
+		fl = item->next;
+		if (mod->len != 2 || !imap_arg_atom_is(mod->list, "UNCHANGEDSINCE") ||
+		    modseq_parse(mod->list->next, &unchanged, 1) < 0) {
+			reply(R_BAD_SYNTAX, "invalid STORE modifier");
+			return;
+		}
+		cond = 1;
+	} else if (S.nargs != 3) {
+		reply(R_BAD_ARGS);
+		return;
+	}
+	if (set->type != IMAP_ATOM || item->type != IMAP_ATOM) { reply(R_BAD_ARGS); return; }
 	it = item->s;
 	mode = *it == '+' ? 1 : *it == '-' ? -1 : 0;
 	if (mode) it++;
@@ -69,12 +93,24 @@ void do_store(void)
 	}
 	add = mode >= 0 ? sys | kwbits : 0;
 	del = mode > 0 ? 0 : mode < 0 ? sys | kwbits : ~0u;
+	if (cond) condstore_enable();
 	flags_announce();
+	/* one index write for the whole STORE; UNCHANGEDSINCE reads the
+	 * modseqs as of the lock */
+	if (store_begin(&S.st) < 0) {
+		log_error("store", S.mailbox);
+		if (cond) { reply(R_NO_CANNOT, "STORE", strerror(errno)); imapseq_free(&seq); return; }
+	}
 	for (i = 0; i < S.nv; i++) {
 		long k;
 		uint32_t before, want;
+		int changed = 0;
 		if (!view_in(&seq, i, S.uid)) continue;
 		if ((k = view_store(i)) < 0) continue;
+		if (cond && S.st.m[k].modseq > unchanged) {
+			idset_add(&modified, S.uid ? S.v[i].uid : (uint32_t)(i + 1), S.uid ? S.v[i].uid : (uint32_t)(i + 1));
+			continue;
+		}
 		before = S.st.m[k].flags;
 		/* what the client expects, from what it was told */
 		want = (S.v[i].flags & ~del) | add;
@@ -83,6 +119,7 @@ void do_store(void)
 			if (r < 0) { log_error("store", S.mailbox); continue; }
 			if (r > 0) continue;
 			S.stored++;
+			changed = 1;
 			/* a junk keyword newly set, by +FLAGS or FLAGS */
 			lesson = learn_for_flags(&S.st, before, S.st.m[k].flags);
 			if (lesson != LEARN_NONE && store_path(&S.st, (unsigned long)k, path, sizeof path) == 0)
@@ -95,12 +132,24 @@ void do_store(void)
 		if (!silent || S.v[i].flags != want) {
 			outf("* %lu FETCH (FLAGS ", i + 1);
 			out_flags(S.v[i].flags, S.v[i].recent);
-			if (S.uid) outf(" UID %lu", (unsigned long)S.v[i].uid);
+			if (S.uid || qresync_on()) outf(" UID %lu", (unsigned long)S.v[i].uid);
+			if (condstore_on()) outf(" MODSEQ (%llu)", (unsigned long long)S.st.m[k].modseq);
 			out(")\r\n");
+		} else if (changed && condstore_on()) {
+			/* RFC 7162 3.1.3: .SILENT still tells the new modseq */
+			outf("* %lu FETCH (", i + 1);
+			if (S.uid || qresync_on()) outf("UID %lu ", (unsigned long)S.v[i].uid);
+			outf("MODSEQ (%llu))\r\n", (unsigned long long)S.st.m[k].modseq);
 		}
 	}
+	if (store_commit(&S.st) < 0) log_error("store", S.mailbox);
 	imapseq_free(&seq);
-	reply(R_OK_STORE);
+	{
+		const char *t = idset_text(&modified);
+		if (*t) reply(R_OK_STORE_MODIFIED, t);
+		else reply(R_OK_STORE);
+	}
+	idset_free(&modified);
 }
 
 static void expunge(const struct imapseq *seq)
@@ -108,6 +157,8 @@ static void expunge(const struct imapseq *seq)
 	unsigned long i;
 
 	if (S.readonly) { reply(R_NO_READONLY); return; }
+	/* the expunges go to the index in one write (RFC 7162 3.2: each with a modseq) */
+	if (store_begin(&S.st) < 0) log_error("expunge", S.mailbox);
 	for (i = S.nv; i-- > 0;) {
 		long k = view_store(i);
 		if (k < 0 || !(S.st.m[k].flags & STORE_DELETED)) continue;
@@ -116,6 +167,7 @@ static void expunge(const struct imapseq *seq)
 		S.expunged++;
 		view_expunged(i + 1);
 	}
+	if (store_commit(&S.st) < 0) log_error("expunge", S.mailbox);
 	reply(R_OK_EXPUNGE);
 }
 

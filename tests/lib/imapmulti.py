@@ -16,7 +16,8 @@ A transcript file holds transcripts, each one TAP test:
     A> SELECT INBOX          session A sends "A<n> SELECT INBOX" (A, B, C...
                              connect and log in on first use); <<text>> in a
                              command goes as a literal (LITERAL+), \\n in it
-                             is CRLF; "A> DONE" ends A's IDLE (no tag; the
+                             is CRLF; {name} in a command is the text bound
+                             to name by an earlier reply (below); "A> DONE" ends A's IDLE (no tag; the
                              reply is IDLE's tagged one); after "A> LOGOUT"
                              the next "A>" is a new session
     A< * 3 EXISTS            a line A must receive in this step, in order
@@ -479,7 +480,9 @@ class Runner:
                 if actor.idle_tag:
                     raise Error("%s is in IDLE" % step.who)
                 tag = actor.tag()
-                actor.s.sendall(tag.encode() + b" " + literal_args(step.text) + b"\r\n")
+                text = re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}",
+                              lambda m: self.env.get(m.group(1), m.group(0)), step.text)
+                actor.s.sendall(tag.encode() + b" " + literal_args(text) + b"\r\n")
             tags[step.who] = tag
             lines = []
             deadline = time.monotonic() + CMD_WAIT
