@@ -54,6 +54,19 @@ static int fold(const char *s, size_t n, stralloc *out)
 	return 0;
 }
 
+int basesubject_fold(const char *s, size_t n, stralloc *out)
+{
+	size_t b = 0;
+	if (fold(s, n, out) < 0) return -1;
+	/* no space at either end: "" and " " compare the same */
+	while (b < out->len && out->s[b] == ' ') b++;
+	while (out->len > b && out->s[out->len - 1] == ' ') out->len--;
+	memmove(out->s, out->s + b, out->len - b);
+	out->len -= b;
+	out->s[out->len] = 0;
+	return 0;
+}
+
 static int is_wsp(char c) { return c == ' ' || c == '\t'; }
 
 /* A subj-blob at s[p..e): "[" *BLOBCHAR "]" *WSP.  Its end, or 0. */

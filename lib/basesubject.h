@@ -34,4 +34,8 @@
 /* The base subject of raw (len bytes) into out (NUL-terminated, out->len
  * without the NUL).  0, or -1 on ENOMEM. */
 int basesubject(const char *raw, size_t len, stralloc *out, int *refwd);
+/* Step (1) alone on decoded text s (n bytes): white space collapsed and
+ * case folded, at most BASESUBJECT_MAX bytes, into out (NUL-terminated):
+ * the comparison form SORT uses for its other string keys.  0, or -1. */
+int basesubject_fold(const char *s, size_t n, stralloc *out);
 #endif

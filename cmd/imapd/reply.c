@@ -218,6 +218,13 @@ static const char *const capability_list[] = {
 	"SPECIAL-USE",       /* RFC 6154 */
 	"UIDPLUS",           /* RFC 4315 */
 	"MOVE",              /* RFC 6851 */
+	"SORT",              /* RFC 5256 */
+	"SORT=DISPLAY",      /* RFC 5957 */
+	"THREAD=ORDEREDSUBJECT",   /* RFC 5256 */
+	"THREAD=REFERENCES", /* RFC 5256 */
+	"ESEARCH",           /* RFC 4731 */
+	"ESORT",             /* RFC 5267 */
+	"SEARCHRES",         /* RFC 5182 */
 };
 
 const char *capabilities(void)

@@ -15,7 +15,11 @@
  *   fetch.c     FETCH and UID FETCH
  *   store.c     STORE, EXPUNGE, UID EXPUNGE, COPY, MOVE
  *   append.c    APPEND
- *   search.c    SEARCH and UID SEARCH
+ *   search.c    SEARCH and UID SEARCH, ESEARCH's RETURN options and the
+ *               saved result "$" of SEARCHRES (search.h)
+ *   sort.c      SORT and UID SORT (with ESORT's RETURN)
+ *   thread.c    THREAD and UID THREAD (ORDEREDSUBJECT, REFERENCES)
+ *   sortkeys.c  the keys SORT and THREAD compare, per message (sortkeys.h)
  *   idle.c      IDLE (inotify on new/ and cur/)
  *   learn.c     learning jobs of MOVE, COPY, STORE and APPEND for the
  *               spam classifier (learn.h)
