@@ -44,7 +44,8 @@ static int fold(const char *s, size_t n, stralloc *out)
 			space = 0;
 		}
 		if (c >= CASEFOLD_INVALID) { b[0] = (char)(c - CASEFOLD_INVALID); l = 1; }
-		else l = put_utf8(casefold_cp(c), b);
+		else if ((c = casefold_cp(c)) >= 'a' && c <= 'z') { b[0] = (char)(c - 32); l = 1; }
+		else l = put_utf8(c, b);
 		if (out->len + l > BASESUBJECT_MAX) break;
 		memcpy(out->s + out->len, b, l);
 		out->len += l;
@@ -87,9 +88,9 @@ static size_t refwd_leader(const char *s, size_t p, size_t e)
 {
 	size_t q;
 	while ((q = blob(s, p, e))) p = q;
-	if (e - p >= 2 && !memcmp(s + p, "re", 2)) p += 2;
-	else if (e - p >= 3 && !memcmp(s + p, "fwd", 3)) p += 3;
-	else if (e - p >= 2 && !memcmp(s + p, "fw", 2)) p += 2;
+	if (e - p >= 2 && !memcmp(s + p, "RE", 2)) p += 2;
+	else if (e - p >= 3 && !memcmp(s + p, "FWD", 3)) p += 3;
+	else if (e - p >= 2 && !memcmp(s + p, "FW", 2)) p += 2;
 	else return 0;
 	while (p < e && is_wsp(s[p])) p++;
 	if ((q = blob(s, p, e))) p = q;
@@ -116,7 +117,7 @@ int basesubject(const char *raw, size_t len, stralloc *out, int *refwd)
 		/* (2) subj-trailer: "(fwd)" / WSP at the end */
 		for (;;) {
 			if (e > b && is_wsp(s[e - 1])) e--;
-			else if (e - b >= 5 && !memcmp(s + e - 5, "(fwd)", 5)) { e -= 5; *refwd = 1; }
+			else if (e - b >= 5 && !memcmp(s + e - 5, "(FWD)", 5)) { e -= 5; *refwd = 1; }
 			else break;
 		}
 		/* (3)-(5) */
@@ -127,7 +128,7 @@ int basesubject(const char *raw, size_t len, stralloc *out, int *refwd)
 			else if ((q = blob(s, b, e)) && q < e) { b = q; more = 1; }
 		} while (more);
 		/* (6) subj-fwd-hdr "[fwd:" ... subj-fwd-trl "]" */
-		if (e - b >= 6 && !memcmp(s + b, "[fwd:", 5) && s[e - 1] == ']') {
+		if (e - b >= 6 && !memcmp(s + b, "[FWD:", 5) && s[e - 1] == ']') {
 			b += 5;
 			e--;
 			*refwd = 1;

@@ -8,8 +8,11 @@
  * strcmp:
  *   (1) encoded words decoded (lib/mime), tab, CR, LF and runs of white
  *       space made one space, each character case-folded (lib/casefold:
- *       Unicode simple folding; the i;unicode-casemap comparator of RFC
- *       5051 also decomposes (NFKD), which is not done here);
+ *       Unicode simple folding), with ASCII letters then in upper case:
+ *       the i;unicode-casemap comparator of RFC 5051 compares titlecase,
+ *       so "_" sorts after "A" and "a" as it does there (RFC 5051 also
+ *       decomposes (NFKD), which is not done here: beyond ASCII the
+ *       order is that of the folded code points);
  *   (2) trailing "(fwd)" and white space removed, again and again;
  *   (3) a leading white space, or "re", "fw" or "fwd" with an optional
  *       [blob] and a ":", each possibly after [blob]s, removed;
