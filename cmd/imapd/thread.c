@@ -14,11 +14,13 @@
  * C stack.  The loop check of steps 1B/1C walks up the parents: linear
  * in the depth of the thread.
  *
- * Decided where the RFC leaves room: the sent date is RFC 5256 2.2's
- * (the Date field, else INTERNALDATE), and equal dates keep mailbox
- * order; a dummy's subject (step 5B) is its first child's in the order
- * the children were linked; empty base subjects are not grouped by
- * REFERENCES (step 5B) but are one group for ORDEREDSUBJECT.
+ * Decided where the RFC leaves room, as Dovecot decides (tests/imapd-
+ * thread.t compares the two): the sent date is RFC 5256 2.2's (the Date
+ * field, else INTERNALDATE), and equal dates keep mailbox order; a
+ * dummy's subject (step 5B) is that of its earliest child; step 5 walks
+ * the roots in date order, so the earliest thread of a subject holds its
+ * place in the table; empty base subjects are not grouped by REFERENCES
+ * (step 5B) but are one group for ORDEREDSUBJECT.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +196,13 @@ static unsigned nkids(uint32_t k)
 	return n;
 }
 
+static int date_cmp(const void *pa, const void *pb)
+{
+	const struct tc *a = &c[*(const uint32_t *)pa], *b = &c[*(const uint32_t *)pb];
+	if (a->date != b->date) return a->date < b->date ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
 /* Step 4 on the children of every container, root (R) first; the stack
  * holds containers whose children are still to be pruned. */
 static void prune(uint32_t R)
@@ -229,9 +238,24 @@ static void prune(uint32_t R)
 	}
 }
 
+/* The message that dates a thread: its own, or a dummy's earliest child
+ * (by sent date, then mailbox order: the child step 6 puts first). */
+static uint32_t first_dated(uint32_t k)
+{
+	uint32_t ch, best = NONE;
+	if (!is_dummy(k)) return k;
+	for (ch = c[k].first; ch != NONE; ch = c[ch].next)
+		if (!is_dummy(ch) && (best == NONE || keys[c[ch].msg].date < keys[c[best].msg].date ||
+				      (keys[c[ch].msg].date == keys[c[best].msg].date && c[ch].msg < c[best].msg)))
+			best = ch;
+	return best;
+}
+
+/* A thread's subject (step 5B): its message's, or a dummy's earliest
+ * child's. */
 static const char *subject_of(uint32_t k)
 {
-	if (is_dummy(k)) k = c[k].first;
+	k = first_dated(k);
 	return k == NONE ? "" : arena.s + keys[c[k].msg].subject;
 }
 
@@ -307,13 +331,6 @@ static int group(void)
 	free(run);
 	free(table);
 	return 0;
-}
-
-static int date_cmp(const void *pa, const void *pb)
-{
-	const struct tc *a = &c[*(const uint32_t *)pa], *b = &c[*(const uint32_t *)pb];
-	if (a->date != b->date) return a->date < b->date ? -1 : 1;
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
 /* Sorts p's children by date (their dates already known). */
@@ -484,7 +501,15 @@ void do_thread(void)
 			goto nomem;
 		nroots = 0;
 		for (i = c[R].first; i != NONE; i = c[i].next) roots[nroots++] = i;
-		for (i = 0; i < nroots; i++) c[roots[i]].parent = NONE;
+		for (i = 0; i < nroots; i++) {
+			uint32_t k = roots[i], e = first_dated(k);
+			c[k].parent = NONE;
+			c[k].date = e == NONE ? 0 : keys[c[e].msg].date;
+			c[k].seq = e == NONE ? 0 : c[e].msg;
+		}
+		/* step 5 walks the roots in date order: which thread holds a
+		 * subject's place decides where replies go */
+		qsort(roots, nroots, sizeof *roots, date_cmp);
 		if (group() < 0) goto nomem;
 		c[R].first = c[R].last = NONE;
 		for (i = 0; i < nroots; i++)
