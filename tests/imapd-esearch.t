@@ -78,6 +78,9 @@ t("SEARCH RETURN (SAVE COUNT MIN) FLAGGED", ['* ESEARCH (TAG "A") MIN 2 COUNT 4'
 t("SEARCH $", ["* SEARCH 2 5 10 11"], "... and with COUNT saves them all")
 t("SORT RETURN (SAVE) (REVERSE SUBJECT) UTF-8 3:4", [], "SORT RETURN (SAVE)")
 t("SEARCH $", ["* SEARCH 3 4"], "... saves the sorted messages")
+t("SORT RETURN (SAVE MIN) (REVERSE SUBJECT) UTF-8 3:4", ['* ESEARCH (TAG "A") MIN 4'],
+  "SORT RETURN (SAVE MIN): MIN is the first in sort order")
+t("SEARCH $", ["* SEARCH 4"], "... and $ keeps that one")
 t("SEARCH RETURN (SAVE) 1:4", [], "save 1:4")
 out = t("MOVE $ Other", None, "MOVE $")
 ok(sum(1 for l in out if l.endswith("EXPUNGE")) == 4, "MOVE $ moved the 4 saved messages", out)

@@ -521,7 +521,7 @@ int searchres_set(struct imapseq *seq, int uid)
 	return 0;
 }
 
-static void save(const unsigned long *idx, unsigned long n, unsigned opts)
+static void save(const unsigned long *idx, unsigned long n, unsigned opts, int sorted)
 {
 	unsigned long k, lo = 0, hi = 0;
 	searchres_reset();
@@ -529,9 +529,15 @@ static void save(const unsigned long *idx, unsigned long n, unsigned opts)
 	/* RFC 5182 2.4: with MIN or MAX (and neither ALL nor COUNT) only
 	 * those are saved */
 	if ((opts & (RET_MIN | RET_MAX)) && !(opts & (RET_ALL | RET_COUNT))) {
-		for (k = 1; k < n; k++) {
-			if (S.v[idx[k]].uid < S.v[idx[lo]].uid) lo = k;
-			if (S.v[idx[k]].uid > S.v[idx[hi]].uid) hi = k;
+		/* the messages MIN and MAX name: for SORT the first and last
+		 * in sort order (RFC 5267 3) */
+		if (sorted) {
+			hi = n - 1;
+		} else {
+			for (k = 1; k < n; k++) {
+				if (S.v[idx[k]].uid < S.v[idx[lo]].uid) lo = k;
+				if (S.v[idx[k]].uid > S.v[idx[hi]].uid) hi = k;
+			}
 		}
 		if (!(saved = malloc(2 * sizeof *saved))) return;
 		if (opts & RET_MIN) saved[nsaved++] = S.v[idx[lo]].uid;
@@ -571,7 +577,7 @@ void search_result(const unsigned long *idx, unsigned long n, unsigned opts, int
 {
 	unsigned long k, lo = 0, hi = 0;
 
-	if (opts & RET_SAVE) save(idx, n, opts);
+	if (opts & RET_SAVE) save(idx, n, opts, sorted);
 	/* RFC 5182 2.1: SAVE alone answers nothing but the tagged OK */
 	if (!(opts & ~RET_SAVE)) return;
 	out("* ESEARCH (TAG ");
