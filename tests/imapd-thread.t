@@ -5,9 +5,10 @@
 # Message-ID, siblings under a missing parent, subject grouping of
 # replies and non-replies), the RFC's examples as transcripts, errors;
 # then a Dovecot oracle over a copy of a generated folder of 300 messages
-# compares both algorithms.
+# and of a hostile one of 400 compares both algorithms.
 import email.utils
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
@@ -126,32 +127,42 @@ ok(typ == "OK" and lines == ["* THREAD (1 (%s)%s)" % (chain, fan)],
    (typ, [l[:300] for l in lines]))
 m.logout()
 
-# ---- the oracle ----
-inst2 = Instance(users=[("alice", "alice-pw")])
-port2 = inst2.start(env={"IMAPD_CLEARTEXT": "1"})
-m = inst2.login(port2)
-sortcorpus.append_all(m, sortcorpus.corpus(300, 3))
-m.select("INBOX")
-order = sortcorpus.seq_to_n(m)
-files = sortcorpus.files_by_n(inst2.maildir("alice"))
-oracle = dovecot.Oracle(inst2.dir)
-dport = oracle.start([files[n] for n in order])
-if dport is None:
-    note("Dovecot did not start: the oracle comparison is skipped")
-else:
-    import imaplib
-    d = imaplib.IMAP4("127.0.0.1", dport, timeout=30)
-    d.login("alice", "oracle")
-    d.select("INBOX")
-    is_(sortcorpus.seq_to_n(d), order, "Dovecot numbers the copy's 300 messages as posthorn does")
+# ---- the oracle: a generated folder, and a hostile one ----
+dv_ok = None
+for name, msgs in (("a generated folder", sortcorpus.corpus(300, 3)),
+                   ("a hostile folder (shared Message-IDs, circles, self-references)", sortcorpus.hostile(400, 1))):
+    inst2 = Instance(users=[("alice", "alice-pw")])
+    port2 = inst2.start(env={"IMAPD_CLEARTEXT": "1"})
+    sortcorpus.write_maildir(inst2, "alice", msgs)
+    m = inst2.login(port2)
+    m.select("INBOX")
+    n = len(msgs)
     for alg in ("REFERENCES", "ORDEREDSUBJECT"):
-        for keys in ("ALL", "1:150", "NOT SUBJECT meeting"):
-            a = sortcorpus.command(m, "THREAD %s UTF-8 %s" % (alg, keys))
-            b = sortcorpus.command(d, "THREAD %s UTF-8 %s" % (alg, keys))
-            ok(a[0] == "OK" and a == b, "THREAD %s UTF-8 %s over 300 messages: as Dovecot" % (alg, keys),
-               "posthorn %s\ndovecot  %s" % (a, b))
-    d.logout()
-    oracle.stop()
-m.logout()
-ok(inst.clean() and inst2.clean() and inst3.clean(), "no sanitizer report", inst.log()[-2000:])
+        typ, lines = sortcorpus.command(m, "THREAD %s UTF-8 ALL" % alg)
+        nums = sorted(int(x) for x in re.findall(r"\d+", lines[0])) if typ == "OK" else []
+        ok(typ == "OK" and nums == list(range(1, n + 1)) and lines[0].count("(") == lines[0].count(")"),
+           "%s: THREAD %s names each message once, parentheses balanced" % (name, alg), (typ, lines))
+    order = sortcorpus.seq_to_n(m)
+    files = sortcorpus.files_by_n(inst2.maildir("alice"))
+    oracle = dovecot.Oracle(inst2.dir)
+    dport = oracle.start([files[k] for k in order])
+    if dport is None:
+        note("Dovecot did not start: the oracle comparison is skipped")
+    else:
+        import imaplib
+        d = imaplib.IMAP4("127.0.0.1", dport, timeout=30)
+        d.login("alice", "oracle")
+        d.select("INBOX")
+        is_(sortcorpus.seq_to_n(d), order, "Dovecot numbers the copy of %s as posthorn does" % name)
+        for alg in ("REFERENCES", "ORDEREDSUBJECT"):
+            for keys in ("ALL", "1:150", "NOT SUBJECT meeting"):
+                a = sortcorpus.command(m, "THREAD %s UTF-8 %s" % (alg, keys))
+                b = sortcorpus.command(d, "THREAD %s UTF-8 %s" % (alg, keys))
+                ok(a[0] == "OK" and a == b, "%s: THREAD %s UTF-8 %s as Dovecot" % (name, alg, keys),
+                   "posthorn %s\ndovecot  %s" % (a, b))
+        d.logout()
+        oracle.stop()
+    m.logout()
+    ok(inst2.clean(), "no sanitizer report (%s)" % name, inst2.log()[-2000:])
+ok(inst.clean() and inst3.clean(), "no sanitizer report", inst.log()[-2000:])
 done()

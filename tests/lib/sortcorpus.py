@@ -141,3 +141,36 @@ def command(m, text):
 def numbers_to_n(text, order):
     """Message numbers in a SORT or THREAD line rewritten to X-N values."""
     return re.sub(r"\d+", lambda k: str(order[int(k.group(0)) - 1]), text)
+
+
+def hostile(n, seed):
+    """n messages for THREAD's worst cases: Message-IDs shared by many
+    messages, References and In-Reply-To naming themselves, later
+    messages, each other in circles and messages not in the folder;
+    empty and bracket-only subjects.  Dates distinct."""
+    rnd = random.Random(seed)
+    out = []
+    for k in range(1, n + 1):
+        h = ["X-N: %d" % k]
+        if rnd.random() < 0.9:
+            h.append("Message-ID: <h%d@x>" % rnd.randrange(1, n // 2 + 2))
+        refs = ["<h%d@x>" % rnd.randrange(1, n + 5) for _ in range(rnd.randrange(0, 6))]
+        if refs:
+            h.append(("References: " if rnd.random() < 0.7 else "In-Reply-To: ") + " ".join(refs))
+        h.append("Subject: " + rnd.choice(["a", "Re: a", "b", "Fwd: b", "", "[x]"]))
+        t = 1_600_000_000 + k * 61 + rnd.randrange(0, 30) * 600
+        h.append("Date: " + time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime(t)))
+        out.append((("\r\n".join(h) + "\r\n\r\nx\r\n").encode(), 1_500_000_000 + k))
+    return out
+
+
+def write_maildir(inst, user, msgs):
+    """The messages straight into the Maildir's cur/, named in order, with
+    their INTERNALDATEs as mtimes (far faster than APPEND)."""
+    cur = os.path.join(inst.maildir(user), "cur")
+    for k, (raw, t) in enumerate(msgs):
+        path = os.path.join(cur, "%d.w%06d.host:2," % (1_700_000_000 + k, k))
+        with open(path, "wb") as f:
+            f.write(raw)
+        os.utime(path, (t, t))
+        inst.own(path)
