@@ -13,7 +13,7 @@ void do_create(void); void do_delete(void); void do_rename(void); void do_status
 void do_select(void); void do_examine(void); void do_close(void); void do_unselect(void);
 void do_check(void); void do_expunge(void); void do_fetch(void); void do_store(void);
 void do_copy(void); void do_move(void); void do_append(void); void do_search(void);
-void do_idle(void);
+void do_idle(void); void do_sort(void); void do_thread(void);
 void do_getquotaroot(void); void do_getquota(void); void do_setquota(void);
 void do_compress(void);
 

@@ -243,21 +243,29 @@ static const char *const capability_list[] = {
 	"UTF8=ACCEPT",       /* RFC 6855 */
 	"CONDSTORE",         /* RFC 7162 */
 	"QRESYNC",           /* RFC 7162 */
+	"SORT",              /* RFC 5256 */
+	"SORT=DISPLAY",      /* RFC 5957 */
+	"THREAD=ORDEREDSUBJECT",   /* RFC 5256 */
+	"THREAD=REFERENCES", /* RFC 5256 */
+	"ESEARCH",           /* RFC 4731 */
+	"ESORT",             /* RFC 5267 */
+	"SEARCHRES",         /* RFC 5182 */
 };
 
 const char *capabilities(void)
 {
-	static char buf[1024];
+	static stralloc capa_text;
+	char buf[128];
 	int login_ok = S.io.tls || S.conf.cleartext_ok;
-	size_t i, n = 0;
-
+	size_t i;
+	stralloc_zero(&capa_text);
 	for (i = 0; i < sizeof capability_list / sizeof capability_list[0]; i++)
-		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? " " : "", capability_list[i]);
+		if (!stralloc_cats(&capa_text, i ? " " : "") || !stralloc_cats(&capa_text, capability_list[i])) break;
 	/* RFC 7889: the bound on an APPENDed message (imapd-maxmsg) */
-	n += (size_t)snprintf(buf + n, sizeof buf - n, " APPENDLIMIT=%lu", S.append_max);
-	snprintf(buf + n, sizeof buf - n, "%s%s%s",
+	snprintf(buf, sizeof buf, " APPENDLIMIT=%lu%s%s%s", S.append_max,
 		 S.state == ST_NOAUTH && !S.io.tls && S.conf.tls_available ? " STARTTLS" : "",
 		 S.state == ST_NOAUTH && !login_ok ? " LOGINDISABLED" : "",
 		 S.state == ST_NOAUTH && login_ok ? " AUTH=PLAIN" : "");
-	return buf;
+	if (!stralloc_cats(&capa_text, buf) || !stralloc_0(&capa_text)) return "IMAP4rev1";
+	return capa_text.s;
 }

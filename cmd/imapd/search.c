@@ -36,6 +36,7 @@
 #include "view.h"
 #include "log.h"
 #include "mime.h"
+#include "search.h"
 
 #define SEARCH_NODES_MAX 1000
 #define SEARCH_DEPTH_MAX 64
@@ -215,8 +216,14 @@ static struct snode *parse_key(void)
 	} else if (imap_arg_atom_is(a, "UID")) {
 		const char *v;
 		if (!(n = node(K_UID)) || !(v = need_string())) return 0;
-		if (imapseq_parse(&n->seq, v) < 0) { why = "invalid UID set"; return 0; }
-		imapseq_resolve(&n->seq, S.nv ? S.v[S.nv - 1].uid : 0);
+		if (!strcmp(v, "$")) {
+			if (searchres_set(&n->seq, 1) < 0) { why = "out of memory"; return 0; }
+		} else {
+			if (imapseq_parse(&n->seq, v) < 0) { why = "invalid UID set"; return 0; }
+			imapseq_resolve(&n->seq, S.nv ? S.v[S.nv - 1].uid : 0);
+		}
+	} else if (!strcmp(a->s, "$")) {    /* RFC 5182: the saved result */
+		if (!(n = node(K_UID)) || searchres_set(&n->seq, 1) < 0) { why = "out of memory"; return 0; }
 	} else if (strchr("0123456789*", a->s[0])) {
 		if (!(n = node(K_SEQ))) return 0;
 		if (imapseq_parse(&n->seq, a->s) < 0 || n->seq.top > S.nv) { why = "invalid sequence set"; return 0; }
@@ -439,57 +446,247 @@ static int match(const struct snode *n, struct msgctx *c)
 	return 0;
 }
 
-void do_search(void)
-{
-	static struct msgctx c;
-	struct snode *root;
-	unsigned long i;
-	unsigned j;
-	uint64_t top = 0;
-	int has_modseq;
+/* ---- the program, for SEARCH, SORT and THREAD ---- */
 
+static struct snode *root;
+static struct msgctx mc;
+
+int search_program(const struct imap_arg *a)
+{
 	nnodes = 0;
 	depth = 0;
 	why = "bad search key";
-	cur = S.args;
-	if (cur && imap_arg_atom_is(cur, "CHARSET")) {
-		const struct imap_arg *cs = cur->next;
+	if (!a) { reply(R_BAD_ARGS); return -1; }
+	cur = 0;
+	root = parse_list(a);
+	if (!root || cur) {
+		if (!root && nnodes >= SEARCH_NODES_MAX) why = "too many search keys";
+		search_end();
+		reply(R_BAD_SYNTAX, why);
+		return -1;
+	}
+	return 0;
+}
+
+int search_match(unsigned long i)
+{
+	int r;
+	/* expunged by someone else: never a match (its EXPUNGE follows) */
+	if (S.v[i].gone || view_store(i) < 0) return 0;
+	mc.i = i;
+	mc.have_hdr = mc.have_full = mc.failed = 0;
+	r = match(root, &mc);
+	if (mc.parsed) { mime_free(&mc.m); mc.parsed = 0; }
+	return r;
+}
+
+void search_end(void)
+{
+	unsigned j;
+	for (j = 0; j < nnodes; j++) imapseq_free(&nodes[j].seq);
+	nnodes = 0;
+	root = 0;
+}
+
+/* ---- ESEARCH (RFC 4731) and SEARCHRES (RFC 5182) ---- */
+
+/* The saved result: UIDs, ascending.  Kept by UID so that an expunge
+ * takes a message out of $ by itself (RFC 5182 2.1). */
+static uint32_t *saved;
+static unsigned long nsaved;
+
+void searchres_reset(void)
+{
+	free(saved);
+	saved = 0;
+	nsaved = 0;
+}
+
+static int uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The view index of uid, or -1 (binary search: the view is in UID order). */
+static long view_by_uid(uint32_t uid)
+{
+	unsigned long lo = 0, hi = S.nv;
+	while (lo < hi) {
+		unsigned long mid = lo + (hi - lo) / 2;
+		if (S.v[mid].uid < uid) lo = mid + 1;
+		else if (S.v[mid].uid > uid) hi = mid;
+		else return (long)mid;
+	}
+	return -1;
+}
+
+int searchres_set(struct imapseq *seq, int uid)
+{
+	unsigned long k;
+	memset(seq, 0, sizeof *seq);
+	if (!nsaved) return 0;
+	if (!(seq->r = malloc(nsaved * sizeof *seq->r))) return -1;
+	seq->cap = (unsigned)nsaved;
+	for (k = 0; k < nsaved; k++) {
+		uint32_t v = saved[k];
+		if (!uid) {
+			long i = view_by_uid(v);
+			if (i < 0) continue;
+			v = (uint32_t)(i + 1);
+		}
+		seq->r[seq->n].lo = seq->r[seq->n].hi = v;
+		seq->n++;
+		if (v > seq->top) seq->top = v;
+	}
+	imapseq_resolve(seq, uid ? (S.nv ? S.v[S.nv - 1].uid : 0) : (uint32_t)S.nv);
+	return 0;
+}
+
+static void save(const unsigned long *idx, unsigned long n, unsigned opts, int sorted)
+{
+	unsigned long k, lo = 0, hi = 0;
+	searchres_reset();
+	if (!n) return;
+	/* RFC 5182 2.4: with MIN or MAX (and neither ALL nor COUNT) only
+	 * those are saved */
+	if ((opts & (RET_MIN | RET_MAX)) && !(opts & (RET_ALL | RET_COUNT))) {
+		/* the messages MIN and MAX name: for SORT the first and last
+		 * in sort order (RFC 5267 3) */
+		if (sorted) {
+			hi = n - 1;
+		} else {
+			for (k = 1; k < n; k++) {
+				if (S.v[idx[k]].uid < S.v[idx[lo]].uid) lo = k;
+				if (S.v[idx[k]].uid > S.v[idx[hi]].uid) hi = k;
+			}
+		}
+		if (!(saved = malloc(2 * sizeof *saved))) return;
+		if (opts & RET_MIN) saved[nsaved++] = S.v[idx[lo]].uid;
+		if ((opts & RET_MAX) && !(nsaved && saved[0] == S.v[idx[hi]].uid)) saved[nsaved++] = S.v[idx[hi]].uid;
+	} else {
+		if (!(saved = malloc(n * sizeof *saved))) return;
+		for (k = 0; k < n; k++) saved[nsaved++] = S.v[idx[k]].uid;
+	}
+	qsort(saved, nsaved, sizeof *saved, uid_cmp);
+}
+
+int search_return(const struct imap_arg **a, unsigned *opts)
+{
+	static const struct { const char *name; unsigned bit; } names[] = {
+		{"MIN", RET_MIN}, {"MAX", RET_MAX}, {"ALL", RET_ALL}, {"COUNT", RET_COUNT}, {"SAVE", RET_SAVE},
+	};
+	const struct imap_arg *o;
+	*opts = 0;
+	if (!*a || !imap_arg_atom_is(*a, "RETURN")) return 0;
+	if (!(*a)->next || (*a)->next->type != IMAP_LIST) { reply(R_BAD_SYNTAX, "RETURN needs a list of options"); return -1; }
+	for (o = (*a)->next->list; o; o = o->next) {
+		unsigned k;
+		for (k = 0; k < sizeof names / sizeof names[0]; k++)
+			if (imap_arg_atom_is(o, names[k].name)) break;
+		if (k == sizeof names / sizeof names[0]) { reply(R_BAD_SYNTAX, "unknown RETURN option"); return -1; }
+		*opts |= names[k].bit;
+	}
+	/* RFC 4731 3.1: "RETURN ()" is "RETURN (ALL)" */
+	if (!*opts) *opts = RET_ALL;
+	*a = (*a)->next->next;
+	return 0;
+}
+
+static uint32_t number(unsigned long i) { return S.uid ? S.v[i].uid : (uint32_t)(i + 1); }
+
+void search_result(const unsigned long *idx, unsigned long n, unsigned opts, int sorted, uint64_t modseq)
+{
+	unsigned long k, lo = 0, hi = 0;
+
+	if (opts & RET_SAVE) save(idx, n, opts, sorted);
+	/* RFC 5182 2.1: SAVE alone answers nothing but the tagged OK */
+	if (!(opts & ~RET_SAVE)) return;
+	out("* ESEARCH (TAG ");
+	out_string(S.cmd.tag, strlen(S.cmd.tag));
+	out(")");
+	if (S.uid) out(" UID");
+	if (sorted) hi = n ? n - 1 : 0;     /* ESORT: MIN and MAX are first and last in sort order */
+	else
+		for (k = 1; k < n; k++) {
+			if (number(idx[k]) < number(idx[lo])) lo = k;
+			if (number(idx[k]) > number(idx[hi])) hi = k;
+		}
+	if (n && (opts & RET_MIN)) outf(" MIN %lu", (unsigned long)number(idx[lo]));
+	if (n && (opts & RET_MAX)) outf(" MAX %lu", (unsigned long)number(idx[hi]));
+	if (n && (opts & RET_ALL)) {
+		/* ranges only where the numbers run up by one, so a sorted
+		 * list keeps its order (RFC 5267 3) */
+		out(" ALL ");
+		for (k = 0; k < n;) {
+			unsigned long e = k;
+			while (e + 1 < n && number(idx[e + 1]) == number(idx[e]) + 1) e++;
+			if (k) out(",");
+			if (e > k) outf("%lu:%lu", (unsigned long)number(idx[k]), (unsigned long)number(idx[e]));
+			else outf("%lu", (unsigned long)number(idx[k]));
+			k = e + 1;
+		}
+	}
+	if (opts & RET_COUNT) outf(" COUNT %lu", n);
+	if (modseq) outf(" MODSEQ %llu", (unsigned long long)modseq);   /* RFC 7162 3.1.5 */
+	out("\r\n");
+}
+
+/* SEARCH [RETURN (...)] [CHARSET x] keys (RFC 3501 6.4.4, RFC 4731 3.1). */
+void do_search(void)
+{
+	const struct imap_arg *a = S.args;
+	unsigned opts, j;
+	unsigned long i, n = 0, *idx;
+	uint64_t top = 0;
+	int has_modseq;
+
+	if (search_return(&a, &opts) < 0) return;
+	if (a && imap_arg_atom_is(a, "CHARSET")) {
+		const struct imap_arg *cs = a->next;
 		if (!imap_arg_string(cs)) { reply(R_BAD_ARGS); return; }
 		/* RFC 6855 3 (erratum 4029): after ENABLE UTF8=ACCEPT a charset
 		 * conflicts with the UTF-8 the client promised */
-		if (S.enabled & EN_UTF8) { reply(R_BAD_SYNTAX, "no CHARSET after ENABLE UTF8=ACCEPT"); return; }
-		if (strcasecmp(cs->s, "UTF-8") && strcasecmp(cs->s, "US-ASCII")) { reply(R_NO_CHARSET); return; }
-		cur = cs->next;
+		if (S.enabled & EN_UTF8) {
+			if (opts & RET_SAVE) searchres_reset();
+			reply(R_BAD_SYNTAX, "no CHARSET after ENABLE UTF8=ACCEPT");
+			return;
+		}
+		if (strcasecmp(cs->s, "UTF-8") && strcasecmp(cs->s, "US-ASCII")) {
+			if (opts & RET_SAVE) searchres_reset();
+			reply(R_NO_CHARSET);
+			return;
+		}
+		a = cs->next;
 	}
-	if (!cur) { reply(R_BAD_ARGS); return; }
-	{
-		const struct imap_arg *first = cur;
-		cur = 0;
-		root = parse_list(first);
-	}
-	if (!root || cur) {
-		for (j = 0; j < nnodes; j++) imapseq_free(&nodes[j].seq);
-		if (!root && nnodes >= SEARCH_NODES_MAX) why = "too many search keys";
-		reply(R_BAD_SYNTAX, why);
+	if (search_program(a) < 0) {
+		if (opts & RET_SAVE) searchres_reset();    /* RFC 5182 2.1 */
 		return;
 	}
-	out("* SEARCH");
+	if (!(idx = malloc((S.nv ? S.nv : 1) * sizeof *idx))) {
+		search_end();
+		reply(R_NO_LIMIT, "out of memory");
+		return;
+	}
 	for (j = 0; j < nnodes && nodes[j].key != K_MODSEQ; j++) {}
 	has_modseq = j < nnodes;
-	for (i = 0; i < S.nv && !S.dead; i++) {
-		/* expunged by someone else: never a match (its EXPUNGE follows) */
-		if (S.v[i].gone || view_store(i) < 0) continue;
-		c.i = i;
-		c.have_hdr = c.have_full = c.failed = 0;
-		if (match(root, &c)) {
-			outf(" %lu", S.uid ? (unsigned long)S.v[i].uid : i + 1);
+	for (i = 0; i < S.nv && !S.dead; i++)
+		if (search_match(i)) {
+			idx[n++] = i;
 			if (view_modseq(i) > top) top = view_modseq(i);
 		}
-		if (c.parsed) { mime_free(&c.m); c.parsed = 0; }
+	search_end();
+	/* RFC 7162 3.1.5: with a MODSEQ key, the highest modseq of the
+	 * matches (when any) */
+	if (!has_modseq) top = 0;
+	if (opts) {
+		search_result(idx, n, opts, 0, top);
+	} else {
+		out("* SEARCH");
+		for (i = 0; i < n; i++) outf(" %lu", (unsigned long)number(idx[i]));
+		if (top) outf(" (MODSEQ %llu)", (unsigned long long)top);
+		out("\r\n");
 	}
-	/* RFC 7162 3.1.5: the highest modseq of the matches, when any */
-	if (has_modseq && top) outf(" (MODSEQ %llu)", (unsigned long long)top);
-	out("\r\n");
-	for (j = 0; j < nnodes; j++) imapseq_free(&nodes[j].seq);
+	free(idx);
 	reply(R_OK_SEARCH);
 }

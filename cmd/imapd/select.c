@@ -37,6 +37,7 @@
 #include "session.h"
 #include "view.h"
 #include "log.h"
+#include "search.h"
 
 long view_store(unsigned long i)
 {
@@ -60,6 +61,7 @@ static int view_grow(unsigned long n)
 
 void view_close(void)
 {
+	searchres_reset();      /* RFC 5182 2.1: $ does not outlive the folder */
 	store_free(&S.st);
 	free(S.v);
 	S.v = 0;
@@ -215,6 +217,11 @@ void view_expunged(unsigned long seq)
 
 int view_set(const char *text, struct imapseq *seq, int uid)
 {
+	/* RFC 5182: "$" is the result the last SEARCH RETURN (SAVE) saved */
+	if (!strcmp(text, "$")) {
+		if (searchres_set(seq, uid) < 0) { reply(R_NO_LIMIT, "out of memory"); return -1; }
+		return 0;
+	}
 	if (imapseq_parse(seq, text) < 0) { reply(R_BAD_SEQ); return -1; }
 	if (uid) {
 		imapseq_resolve(seq, S.nv ? S.v[S.nv - 1].uid : 0);

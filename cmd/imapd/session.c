@@ -84,6 +84,8 @@ static const struct command commands[] = {
 	{"UNSELECT", ST_SELECTED, 0, 1, do_unselect},
 	{"EXPUNGE", ST_SELECTED, 1, 1, do_expunge},
 	{"SEARCH", ST_SELECTED, 1, 0, do_search},
+	{"SORT", ST_SELECTED, 1, 0, do_sort},        /* RFC 5256, 5957, 5267 */
+	{"THREAD", ST_SELECTED, 1, 0, do_thread},    /* RFC 5256 */
 	{"FETCH", ST_SELECTED, 1, 0, do_fetch},
 	{"STORE", ST_SELECTED, 1, 0, do_store},
 	{"COPY", ST_SELECTED, 1, 1, do_copy},

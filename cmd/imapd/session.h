@@ -19,7 +19,11 @@
  *   store.c     STORE, EXPUNGE, UID EXPUNGE, COPY, MOVE
  *   append.c    APPEND, with MULTIAPPEND (RFC 3502), literal8 messages
  *               (RFC 3516) and CATENATE (RFC 4469)
- *   search.c    SEARCH and UID SEARCH
+ *   search.c    SEARCH and UID SEARCH, ESEARCH's RETURN options and the
+ *               saved result "$" of SEARCHRES (search.h)
+ *   sort.c      SORT and UID SORT (with ESORT's RETURN)
+ *   thread.c    THREAD and UID THREAD (ORDEREDSUBJECT, REFERENCES)
+ *   sortkeys.c  the keys SORT and THREAD compare, per message (sortkeys.h)
  *   condstore.c CONDSTORE and QRESYNC (RFC 7162) pieces shared by the
  *               commands: mod-sequence syntax, FETCH modifiers, VANISHED
  *   idle.c      IDLE (inotify on new/ and cur/)
